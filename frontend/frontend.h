@@ -1,0 +1,21 @@
+/* Subcommands of the xrr command-line frontend.  Each takes the argv
+ * that follows the subcommand name (argv[0] is the subcommand) and
+ * returns the process exit status. */
+#ifndef XRR_FRONTEND_H
+#define XRR_FRONTEND_H
+
+struct subcommand {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+/* Defined by the subcommand table in xrr.c; NULL-terminated. */
+extern const struct subcommand xrr_subcommands[];
+
+/* "xrr: " + message on stderr. */
+void xrr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_serve(int argc, char **argv);
+
+#endif

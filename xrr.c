@@ -1,0 +1,61 @@
+/* xrr: record-and-replay debugger for x86-64 Linux. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/frontend.h"
+
+const struct subcommand xrr_subcommands[] = {
+	{ NULL, NULL, NULL },
+};
+
+void xrr_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("xrr: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xrr [--help] [--version] COMMAND [ARGS]\n"
+		"\n"
+		"Record-and-replay debugging for x86-64 Linux, served to GDB.\n"
+		"\n"
+		"Commands:\n");
+	for (const struct subcommand *c = xrr_subcommands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out,
+		"\n"
+		"Run 'xrr COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("xrr %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (const struct subcommand *c = xrr_subcommands; c->name; c++)
+		if (strcmp(c->name, cmd) == 0)
+			return c->run(argc - 1, argv + 1);
+	xrr_error("unknown command '%s' (run 'xrr --help' for the list)", cmd);
+	return 2;
+}
