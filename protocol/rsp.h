@@ -122,12 +122,14 @@ enum rsp_recv_status {
 	RSP_RECV_PACKET = 0,     /* *payload/*len valid until the next call */
 	RSP_RECV_INTERRUPT,      /* 0x03 between packets */
 	RSP_RECV_EOF,            /* peer closed the connection */
-	RSP_RECV_ERROR,          /* I/O error or oversize packet; see c->error */
+	RSP_RECV_ERROR,          /* I/O error; see c->error */
+	RSP_RECV_REJECTED,       /* oversize or malformed packet, nak'd; the
+				  * connection stays usable (see c->error) */
 };
 
 /* Read the next packet or interrupt, acking (+) good packets and nak-ing
  * (-) bad checksums while in ack mode.  An oversize packet is nak'd and
- * reported as RSP_RECV_ERROR with an explanatory c->error; the
+ * reported as RSP_RECV_REJECTED with an explanatory c->error; the
  * connection stays usable. */
 enum rsp_recv_status rsp_conn_recv(struct rsp_conn *c, const char **payload,
 				   size_t *len);
