@@ -9,6 +9,7 @@
 #include "frontend/frontend.h"
 
 const struct subcommand xrr_subcommands[] = {
+	{ "serve", "debug a live program with GDB (like gdbserver)", cmd_serve },
 	{ NULL, NULL, NULL },
 };
 

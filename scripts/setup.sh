@@ -21,7 +21,7 @@ xrr_install_deps() {
 }
 
 xrr_bootstrap() {
-	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ ! -f build-aux/tap-driver.sh ]; then
+	if [ ! -x configure ] || [ configure.ac -nt configure ] || [ ! -f build-aux/tap-driver.sh ] || [ ! -f build-aux/test-driver ]; then
 		autoreconf -fi >/dev/null
 	fi
 }

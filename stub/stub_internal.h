@@ -1,0 +1,77 @@
+/* State shared by the stub's packet handlers (files under stub/ only). */
+#ifndef XRR_STUB_INTERNAL_H
+#define XRR_STUB_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocol/rsp.h"
+#include "protocol/rsp_cmd.h"
+#include "protocol/tdesc.h"
+#include "stub/stub.h"
+#include "stub/target.h"
+
+#define STUB_MAX_THREADS 1024
+
+struct stub {
+	struct rsp_conn *conn;
+	struct target *target;
+	struct stub_options opts;
+	struct tdesc tdesc;
+
+	/* What GDB told us it understands (qSupported). */
+	bool multiprocess;
+	bool swbreak;
+	bool hwbreak;
+
+	int64_t g_tid;            /* Hg: thread for register/memory access */
+	int64_t c_tid;            /* Hc: thread for legacy c/s */
+
+	struct target_stop last_stop;
+	bool process_gone;        /* after W/X */
+
+	/* qfThreadInfo/qsThreadInfo iterate over this snapshot. */
+	struct target_thread threads[STUB_MAX_THREADS];
+	size_t nthreads;
+	size_t thread_cursor;
+
+	bool end_session;
+	enum stub_end end;
+	bool send_nothing;        /* `k` has no reply */
+	bool enter_noack;         /* switch off acks after this reply */
+
+	struct rsp_buf scratch;   /* qXfer objects built on demand */
+};
+
+void stub_log(struct stub *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Threads: refresh the snapshot; resolve 0/-1 to a concrete tid. */
+int stub_refresh_threads(struct stub *s);
+int64_t stub_pick_thread(struct stub *s, int64_t tid);
+int64_t stub_current_pid(struct stub *s);
+
+/* Stop replies (T/S/W/X) for a stop. */
+void stub_format_stop(struct stub *s, const struct target_stop *stop,
+		      struct rsp_buf *out);
+/* Send console text as O packets. */
+int stub_console(struct stub *s, const char *text, size_t len);
+
+/* E.. reply from a negative errno value. */
+void stub_error_reply(struct rsp_buf *reply, int err);
+
+/* Handler groups (tables live with their handlers). */
+int stub_handle_query(void *ctx, const char *args, size_t len,
+		      struct rsp_buf *reply);   /* q... */
+int stub_handle_set(void *ctx, const char *args, size_t len,
+		    struct rsp_buf *reply);     /* Q... */
+int stub_handle_v(void *ctx, const char *args, size_t len,
+		  struct rsp_buf *reply);       /* v... */
+int stub_handle_vfile(struct stub *s, const char *args, size_t len,
+		      struct rsp_buf *reply);
+/* Resume with parsed actions, wait for the stop, fill the stop reply. */
+int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
+			 size_t n, struct rsp_buf *reply);
+
+#endif
