@@ -19,6 +19,7 @@
 #define TASK_MAX_THREADS 256
 #define TASK_MAX_BREAKPOINTS 1024
 #define TASK_NUM_DEBUGREGS 4
+#define TASK_MAX_PENDING 64
 
 enum task_stop_kind {
 	TASK_STOP_SYSCALL,      /* syscall-stop (entry or exit, see in_syscall) */
@@ -30,6 +31,8 @@ enum task_stop_kind {
 	TASK_STOP_EXITED,       /* thread gone: exit_status (WIFEXITED) */
 	TASK_STOP_KILLED,       /* thread gone: killed by signo */
 	TASK_STOP_SECCOMP,
+	TASK_STOP_INTERRUPT,    /* PTRACE_EVENT_STOP with SIGTRAP: stopped by
+				 * PTRACE_INTERRUPT, nothing else to report */
 };
 
 struct task_stop {
@@ -59,6 +62,10 @@ struct task {
 	bool in_syscall;        /* between syscall entry and exit stops */
 	struct task_stop last_stop;
 	uint64_t debugreg[8];   /* shadow of DR0-DR7 */
+	enum task_resume_mode last_resume;
+	/* A PTRACE_INTERRUPT was sent but the stop collected was another
+	 * one; the interrupt's own stop may still come and is swallowed. */
+	bool interrupt_pending;
 };
 
 struct breakpoint {
@@ -67,16 +74,30 @@ struct breakpoint {
 	int refcount;
 };
 
+struct hw_slot {
+	bool used;
+	int type;               /* enum hw_type */
+	uint64_t addr;
+	int len;
+};
+
 struct process {
 	pid_t pid;              /* thread-group id */
 	struct task tasks[TASK_MAX_THREADS];
 	size_t ntasks;
 	struct breakpoint bps[TASK_MAX_BREAKPOINTS];
 	size_t nbps;
+	struct hw_slot hw[TASK_NUM_DEBUGREGS];
 	struct xsave_layout layout;
 	int mem_fd;             /* /proc/PID/mem, opened lazily (-1) */
 	bool exited;
 	int exit_status;        /* wait status once the whole process ended */
+	/* Stops collected by process_stop_all, returned by process_wait. */
+	struct task_stop pending[TASK_MAX_PENDING];
+	size_t npending;
+	uint64_t rsys_addr;     /* where remote syscalls run; 0: not chosen */
+	/* Last failure with context ("task_set_xstate(1234): ..."). */
+	char err[256];
 };
 
 struct spawn_options {
@@ -84,11 +105,16 @@ struct spawn_options {
 	int cpu;                /* bind to this CPU, or -1 */
 	bool trap_tsc;          /* prctl(PR_SET_TSC, PR_TSC_SIGSEGV) */
 	const char *cwd;        /* NULL: inherit */
+	bool trace_fork;        /* PTRACE_O_TRACEFORK|TRACEVFORK */
+	bool trace_exit;        /* PTRACE_O_TRACEEXIT (TASK_STOP_EXIT_EVENT) */
 };
+#define SPAWN_OPTIONS_DEFAULT { .cpu = -1 }
 
 /* Fork, PTRACE_TRACEME-free seize (PTRACE_O_EXITKILL|TRACECLONE|TRACEEXEC|
- * TRACESYSGOOD), exec `argv` and stop at the first instruction after
- * exec.  Return 0, or -1 with a message naming the program and errno. */
+ * TRACESYSGOOD), exec `argv` (argv[0] is the path; envp NULL: environ)
+ * and stop at the first instruction after exec (the task is stopped,
+ * last_stop TASK_STOP_EXEC).  opts may be NULL (SPAWN_OPTIONS_DEFAULT).
+ * Return 0, or -1 with a message naming the program and errno. */
 int process_spawn(struct process *p, char *const argv[], char *const envp[],
 		  const struct spawn_options *opts, char *err, size_t errlen);
 /* Kill (SIGKILL) and reap everything. */
@@ -100,13 +126,20 @@ void process_free(struct process *p);
 struct task *process_find_task(struct process *p, pid_t tid);
 
 /* Wait for the next stop of any task of p.  flags: 0 or WNOHANG.  New
- * threads are added and exited ones marked as a side effect.  Returns 1
- * with *stop filled, 0 when WNOHANG found nothing, -1 on error. */
+ * threads are added and exited ones marked as a side effect: after a
+ * TASK_STOP_CLONE the new thread is known, stopped (its initial stop is
+ * swallowed) and carries the hardware breakpoints; resume it when wanted.
+ * After TASK_STOP_EXEC software and hardware breakpoints are gone (new
+ * image; the kernel clears debug registers at exec).  Stops of tasks
+ * belonging to another struct process traced by this thread are kept
+ * for that process's process_wait.  Returns 1 with *stop filled, 0 when
+ * WNOHANG found nothing, -1 on error (errno set; ECHILD: nothing left). */
 int process_wait(struct process *p, struct task_stop *stop, int flags);
 int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
 		int signo);
-/* Stop every running task (tgkill SIGSTOP) and collect the stops; other
- * stops seen meanwhile are queued and returned by later process_wait. */
+/* Stop every running task (PTRACE_INTERRUPT) and collect the stops; other
+ * stops seen meanwhile are queued and returned by later process_wait.
+ * Returns 0 or -errno. */
 int process_stop_all(struct process *p);
 
 /* Registers. */
@@ -135,14 +168,17 @@ ssize_t process_write_memory(struct process *p, uint64_t addr,
 ssize_t process_read_memory_clean(struct process *p, uint64_t addr,
 				  void *buf, size_t len);
 
-/* Software breakpoints (int3). */
+/* Software breakpoints (int3), refcounted per address.
+ * process_write_memory keeps them: bytes written under a breakpoint
+ * update its saved byte. */
 int process_insert_breakpoint(struct process *p, uint64_t addr);
 int process_remove_breakpoint(struct process *p, uint64_t addr);
 bool process_has_breakpoint(const struct process *p, uint64_t addr);
 
 /* Hardware breakpoints/watchpoints through DR0-DR3/DR7, applied to every
- * thread (and to new ones).  type: 0 execute, 1 write, 3 read/write;
- * len 1, 2, 4 or 8. */
+ * thread (and to new ones); every live thread must be stopped.  type: 0
+ * execute (len 1), 1 write, 3 read/write; len 1, 2, 4 or 8, addr aligned
+ * to len.  Return 0 or -errno (-ENOSPC: all four slots in use). */
 enum hw_type { HW_EXECUTE = 0, HW_WRITE = 1, HW_ACCESS = 3 };
 int process_insert_hw(struct process *p, enum hw_type type, uint64_t addr,
 		      int len);
@@ -154,9 +190,43 @@ int task_hw_hit(struct process *p, struct task *t, uint64_t *addr,
 		enum hw_type *type);
 
 /* Remote syscalls: run `nr(args[0..5])` inside stopped task t (registers,
- * signal mask and code are saved and restored; signals blocked while it
- * runs).  *result is the raw return value (-errno on failure). */
+ * xstate, signal mask, pending siginfo and code are saved and restored;
+ * signals other than SIGTRAP are blocked while it runs).  A task stopped
+ * at syscall-entry is returned to the same syscall-entry stop.  At an
+ * exec or clone event stop the task's syscall is first let finish (its
+ * result lands in rax, no syscall-exit stop is reported for it, and
+ * t->last_stop becomes TASK_STOP_INTERRUPT).  Not
+ * possible at exit, seccomp and vfork event stops (-ENOTSUP).  Other
+ * threads should be stopped.  Returns 0 with *result the raw return value
+ * (-errno when the syscall failed), or -errno when the mechanism failed
+ * (p->err says why). */
 int task_remote_syscall(struct process *p, struct task *t, long nr,
 			const long args[6], long *result);
+
+/* The same in steps, to run several syscalls under one save/restore
+ * (checkpoints, diversions). */
+struct remote_session {
+	struct process *p;
+	struct task *t;
+	struct user_regs_struct saved_regs;
+	uint8_t *saved_xstate;
+	size_t xstate_len;
+	uint64_t saved_mask;
+	siginfo_t saved_siginfo;
+	bool have_siginfo;
+	bool was_syscall_entry;
+	bool state_saved;          /* the fields above are valid */
+	bool failed;               /* a step failed: p->err tells which */
+	uint64_t code_addr;        /* where syscall;int3 is planted, or 0 */
+	uint8_t saved_code[3];
+	int deferred_signals[8];   /* arrived while running; re-sent at end */
+	int ndeferred;
+};
+int task_remote_begin(struct remote_session *s, struct process *p,
+		      struct task *t);
+int task_remote_call(struct remote_session *s, long nr, const long args[6],
+		     long *result);
+/* Restores everything; returns 0 or the first error. */
+int task_remote_end(struct remote_session *s);
 
 #endif
