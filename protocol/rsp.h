@@ -64,7 +64,10 @@ void rsp_decoder_free(struct rsp_decoder *d);
  * d->payload until the next call. */
 enum rsp_event rsp_decoder_feed(struct rsp_decoder *d, uint8_t byte);
 
-/* Frame `payload` as $...#cs with `}` escapes for # $ } and *. */
+/* Frame `payload` as $...#cs with `}` escapes for # $ } and *; appends
+ * to `out`.  GDB only unescapes binary replies (x, qXfer, vFile), so text
+ * replies must not contain those four characters.  The decoder keeps
+ * escapes, so decoding an encoded payload gives its escaped form. */
 void rsp_encode_packet(struct rsp_buf *out, const void *payload, size_t len);
 uint8_t rsp_checksum(const void *data, size_t len);
 
@@ -80,6 +83,7 @@ struct rsp_listener {
 	int fd;
 	int port;                /* bound TCP port (0 for Unix sockets) */
 	char description[128];
+	char unix_path[108];     /* socket file to unlink on close, or "" */
 };
 
 /* `host` NULL means 127.0.0.1; port 0 picks a free port (see l->port).
@@ -119,7 +123,7 @@ void rsp_conn_init(struct rsp_conn *c, const struct rsp_transport *t,
 void rsp_conn_close(struct rsp_conn *c);
 
 enum rsp_recv_status {
-	RSP_RECV_PACKET = 0,     /* *payload/*len valid until the next call */
+	RSP_RECV_PACKET = 0,     /* *payload and *len valid until the next call */
 	RSP_RECV_INTERRUPT,      /* 0x03 between packets */
 	RSP_RECV_EOF,            /* peer closed the connection */
 	RSP_RECV_ERROR,          /* I/O error; see c->error */
@@ -130,7 +134,11 @@ enum rsp_recv_status {
 /* Read the next packet or interrupt, acking (+) good packets and nak-ing
  * (-) bad checksums while in ack mode.  An oversize packet is nak'd and
  * reported as RSP_RECV_REJECTED with an explanatory c->error; the
- * connection stays usable. */
+ * connection stays usable.  So is a malformed packet (nak'd in ack mode)
+ * and, in no-ack mode, a packet with a bad checksum (dropped, since it
+ * cannot be nak'd).  Payloads arrive with run-length encoding undone but
+ * `}` escapes left in place, as with gdbserver: binary packets (X,
+ * vFile:pwrite) decode their data with rsp_binary_decode. */
 enum rsp_recv_status rsp_conn_recv(struct rsp_conn *c, const char **payload,
 				   size_t *len);
 /* Send one packet; in ack mode wait for '+' and retransmit on '-'.
@@ -149,7 +157,8 @@ bool rsp_conn_has_buffered_input(const struct rsp_conn *c);
 /* ---- client side (tests, console) ------------------------------------- */
 /* Send `request` and read the reply, skipping console output packets
  * (O<hex>), whose decoded text is appended to `console` when non-NULL.
- * Return 0, or -1 with c->error set. */
+ * Binary replies (qXfer, x, vFile:pread) keep their `}` escapes: undo
+ * them with rsp_binary_decode.  Return 0, or -1 with c->error set. */
 int rsp_client_request(struct rsp_conn *c, const char *request,
 		       struct rsp_buf *reply, struct rsp_buf *console);
 

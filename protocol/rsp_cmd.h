@@ -45,9 +45,12 @@ bool rsp_parse_addr_len(const char **p, const char *end, uint64_t *addr,
 			uint64_t *len);
 /* Consume one expected character. */
 bool rsp_expect_char(const char **p, const char *end, char c);
-/* Decode hex pairs into out; returns number of bytes, -1 on bad hex. */
+/* Decode hex pairs into out; returns number of bytes, -1 on bad hex (odd
+ * length, a non-hex digit, or more than `max` bytes). */
 long rsp_hex_decode(const char *hex, size_t hex_len, void *out, size_t max);
-/* Decode `}`-escaped binary data (X packets, vFile:pwrite). */
+/* Decode `}`-escaped binary data (X packets, vFile:pwrite; binary replies
+ * on the client side).  Returns the number of bytes, or -1 on a trailing
+ * '}' or when the result would exceed `max`. */
 long rsp_binary_decode(const char *in, size_t in_len, void *out, size_t max);
 
 /* Thread ids: "p<pid>.<tid>", "p<pid>", "<tid>", with -1 meaning all and 0
