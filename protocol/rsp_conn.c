@@ -231,8 +231,8 @@ enum rsp_recv_status rsp_conn_recv(struct rsp_conn *c, const char **payload,
 	}
 }
 
-/* True when the next unread byte starts a new frame.  Only checked
- * between frames (decoder idle). */
+/* True when the next unread byte starts a new frame and the decoder is
+ * between frames (state 0 is its idle state). */
 static bool next_byte_starts_packet(const struct rsp_conn *c)
 {
 	return c->dec.state == 0 && c->rpos < c->rlen &&
