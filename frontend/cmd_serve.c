@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend/frontend.h"
 #include "protocol/rsp.h"
@@ -166,8 +168,28 @@ static int open_listener(const struct serve_args *a, struct rsp_listener *l)
 	return 0;
 }
 
+/* In --stdio mode stdin/stdout carry the protocol: keep them for the
+ * connection and give the program /dev/null as stdin and our stderr as
+ * stdout, as gdbserver does, so its output never corrupts the channel. */
+static int claim_stdio(struct rsp_transport *tr)
+{
+	int in = fcntl(0, F_DUPFD_CLOEXEC, 3);
+	int out = fcntl(1, F_DUPFD_CLOEXEC, 3);
+	int null = open("/dev/null", O_RDONLY);
+	if (in < 0 || out < 0 || null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0) {
+		xrr_error("cannot set up stdio mode: %s", strerror(errno));
+		return -1;
+	}
+	close(null);
+	rsp_transport_stdio(tr);
+	tr->in_fd = in;
+	tr->out_fd = out;
+	return 0;
+}
+
 /* Serve connections until the program is gone or GDB is done with it. */
-static int serve_loop(const struct serve_args *a, struct target *target)
+static int serve_loop(const struct serve_args *a, struct target *target,
+		      const struct rsp_transport *stdio)
 {
 	struct rsp_listener l = { .fd = -1 };
 	if (!a->stdio && open_listener(a, &l) < 0)
@@ -178,7 +200,7 @@ static int serve_loop(const struct serve_args *a, struct target *target)
 		struct rsp_transport tr;
 		char err[256];
 		if (a->stdio) {
-			rsp_transport_stdio(&tr);
+			tr = *stdio;
 		} else if (rsp_accept(&l, &tr, err, sizeof(err)) < 0) {
 			xrr_error("%s", err);
 			status = 1;
@@ -213,13 +235,16 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	/* A vanished GDB must not kill us with SIGPIPE before we clean up. */
 	signal(SIGPIPE, SIG_IGN);
+	struct rsp_transport stdio;
+	if (a.stdio && claim_stdio(&stdio) < 0)
+		return 1;
 	char err[512];
 	struct target *target = live_target_start(a.argv, stderr, err, sizeof(err));
 	if (!target) {
 		xrr_error("%s", err);
 		return 1;
 	}
-	int status = serve_loop(&a, target);
+	int status = serve_loop(&a, target, &stdio);
 	live_target_destroy(target);
 	return status;
 }

@@ -20,7 +20,13 @@
 #include "replay/task.h"
 #include "stub/live_target.h"
 
-#define MAX_XCR0_CACHE TASK_MAX_THREADS
+struct pending_event {
+	struct task_stop ts;
+	/* A breakpoint hit whose PC was rewound: only reported if the
+	 * breakpoint is still inserted when its turn comes. */
+	bool swbreak;
+	uint64_t bp_addr;
+};
 
 struct live_target {
 	struct target base;
@@ -33,11 +39,13 @@ struct live_target {
 	char exe[PATH_MAX];
 	uint8_t *auxv;
 	size_t auxv_len;
-	/* Breakpoint stops collected while stopping everyone: the PC was
-	 * rewound, and the stop is only reported if the breakpoint is still
-	 * inserted when its turn comes. */
-	struct { pid_t tid; uint64_t addr; } swbreak_pending[TASK_MAX_THREADS];
-	size_t nswbreak_pending;
+	/* Events of other threads collected while stopping everyone for a
+	 * report.  They are reported (or, for passed signals, delivered) at
+	 * the next resume of their thread, before anything runs. */
+	struct pending_event pending[TASK_MAX_THREADS];
+	size_t npending;
+	struct target_stop report_next;   /* chosen by resume, given by wait */
+	bool have_report_next;
 };
 
 static struct live_target *LT(struct target *t)
@@ -206,14 +214,6 @@ static int lt_remove_bp(struct target *t, enum target_bp_type type,
 
 /* ---- execution control ---------------------------------------------------- */
 
-static bool has_pending_stop(struct live_target *lt, pid_t tid)
-{
-	for (size_t i = 0; i < lt->proc.npending; i++)
-		if (lt->proc.pending[i].tid == tid)
-			return true;
-	return false;
-}
-
 static const struct target_resume *action_for(const struct target_resume *a,
 					      size_t n, pid_t tid)
 {
@@ -223,6 +223,57 @@ static const struct target_resume *action_for(const struct target_resume *a,
 	return NULL;
 }
 
+static bool pending_is_stale(struct live_target *lt,
+			     const struct pending_event *ev)
+{
+	return ev->swbreak && !process_has_breakpoint(&lt->proc, ev->bp_addr);
+}
+
+static void drop_pending(struct live_target *lt, size_t i)
+{
+	memmove(&lt->pending[i], &lt->pending[i + 1],
+		(lt->npending - i - 1) * sizeof(lt->pending[0]));
+	lt->npending--;
+}
+
+static bool pending_for(struct live_target *lt, pid_t tid)
+{
+	for (size_t i = 0; i < lt->npending; i++)
+		if (lt->pending[i].ts.tid == tid)
+			return true;
+	return false;
+}
+
+static void pending_to_stop(struct live_target *lt,
+			    const struct pending_event *ev,
+			    struct target_stop *stop);
+
+/* gdbserver's rule: if a thread about to be resumed has an unreported
+ * event, report it now and resume nothing. */
+static bool take_reportable_pending(struct live_target *lt,
+				    const struct target_resume *actions,
+				    size_t n)
+{
+	for (size_t i = 0; i < lt->npending;) {
+		struct pending_event *ev = &lt->pending[i];
+		if (!action_for(actions, n, ev->ts.tid)) {
+			i++;
+			continue;
+		}
+		if (pending_is_stale(lt, ev)) {
+			/* GDB removed the breakpoint meanwhile: the thread
+			 * simply re-executes the original instruction. */
+			drop_pending(lt, i);
+			continue;
+		}
+		pending_to_stop(lt, ev, &lt->report_next);
+		lt->have_report_next = true;
+		drop_pending(lt, i);
+		return true;
+	}
+	return false;
+}
+
 static int lt_resume(struct target *t, const struct target_resume *actions,
 		     size_t n)
 {
@@ -230,14 +281,14 @@ static int lt_resume(struct target *t, const struct target_resume *actions,
 	if (lt->gone)
 		return -ESRCH;
 	lt->interrupt_requested = false;
+	if (take_reportable_pending(lt, actions, n))
+		return 0;
 	for (size_t i = 0; i < lt->proc.ntasks; i++) {
 		struct task *task = &lt->proc.tasks[i];
 		if (task->exited || !task->stopped)
 			continue;
 		const struct target_resume *act = action_for(actions, n, task->tid);
-		/* A thread with an event not yet reported stays stopped: the
-		 * event is reported first (gdbserver does the same). */
-		if (!act || has_pending_stop(lt, task->tid))
+		if (!act || pending_for(lt, task->tid))
 			continue;
 		int rc = task_resume(&lt->proc, task,
 				     act->step ? TASK_RESUME_SINGLESTEP
@@ -292,44 +343,39 @@ static void classify_trap(struct live_target *lt, struct task *task,
 		stop->reason = TARGET_REASON_SWBREAK;
 }
 
-/* Stops collected by process_stop_all may include breakpoint hits; rewind
- * their PCs now, while the breakpoints are still known to be there. */
-static void prepare_pending_breakpoints(struct live_target *lt)
+/* Whether a stop matters to GDB once everything is stopped anyway. */
+static bool worth_keeping(struct live_target *lt, const struct task_stop *ts)
 {
-	for (size_t i = 0; i < lt->proc.npending; i++) {
-		const struct task_stop *ts = &lt->proc.pending[i];
-		if (ts->kind != TASK_STOP_SIGNAL || ts->signo != SIGTRAP ||
-		    ts->siginfo.si_code != SI_KERNEL)
-			continue;
-		struct task *task = process_find_task(&lt->proc, ts->tid);
-		uint64_t addr;
-		if (task && rewind_if_breakpoint(lt, task, &addr) &&
-		    lt->nswbreak_pending < TASK_MAX_THREADS) {
-			lt->swbreak_pending[lt->nswbreak_pending].tid = ts->tid;
-			lt->swbreak_pending[lt->nswbreak_pending].addr = addr;
-			lt->nswbreak_pending++;
-		}
+	switch (ts->kind) {
+	case TASK_STOP_SIGNAL:
+	case TASK_STOP_GROUP:
+		return true;
+	case TASK_STOP_EXITED:
+	case TASK_STOP_KILLED:
+		return lt->proc.exited;
+	default:
+		/* clone (the new thread is now known and stopped), exec,
+		 * exit events, our own interrupts: nothing to report. */
+		return false;
 	}
 }
 
-/* Returns 1: report it; 0: the event was stale (breakpoint since removed),
- * -1: not a rewound breakpoint stop. */
-static int take_pending_breakpoint(struct live_target *lt, pid_t tid)
-{
-	for (size_t i = 0; i < lt->nswbreak_pending; i++) {
-		if (lt->swbreak_pending[i].tid != tid)
-			continue;
-		uint64_t addr = lt->swbreak_pending[i].addr;
-		lt->swbreak_pending[i] = lt->swbreak_pending[--lt->nswbreak_pending];
-		return process_has_breakpoint(&lt->proc, addr) ? 1 : 0;
-	}
-	return -1;
-}
-
+/* All-stop: stop every thread and keep what they were doing meanwhile. */
 static void stop_everyone(struct live_target *lt)
 {
 	process_stop_all(&lt->proc);
-	prepare_pending_breakpoints(lt);
+	struct task_stop ts;
+	while (lt->proc.npending && process_wait(&lt->proc, &ts, WNOHANG) == 1) {
+		if (!worth_keeping(lt, &ts) || lt->npending == TASK_MAX_THREADS)
+			continue;
+		struct pending_event *ev = &lt->pending[lt->npending++];
+		memset(ev, 0, sizeof(*ev));
+		ev->ts = ts;
+		struct task *task = process_find_task(&lt->proc, ts.tid);
+		if (task && ts.kind == TASK_STOP_SIGNAL && ts.signo == SIGTRAP &&
+		    ts.siginfo.si_code == SI_KERNEL)
+			ev->swbreak = rewind_if_breakpoint(lt, task, &ev->bp_addr);
+	}
 }
 
 static void resume_quietly(struct live_target *lt, struct task *task, int signo)
@@ -370,16 +416,8 @@ static bool handle_task_stop(struct live_target *lt, const struct task_stop *ts,
 	}
 	case TASK_STOP_SIGNAL:
 		if (ts->signo == SIGTRAP) {
-			int pending = take_pending_breakpoint(lt, ts->tid);
-			if (pending == 0) {
-				resume_quietly(lt, task, 0);
-				return false;
-			}
 			fill_stop(lt, stop, ts->tid, SIGTRAP);
-			if (pending == 1)
-				stop->reason = TARGET_REASON_SWBREAK;
-			else
-				classify_trap(lt, task, ts, stop);
+			classify_trap(lt, task, ts, stop);
 			return true;
 		}
 		if (ts->signo > 0 && ts->signo < 65 && lt->pass[ts->signo]) {
@@ -402,6 +440,25 @@ static bool handle_task_stop(struct live_target *lt, const struct task_stop *ts,
 	return false;
 }
 
+static void pending_to_stop(struct live_target *lt,
+			    const struct pending_event *ev,
+			    struct target_stop *stop)
+{
+	const struct task_stop *ts = &ev->ts;
+	if (ts->kind == TASK_STOP_EXITED || ts->kind == TASK_STOP_KILLED) {
+		handle_task_stop(lt, ts, stop);
+		return;
+	}
+	fill_stop(lt, stop, ts->tid, ts->signo);
+	if (ev->swbreak) {
+		stop->reason = TARGET_REASON_SWBREAK;
+	} else if (ts->kind == TASK_STOP_SIGNAL && ts->signo == SIGTRAP) {
+		struct task *task = process_find_task(&lt->proc, ts->tid);
+		if (task)
+			classify_trap(lt, task, ts, stop);
+	}
+}
+
 static void drain_sigchld(struct live_target *lt)
 {
 	struct signalfd_siginfo si;
@@ -414,6 +471,11 @@ static enum target_wait_result lt_wait(struct target *t,
 				       int interrupt_fd)
 {
 	struct live_target *lt = LT(t);
+	if (lt->have_report_next) {
+		lt->have_report_next = false;
+		*stop = lt->report_next;
+		return TARGET_WAIT_STOPPED;
+	}
 	for (;;) {
 		if (lt->interrupt_requested) {
 			lt->interrupt_requested = false;
