@@ -1,0 +1,484 @@
+/* Lookups in the syscall and ioctl tables, the entry check that refuses
+ * what the tables do not know, and the memory effects of a syscall exit. */
+#include "config.h"
+
+#include "replay/syscalls.h"
+#include "replay/syscall_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Kernel-internal restart codes a tracer can see at syscall exit. */
+#define K_ERESTARTSYS           512
+#define K_ERESTARTNOINTR        513
+#define K_ERESTARTNOHAND        514
+#define K_ERESTART_RESTARTBLOCK 516
+
+#define CLONE_PIDFD_FLAG        0x00001000ULL
+#define CLONE_PARENT_SETTID_FLAG 0x00100000ULL
+#define FUTEX_CMD_MASK_BITS     0x7f
+#define PAGE_BYTES              4096ULL
+#define IOV_MAX_KERNEL          1024    /* UIO_MAXIOV */
+
+static const struct syscall_desc *find_row(long nr)
+{
+	size_t lo = 0, hi = syscall_table_len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (syscall_table[mid].nr == nr)
+			return &syscall_table[mid];
+		if (syscall_table[mid].nr < nr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct syscall_desc *syscall_lookup(long nr)
+{
+	const struct syscall_desc *d = find_row(nr);
+
+	return d && d->replay != SC_UNSUPPORTED ? d : NULL;
+}
+
+const char *syscall_name(long nr)
+{
+	const struct syscall_desc *d = find_row(nr);
+
+	return d ? d->name : NULL;
+}
+
+long syscall_number(const char *name)
+{
+	for (size_t i = 0; i < syscall_table_len; i++)
+		if (strcmp(syscall_table[i].name, name) == 0)
+			return syscall_table[i].nr;
+	return -1;
+}
+
+const struct ioctl_desc *ioctl_lookup(uint64_t request)
+{
+	/* the kernel takes the request as unsigned int */
+	uint32_t req = (uint32_t)request;
+	size_t lo = 0, hi = ioctl_table_len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ioctl_table[mid].request == req)
+			return &ioctl_table[mid];
+		if (ioctl_table[mid].request < req)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const struct sc_subop *find_subop(const struct sc_subop *t, size_t n,
+					 uint32_t code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].code == code)
+			return &t[i];
+	return NULL;
+}
+
+/* The sub-operation table a rule kind dispatches on, and the code. */
+static bool subop_of(const struct syscall_desc *d, const uint64_t *args,
+		     const struct sc_subop **table, size_t *n, uint32_t *code)
+{
+	switch (d->out[0].kind) {
+	case SC_OUT_FCNTL:
+		*table = sc_fcntl_cmds, *n = sc_fcntl_cmds_len;
+		*code = (uint32_t)args[1];
+		return true;
+	case SC_OUT_FUTEX:
+		*table = sc_futex_ops, *n = sc_futex_ops_len;
+		*code = (uint32_t)args[1] & FUTEX_CMD_MASK_BITS;
+		return true;
+	case SC_OUT_PRCTL:
+		*table = sc_prctl_opts, *n = sc_prctl_opts_len;
+		*code = (uint32_t)args[0];
+		return true;
+	case SC_OUT_ARCH_PRCTL:
+		*table = sc_arch_prctl_codes, *n = sc_arch_prctl_codes_len;
+		*code = (uint32_t)args[0];
+		return true;
+	default:
+		return false;
+	}
+}
+
+static const char *ioc_dir_name(uint32_t req)
+{
+	static const char *const dirs[] = { "none", "write", "read", "read|write" };
+
+	return dirs[(req >> 30) & 3];
+}
+
+static void unknown_ioctl_message(char *err, size_t errlen, const uint64_t *args)
+{
+	uint32_t req = (uint32_t)args[1];
+	unsigned type = (req >> 8) & 0xff;
+
+	snprintf(err, errlen,
+		 "ioctl (16): unknown request 0x%" PRIx32 " on fd %d "
+		 "(_IOC dir %s, type 0x%02x '%c', nr %u, size %u)",
+		 req, (int)args[0], ioc_dir_name(req), type,
+		 type >= 0x20 && type < 0x7f ? (int)type : '?',
+		 req & 0xff, (req >> 16) & 0x3fff);
+}
+
+/* Refusal message for a known syscall whose sub-operation is unknown;
+ * false when the sub-operation is fine. */
+static bool subop_refused(const struct syscall_desc *d, const uint64_t *args,
+			  char *err, size_t errlen)
+{
+	const struct sc_subop *t;
+	size_t n;
+	uint32_t code;
+
+	if (d->out[0].kind == SC_OUT_IOCTL) {
+		if (ioctl_lookup(args[1]))
+			return false;
+		unknown_ioctl_message(err, errlen, args);
+		return true;
+	}
+	if (!subop_of(d, args, &t, &n, &code) || find_subop(t, n, code))
+		return false;
+	snprintf(err, errlen, "%s (%d): unsupported operation %" PRIu32 " (0x%" PRIx32 ")",
+		 d->name, d->nr, code, code);
+	return true;
+}
+
+const struct syscall_desc *syscall_check(long nr, const uint64_t args[SC_MAX_ARGS],
+					 uint64_t event, char *err, size_t errlen)
+{
+	const struct syscall_desc *row = find_row(nr);
+	char why[256];
+
+	if (!row) {
+		snprintf(err, errlen, "event %" PRIu64 ": unknown system call %ld "
+			 "(not in the x86-64 table); refusing to record it", event, nr);
+		return NULL;
+	}
+	if (row->replay == SC_UNSUPPORTED) {
+		snprintf(err, errlen, "event %" PRIu64 ": unsupported system call "
+			 "%s (%ld); refusing to record it", event, row->name, nr);
+		return NULL;
+	}
+	if (subop_refused(row, args, why, sizeof(why))) {
+		snprintf(err, errlen, "event %" PRIu64 ": %s; refusing to record it",
+			 event, why);
+		return NULL;
+	}
+	return row;
+}
+
+enum sc_replay syscall_replay_kind(const struct syscall_desc *d,
+				   const uint64_t args[SC_MAX_ARGS])
+{
+	const struct sc_subop *t, *op;
+	size_t n;
+	uint32_t code;
+
+	if (d->replay != SC_PERFORM_IF)
+		return (enum sc_replay)d->replay;
+	if (!subop_of(d, args, &t, &n, &code) || !(op = find_subop(t, n, code)))
+		return SC_PERFORM;      /* unknown: the safer choice */
+	return op->perform ? SC_PERFORM : SC_EMULATE;
+}
+
+/* ---- entry state ------------------------------------------------------ */
+
+static bool needs_entry(uint8_t kind)
+{
+	return kind == SC_OUT_VALRES || kind == SC_OUT_MSGHDR;
+}
+
+int syscall_entry(const struct syscall_desc *d, const uint64_t args[SC_MAX_ARGS],
+		  sc_read_fn read, void *ctx, struct sc_entry_state *st,
+		  char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	for (int i = 0; i < SC_MAX_OUTS && d->out[i].kind; i++) {
+		const struct sc_out *o = &d->out[i];
+
+		if (!needs_entry(o->kind))
+			continue;
+		uint64_t ptr = o->kind == SC_OUT_VALRES ? args[o->param] : args[o->arg];
+		uint64_t at = o->kind == SC_OUT_VALRES ? ptr : ptr + MSGHDR_NAMELEN;
+		uint32_t v = 0;
+
+		if (!ptr)
+			continue;
+		if (!read) {
+			snprintf(err, errlen, "%s: entry state needs tracee memory", d->name);
+			return -1;
+		}
+		/* An unreadable length makes the kernel fail with EFAULT before
+		 * writing anything, so 0 is the right "before" value then. */
+		if (read(ctx, at, &v, sizeof(v)) < 0)
+			v = 0;
+		st->val[i] = v;
+	}
+	st->valid = true;
+	return 0;
+}
+
+/* ---- exit: memory effects ----------------------------------------------- */
+
+struct effects {
+	const struct syscall_desc *d;
+	const uint64_t *args;
+	int64_t result;
+	sc_read_fn read;
+	void *ctx;
+	struct sc_region *out;
+	size_t max, n;
+	char *err;
+	size_t errlen;
+};
+
+static bool is_error(int64_t r)
+{
+	return r < 0 && r >= -4095;
+}
+
+static bool is_interrupted(int64_t r)
+{
+	return r == -EINTR || r == -K_ERESTARTSYS || r == -K_ERESTARTNOINTR ||
+	       r == -K_ERESTARTNOHAND || r == -K_ERESTART_RESTARTBLOCK;
+}
+
+static bool when_holds(uint8_t when, int64_t r)
+{
+	switch (when) {
+	case SC_WHEN_OK:       return !is_error(r);
+	case SC_WHEN_POSITIVE: return r > 0;
+	case SC_WHEN_INTR:     return is_interrupted(r);
+	case SC_WHEN_ANY:      return r != -EFAULT;
+	default:               return true;   /* unknown rule: over-approximate */
+	}
+}
+
+static int fail(struct effects *e, const char *what)
+{
+	snprintf(e->err, e->errlen, "%s (%d): %s", e->d->name, e->d->nr, what);
+	return -1;
+}
+
+static int add(struct effects *e, uint64_t addr, uint64_t len)
+{
+	if (!addr || !len)
+		return 0;
+	if (e->n == e->max)
+		return fail(e, "more written regions than the caller can hold");
+	e->out[e->n++] = (struct sc_region){ addr, len };
+	return 0;
+}
+
+static int read_u64(struct effects *e, uint64_t addr, uint64_t *v)
+{
+	if (!e->read || e->read(e->ctx, addr, v, sizeof(*v)) < 0)
+		return fail(e, "cannot read tracee memory to size a written region");
+	return 0;
+}
+
+static int read_u32(struct effects *e, uint64_t addr, uint32_t *v)
+{
+	if (!e->read || e->read(e->ctx, addr, v, sizeof(*v)) < 0)
+		return fail(e, "cannot read tracee memory to size a written region");
+	return 0;
+}
+
+static uint64_t cap(uint64_t n, const struct effects *e, int8_t param)
+{
+	return param >= 0 && e->args[param] < n ? e->args[param] : n;
+}
+
+/* Spread `bytes` over the iovec array in order, as readv fills it. */
+static int iovec_effects(struct effects *e, uint64_t iov, uint64_t count, uint64_t bytes)
+{
+	if (count > IOV_MAX_KERNEL)
+		count = IOV_MAX_KERNEL;
+	for (uint64_t i = 0; i < count && bytes; i++) {
+		uint64_t base, len;
+
+		if (read_u64(e, iov + 16 * i, &base) < 0 ||
+		    read_u64(e, iov + 16 * i + 8, &len) < 0)
+			return -1;
+		if (len > bytes)
+			len = bytes;
+		if (add(e, base, len) < 0)
+			return -1;
+		bytes -= len;
+	}
+	return 0;
+}
+
+static int valres_effects(struct effects *e, const struct sc_out *o, uint64_t before)
+{
+	uint64_t buf = e->args[o->arg], lenp = e->args[o->param];
+	uint32_t after;
+
+	if (!lenp)
+		return 0;
+	if (read_u32(e, lenp, &after) < 0)
+		return -1;
+	/* the kernel copies min(buffer, actual) and stores the actual length */
+	if (add(e, lenp, 4) < 0)
+		return -1;
+	return add(e, buf, after < before ? after : before);
+}
+
+static int msghdr_effects(struct effects *e, const struct sc_out *o, uint64_t namelen_before)
+{
+	uint64_t m = e->args[o->arg], name, iov, iovlen, control, controllen;
+	uint32_t namelen;
+
+	if (read_u64(e, m + MSGHDR_NAME, &name) < 0 ||
+	    read_u32(e, m + MSGHDR_NAMELEN, &namelen) < 0 ||
+	    read_u64(e, m + MSGHDR_IOV, &iov) < 0 ||
+	    read_u64(e, m + MSGHDR_IOVLEN, &iovlen) < 0 ||
+	    read_u64(e, m + MSGHDR_CONTROL, &control) < 0 ||
+	    read_u64(e, m + MSGHDR_CONTROLLEN, &controllen) < 0)
+		return -1;
+	/* the kernel stores msg_namelen, msg_controllen and msg_flags */
+	if (add(e, m, SZ_MSGHDR) < 0)
+		return -1;
+	if (add(e, name, namelen < namelen_before ? namelen : namelen_before) < 0)
+		return -1;
+	if (add(e, control, controllen) < 0)
+		return -1;
+	return iovec_effects(e, iov, iovlen, e->result > 0 ? (uint64_t)e->result : 0);
+}
+
+static int subop_effects(struct effects *e)
+{
+	const struct sc_subop *t, *op;
+	size_t n;
+	uint32_t code;
+
+	if (e->d->out[0].kind == SC_OUT_IOCTL) {
+		const struct ioctl_desc *io = ioctl_lookup(e->args[1]);
+
+		if (!io) {
+			unknown_ioctl_message(e->err, e->errlen, e->args);
+			return -1;
+		}
+		return is_error(e->result) ? 0 : add(e, e->args[2], io->out_size);
+	}
+	subop_of(e->d, e->args, &t, &n, &code);
+	if (!(op = find_subop(t, n, code)))
+		return fail(e, "unsupported operation");
+	if (op->out_arg < 0 || !when_holds(op->when, e->result))
+		return 0;
+	return add(e, e->args[op->out_arg], op->size);
+}
+
+static int clone_effects(struct effects *e, uint64_t flags, uint64_t pidfd, uint64_t ptid)
+{
+	if (e->result <= 0)     /* the child's side or a failure */
+		return 0;
+	if ((flags & CLONE_PIDFD_FLAG) && add(e, pidfd, 4) < 0)
+		return -1;
+	if ((flags & CLONE_PARENT_SETTID_FLAG) && add(e, ptid, 4) < 0)
+		return -1;
+	return 0;
+}
+
+static int clone3_effects(struct effects *e)
+{
+	uint64_t a = e->args[0], flags, pidfd, ptid;
+
+	if (e->result <= 0)
+		return 0;
+	if (read_u64(e, a + CLONE_ARGS_FLAGS, &flags) < 0 ||
+	    read_u64(e, a + CLONE_ARGS_PIDFD, &pidfd) < 0 ||
+	    read_u64(e, a + CLONE_ARGS_PTID, &ptid) < 0)
+		return -1;
+	return clone_effects(e, flags, pidfd, ptid);
+}
+
+static int one_effect(struct effects *e, const struct sc_out *o, uint64_t entry_val)
+{
+	const uint64_t *a = e->args;
+	uint64_t r = (uint64_t)e->result;
+
+	switch (o->kind) {
+	case SC_OUT_FIXED:
+		return add(e, a[o->arg], o->size);
+	case SC_OUT_RESULT:
+		return add(e, a[o->arg], cap(r, e, o->param));
+	case SC_OUT_RESULT_TIMES:
+		return add(e, a[o->arg], cap(r, e, o->param) * o->size);
+	case SC_OUT_ARG:
+		return add(e, a[o->arg], a[o->param]);
+	case SC_OUT_ARG_TIMES:
+		return add(e, a[o->arg], (uint32_t)a[o->param] * (uint64_t)o->size);
+	case SC_OUT_PAGES:
+		return add(e, a[o->arg], (a[o->param] + PAGE_BYTES - 1) / PAGE_BYTES);
+	case SC_OUT_FDSET: {
+		int nfds = (int)a[o->param];
+		return nfds <= 0 ? 0 : add(e, a[o->arg], ((uint64_t)nfds + 63) / 64 * 8);
+	}
+	case SC_OUT_VALRES:
+		return valres_effects(e, o, entry_val);
+	case SC_OUT_IOVEC:
+		return iovec_effects(e, a[o->arg], a[o->param], r);
+	case SC_OUT_MSGHDR:
+		return msghdr_effects(e, o, entry_val);
+	case SC_OUT_MMSG_LEN:
+		for (uint64_t i = 0; i < r; i++)
+			if (add(e, a[o->arg] + i * o->size + MMSGHDR_LEN, 4) < 0)
+				return -1;
+		return 0;
+	case SC_OUT_CLONE:
+		/* x86-64 clone(flags, stack, parent_tid, child_tid, tls); a
+		 * pidfd is stored through parent_tid */
+		return clone_effects(e, a[0], a[2], a[2]);
+	case SC_OUT_CLONE3:
+		return clone3_effects(e);
+	default:
+		return fail(e, "table row has an unknown output rule");
+	}
+}
+
+int syscall_memory_effects(const struct syscall_desc *d,
+			   const uint64_t args[SC_MAX_ARGS], int64_t result,
+			   const struct sc_entry_state *st, sc_read_fn read, void *ctx,
+			   struct sc_region *out, size_t max, char *err, size_t errlen)
+{
+	struct effects e = { d, args, result, read, ctx, out, max, 0, err, errlen };
+
+	if (!d || d->replay == SC_UNSUPPORTED) {
+		snprintf(err, errlen, "unsupported system call %s",
+			 d ? d->name : "(unknown)");
+		return -1;
+	}
+	if ((d->flags & SC_F_RESTART) && is_interrupted(result))
+		return fail(&e, "interrupted again: the writes of the restarted "
+			    "call are not known here");
+	for (int i = 0; i < SC_MAX_OUTS && d->out[i].kind; i++) {
+		const struct sc_out *o = &d->out[i];
+
+		if (o->kind >= SC_OUT_IOCTL && o->kind <= SC_OUT_ARCH_PRCTL) {
+			if (subop_effects(&e) < 0)
+				return -1;
+			continue;
+		}
+		if (!when_holds(o->when, result))
+			continue;
+		if (needs_entry(o->kind) && (!st || !st->valid))
+			return fail(&e, "value-result length needs the entry state "
+				    "(call syscall_entry at syscall entry)");
+		if (one_effect(&e, o, st ? st->val[i] : 0) < 0)
+			return -1;
+	}
+	return (int)e.n;
+}
