@@ -149,7 +149,7 @@ static enum x87_tag x87_classify(const uint8_t st[10])
 }
 
 uint32_t xsave_expand_ftag(uint8_t abridged, uint32_t fstat,
-			   const uint8_t st[8][10])
+			   const uint8_t st[][10])
 {
 	unsigned top = (fstat >> 11) & 7;
 	uint32_t tag = 0;

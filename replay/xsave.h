@@ -55,8 +55,9 @@ uint64_t xsave_host_xcr0(void);
  * the full tag word (2 bits each: valid, zero, special, empty), which is
  * derived from the registers' contents (st in stack order, TOP from
  * fstat bits 11-13). */
+/* st points to 8 registers. */
 uint32_t xsave_expand_ftag(uint8_t abridged, uint32_t fstat,
-			   const uint8_t st[8][10]);
+			   const uint8_t st[][10]);
 uint8_t xsave_abridge_ftag(uint32_t ftag);
 
 /* Decode an NT_X86_XSTATE image (standard format) plus general registers

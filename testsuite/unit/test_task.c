@@ -1312,6 +1312,33 @@ out:
 	finish(p);
 }
 
+/* Detach removes breakpoints and debug registers; the program finishes
+ * on its own (it is still our child, so its status can be collected). */
+static void test_detach(void)
+{
+	struct process *p = spawn("watch", NULL, NULL);
+	int status = -1;
+
+	REQUIRE(p);
+	REQUIRE(run_to_symbol(p, "watch", "main"));
+	uint64_t counter = symbol_address(p, "watch", "watched_counter");
+	REQUIRE(process_insert_hw(p, HW_WRITE, counter, 8) == 0);
+	uint64_t main_addr = symbol_address(p, "watch", "main");
+	REQUIRE(process_insert_breakpoint(p, main_addr + 1) == 0);
+	pid_t pid = p->pid;
+	CU_ASSERT_EQUAL(process_detach(p), 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+	CU_ASSERT(WIFEXITED(status));
+	if (WIFEXITED(status)) {
+		CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
+	} else {
+		printf("\n    status %#x ", status);
+	}
+	p->exited = true;
+out:
+	finish(p);
+}
+
 static void test_no_stray_children(void)
 {
 	CU_ASSERT_EQUAL(waitpid(-1, NULL, __WALL | WNOHANG), -1);
@@ -1373,6 +1400,7 @@ static const struct unit_test remote_tests[] = {
 	{ "at signal stop", test_remote_at_signal_stop },
 	{ "after breakpoint", test_remote_after_breakpoint },
 	{ "task exits", test_remote_exit_reported },
+	{ "detach", test_detach },
 	{ "no stray children", test_no_stray_children },
 	{ NULL, NULL },
 };
