@@ -5,7 +5,7 @@
 # detach and kill.  Each session must leave no process behind.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 40
+plan 41
 
 serve() { echo "target remote | $XRR serve --stdio -- $*"; }
 
@@ -171,15 +171,27 @@ run_gdb "$TEST_TMP/abrt.out" "$TEST_TMP/abrt.gdb" "$PROGS/exitcode"
 check "death by signal" "$TEST_TMP/abrt.out" 'terminated with signal SIGABRT'
 
 # ---- detach lets the program finish; kill leaves nothing -------------------------------
+# (Over TCP: in --stdio mode the program's output goes through GDB's
+# stderr pipe, which closes when GDB exits after the detach.)
+"$XRR" serve --port 0 -- "$PROGS/watch" >"$TEST_TMP/detach.prog" 2>"$TEST_TMP/detach.err" &
+xrr_pid=$!
+port=
+for _ in $(seq 50); do
+	port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TEST_TMP/detach.err")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
 cat >"$TEST_TMP/detach.gdb" <<GDB
-$(serve "$PROGS/watch")
+target remote 127.0.0.1:$port
 break main
 continue
 detach
 GDB
 run_gdb "$TEST_TMP/detach.out" "$TEST_TMP/detach.gdb" "$PROGS/watch"
-sleep 0.5
-check "detached program runs to completion" "$TEST_TMP/detach.out" '^watched_counter 16$'
+wait "$xrr_pid"
+check "detach reported" "$TEST_TMP/detach.out" '\[Inferior 1 \(process [0-9]+\) detached\]'
+for _ in $(seq 20); do grep -q watched "$TEST_TMP/detach.prog" && break; sleep 0.1; done
+check "detached program runs to completion" "$TEST_TMP/detach.prog" '^watched_counter 16$'
 
 cat >"$TEST_TMP/kill.gdb" <<GDB
 $(serve "$PROGS/threads" 2 spin)
