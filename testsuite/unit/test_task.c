@@ -1055,6 +1055,39 @@ out:
 	finish(p);
 }
 
+/* A stop that happened before stop_all is queued, not lost, and the
+ * interrupt that came too late never shows up. */
+static void test_stop_all_queues_other_stops(void)
+{
+	struct process *p = spawn("hello", NULL, NULL);
+	struct task_stop st;
+
+	REQUIRE(p);
+	uint64_t add = symbol_address(p, "hello", "add");
+	REQUIRE(add && process_insert_breakpoint(p, add) == 0);
+	REQUIRE(task_resume(p, leader(p), TASK_RESUME_CONT, 0) == 0);
+	usleep(100000);         /* it reaches add() and waits for us */
+	REQUIRE(process_stop_all(p) == 0);
+	CU_ASSERT(leader(p)->stopped);
+	REQUIRE(p->npending == 1);
+	REQUIRE(process_wait(p, &st, 0) == 1);
+	CU_ASSERT_EQUAL(st.kind, TASK_STOP_SIGNAL);
+	CU_ASSERT_EQUAL(st.signo, SIGTRAP);
+	CU_ASSERT_EQUAL(p->npending, 0);
+	struct user_regs_struct r;
+	REQUIRE(task_get_gregs(p, leader(p), &r) == 0);
+	CU_ASSERT_EQUAL(r.rip, add + 1);
+	r.rip = add;
+	REQUIRE(task_set_gregs(p, leader(p), &r) == 0);
+	REQUIRE(process_remove_breakpoint(p, add) == 0);
+	REQUIRE(task_resume(p, leader(p), TASK_RESUME_CONT, 0) == 0);
+	REQUIRE(process_wait(p, &st, 0) == 1);
+	CU_ASSERT_EQUAL(st.kind, TASK_STOP_EXITED);
+	CU_ASSERT(p->exited);
+out:
+	finish(p);
+}
+
 /* ---- remote syscalls -------------------------------------------------------------------------- */
 
 struct snapshot {
@@ -1389,6 +1422,7 @@ static const struct unit_test thread_tests[] = {
 	{ "threads followed", test_threads_followed },
 	{ "hw breakpoint in new threads", test_threads_breakpoint_in_workers },
 	{ "stop_all spinning threads", test_stop_all_spinning },
+	{ "stop_all queues other stops", test_stop_all_queues_other_stops },
 	{ NULL, NULL },
 };
 
