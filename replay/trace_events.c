@@ -1,0 +1,380 @@
+/* Encoding of event and mapping records (see trace_events.h and
+ * docs/trace-format.md).  Decoders use a cursor that fails softly, so
+ * each checks once at the end; counts are checked against the bytes
+ * left before anything is allocated. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay/trace_codec.h"
+#include "replay/trace_events.h"
+
+#define NREGS (sizeof(struct user_regs_struct) / sizeof(uint64_t))
+#define MEM_WRITE_SIZE 16
+
+_Static_assert(sizeof(struct user_regs_struct) == NREGS * sizeof(uint64_t),
+	       "user_regs_struct is a flat array of 64-bit registers");
+
+const char *trace_event_name(uint32_t type)
+{
+	switch (type) {
+	case EV_EXEC: return "EV_EXEC";
+	case EV_SYSCALL: return "EV_SYSCALL";
+	case EV_RDTSC: return "EV_RDTSC";
+	case EV_SIGNAL: return "EV_SIGNAL";
+	case EV_THREAD_CREATE: return "EV_THREAD_CREATE";
+	case EV_THREAD_EXIT: return "EV_THREAD_EXIT";
+	case EV_EXIT: return "EV_EXIT";
+	case EV_XCR0_CHANGE: return "EV_XCR0_CHANGE";
+	}
+	return "unknown";
+}
+
+/* ---- pieces ---------------------------------------------------------- */
+
+static void put_regs(struct trace_buf *b, const struct user_regs_struct *r)
+{
+	uint64_t v[NREGS];
+	memcpy(v, r, sizeof(v));
+	trace_buf_put_u32(b, NREGS);
+	for (size_t i = 0; i < NREGS; i++)
+		trace_buf_put_u64(b, v[i]);
+}
+
+static void get_regs(struct trace_cursor *c, struct user_regs_struct *r)
+{
+	uint64_t v[NREGS];
+	if (trace_cursor_u32(c) != NREGS)
+		c->failed = true;
+	for (size_t i = 0; i < NREGS; i++)
+		v[i] = trace_cursor_u64(c);
+	memcpy(r, v, sizeof(v));
+}
+
+static void put_writes(struct trace_buf *b, const struct trace_mem_write *w,
+		       size_t n)
+{
+	trace_buf_put_u64(b, n);
+	for (size_t i = 0; i < n; i++) {
+		trace_buf_put_u64(b, w[i].addr);
+		trace_buf_put_u64(b, w[i].len);
+	}
+}
+
+/* An array count, refused if the bytes left cannot hold it. */
+static size_t get_count(struct trace_cursor *c, size_t min_elem_size)
+{
+	uint64_t n = trace_cursor_u64(c);
+	if (n > trace_cursor_left(c) / min_elem_size) {
+		c->failed = true;
+		return 0;
+	}
+	return (size_t)n;
+}
+
+static struct trace_mem_write *get_writes(struct trace_cursor *c, size_t *n)
+{
+	*n = get_count(c, MEM_WRITE_SIZE);
+	if (c->failed || *n == 0)
+		return NULL;
+	struct trace_mem_write *w = calloc(*n, sizeof(*w));
+	if (!w) {
+		c->failed = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		w[i].addr = trace_cursor_u64(c);
+		w[i].len = trace_cursor_u64(c);
+	}
+	return w;
+}
+
+/* A malloc'd copy of a blob (NULL for an empty one). */
+static uint8_t *get_blob_copy(struct trace_cursor *c, size_t *n)
+{
+	const uint8_t *p = trace_cursor_blob(c, n);
+	if (!p || *n == 0)
+		return NULL;
+	uint8_t *copy = malloc(*n);
+	if (!copy) {
+		c->failed = true;
+		return NULL;
+	}
+	memcpy(copy, p, *n);
+	return copy;
+}
+
+static void put_mapping(struct trace_buf *b, const struct trace_mapping *m)
+{
+	trace_buf_put_u64(b, m->start);
+	trace_buf_put_u64(b, m->end);
+	trace_buf_put_u32(b, m->prot);
+	trace_buf_put_u32(b, m->flags);
+	trace_buf_put_u64(b, m->offset);
+	trace_buf_put_str(b, m->path);
+	trace_buf_put_str(b, m->file.hex);
+}
+
+static void get_mapping(struct trace_cursor *c, struct trace_mapping *m)
+{
+	m->start = trace_cursor_u64(c);
+	m->end = trace_cursor_u64(c);
+	m->prot = trace_cursor_u32(c);
+	m->flags = trace_cursor_u32(c);
+	m->offset = trace_cursor_u64(c);
+	m->path = trace_cursor_strdup(c);
+	size_t n;
+	const uint8_t *hex = trace_cursor_blob(c, &n);
+	if (n > TRACE_FILE_ID_LEN)
+		c->failed = true;
+	if (!c->failed && hex)
+		memcpy(m->file.hex, hex, n);
+	m->file.hex[c->failed ? 0 : n] = 0;
+}
+
+void trace_mapping_free(struct trace_mapping *m)
+{
+	free(m->path);
+	m->path = NULL;
+}
+
+/* ---- per event type ------------------------------------------------- */
+
+static void put_exec(struct trace_buf *b, const struct ev_exec *e)
+{
+	put_regs(b, &e->regs);
+	trace_buf_put_blob(b, e->xstate, e->xstate_len);
+	trace_buf_put_u64(b, e->xcr0);
+	trace_buf_put_u64(b, e->nmaps);
+	for (size_t i = 0; i < e->nmaps; i++)
+		put_mapping(b, &e->maps[i]);
+	put_writes(b, e->mem, e->nmem);
+}
+
+static void get_exec(struct trace_cursor *c, struct ev_exec *e)
+{
+	get_regs(c, &e->regs);
+	e->xstate = get_blob_copy(c, &e->xstate_len);
+	e->xcr0 = trace_cursor_u64(c);
+	/* A mapping takes at least 48 bytes: 5 numbers, 2 blob lengths. */
+	size_t n = get_count(c, 48);
+	e->maps = n ? calloc(n, sizeof(*e->maps)) : NULL;
+	if (n && !e->maps)
+		c->failed = true;
+	for (size_t i = 0; e->maps && i < n && !c->failed; i++, e->nmaps++)
+		get_mapping(c, &e->maps[i]);
+	e->mem = get_writes(c, &e->nmem);
+}
+
+static void put_syscall(struct trace_buf *b, const struct ev_syscall *s)
+{
+	trace_buf_put_u64(b, (uint64_t)s->number);
+	for (int i = 0; i < 6; i++)
+		trace_buf_put_u64(b, s->args[i]);
+	trace_buf_put_u64(b, (uint64_t)s->result);
+	put_regs(b, &s->regs);
+	put_writes(b, s->writes, s->nwrites);
+}
+
+static void get_syscall(struct trace_cursor *c, struct ev_syscall *s)
+{
+	s->number = (int64_t)trace_cursor_u64(c);
+	for (int i = 0; i < 6; i++)
+		s->args[i] = trace_cursor_u64(c);
+	s->result = (int64_t)trace_cursor_u64(c);
+	get_regs(c, &s->regs);
+	s->writes = get_writes(c, &s->nwrites);
+}
+
+static void put_signal(struct trace_buf *b, const struct ev_signal *s)
+{
+	trace_buf_put_u32(b, (uint32_t)s->signo);
+	trace_buf_put_bytes(b, s->siginfo, sizeof(s->siginfo));
+	trace_buf_put_u64(b, s->frame_addr);
+	trace_buf_put_blob(b, s->frame, s->frame_len);
+	put_regs(b, &s->regs);
+}
+
+static void get_signal(struct trace_cursor *c, struct ev_signal *s)
+{
+	s->signo = (int32_t)trace_cursor_u32(c);
+	trace_cursor_bytes(c, s->siginfo, sizeof(s->siginfo));
+	s->frame_addr = trace_cursor_u64(c);
+	s->frame = get_blob_copy(c, &s->frame_len);
+	get_regs(c, &s->regs);
+}
+
+static int put_body(struct trace_buf *b, const struct trace_event *ev)
+{
+	const typeof(ev->u) *u = &ev->u;
+	switch (ev->type) {
+	case EV_EXEC: put_exec(b, &u->exec); break;
+	case EV_SYSCALL: put_syscall(b, &u->syscall); break;
+	case EV_RDTSC:
+		trace_buf_put_u64(b, u->rdtsc.value);
+		trace_buf_put_u64(b, u->rdtsc.rip);
+		trace_buf_put_u32(b, u->rdtsc.tsc_aux);
+		trace_buf_put_u8(b, u->rdtsc.rdtscp);
+		break;
+	case EV_SIGNAL: put_signal(b, &u->signal); break;
+	case EV_THREAD_CREATE:
+		trace_buf_put_u32(b, (uint32_t)u->thread_create.new_tid);
+		trace_buf_put_u64(b, u->thread_create.clone_flags);
+		trace_buf_put_u64(b, u->thread_create.xcr0);
+		break;
+	case EV_THREAD_EXIT:
+		trace_buf_put_u32(b, (uint32_t)u->thread_exit.status);
+		break;
+	case EV_EXIT: trace_buf_put_u32(b, (uint32_t)u->exit.status); break;
+	case EV_XCR0_CHANGE:
+		trace_buf_put_u64(b, u->xcr0_change.old_xcr0);
+		trace_buf_put_u64(b, u->xcr0_change.new_xcr0);
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+static int get_body(struct trace_cursor *c, struct trace_event *ev)
+{
+	typeof(ev->u) *u = &ev->u;
+	switch (ev->type) {
+	case EV_EXEC: get_exec(c, &u->exec); break;
+	case EV_SYSCALL: get_syscall(c, &u->syscall); break;
+	case EV_RDTSC:
+		u->rdtsc.value = trace_cursor_u64(c);
+		u->rdtsc.rip = trace_cursor_u64(c);
+		u->rdtsc.tsc_aux = trace_cursor_u32(c);
+		u->rdtsc.rdtscp = trace_cursor_u8(c) != 0;
+		break;
+	case EV_SIGNAL: get_signal(c, &u->signal); break;
+	case EV_THREAD_CREATE:
+		u->thread_create.new_tid = (int32_t)trace_cursor_u32(c);
+		u->thread_create.clone_flags = trace_cursor_u64(c);
+		u->thread_create.xcr0 = trace_cursor_u64(c);
+		break;
+	case EV_THREAD_EXIT:
+		u->thread_exit.status = (int32_t)trace_cursor_u32(c);
+		break;
+	case EV_EXIT: u->exit.status = (int32_t)trace_cursor_u32(c); break;
+	case EV_XCR0_CHANGE:
+		u->xcr0_change.old_xcr0 = trace_cursor_u64(c);
+		u->xcr0_change.new_xcr0 = trace_cursor_u64(c);
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- whole events ----------------------------------------------------- */
+
+int trace_event_encode(const struct trace_event *ev, struct trace_buf *out)
+{
+	trace_buf_put_u32(out, (uint32_t)ev->tid);
+	trace_buf_put_u64(out, ev->ticks);
+	if (put_body(out, ev) < 0)
+		return -1;
+	return out->failed ? -1 : 0;
+}
+
+int trace_event_decode(struct trace_event *ev, uint32_t type,
+		       const void *data, size_t len)
+{
+	struct trace_cursor c;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	trace_cursor_init(&c, data, len);
+	ev->tid = (int32_t)trace_cursor_u32(&c);
+	ev->ticks = trace_cursor_u64(&c);
+	int rc = get_body(&c, ev);
+	if (rc == 0 && c.failed)
+		rc = -1;
+	if (rc != 0)
+		trace_event_free(ev);
+	/* Extra bytes at the end are fields of a later minor version. */
+	return rc;
+}
+
+void trace_event_free(struct trace_event *ev)
+{
+	switch (ev->type) {
+	case EV_EXEC:
+		free(ev->u.exec.xstate);
+		for (size_t i = 0; i < ev->u.exec.nmaps; i++)
+			trace_mapping_free(&ev->u.exec.maps[i]);
+		free(ev->u.exec.maps);
+		free(ev->u.exec.mem);
+		break;
+	case EV_SYSCALL: free(ev->u.syscall.writes); break;
+	case EV_SIGNAL: free(ev->u.signal.frame); break;
+	default: break;
+	}
+	memset(&ev->u, 0, sizeof(ev->u));
+}
+
+int trace_event_write(struct trace_writer *w, const struct trace_event *ev)
+{
+	struct trace_buf b;
+	trace_buf_init(&b);
+	int rc = trace_event_encode(ev, &b);
+	if (rc == 0)
+		rc = trace_writer_append(w, ev->type, b.data, b.len);
+	trace_buf_free(&b);
+	return rc;
+}
+
+enum trace_status trace_event_read(struct trace_reader *r,
+				   struct trace_event *ev, char *err,
+				   size_t errlen)
+{
+	for (;;) {
+		struct trace_record rec;
+		enum trace_status st = trace_reader_next(r, &rec);
+		if (st != TRACE_RECORD) {
+			snprintf(err, errlen, "%s", trace_reader_error(r));
+			return st;
+		}
+		int rc = trace_event_decode(ev, rec.type, rec.data, rec.len);
+		if (rc == 0)
+			return TRACE_RECORD;
+		if (rc > 0 && !(rec.type & TRACE_TYPE_REQUIRED))
+			continue;       /* an optional addition we do not know */
+		snprintf(err, errlen, "trace %s: event %" PRIu64 ": %s record of"
+			 " type 0x%08" PRIx32 " (%" PRIu32 " bytes)",
+			 trace_reader_path(r), rec.index,
+			 rc > 0 ? "unknown required" : "malformed", rec.type,
+			 rec.len);
+		return TRACE_CORRUPT;
+	}
+}
+
+/* ---- mmaps stream ----------------------------------------------------- */
+
+int trace_mmap_encode(const struct trace_mmap_record *m, struct trace_buf *out)
+{
+	trace_buf_put_u64(out, m->event);
+	trace_buf_put_u32(out, (uint32_t)m->tid);
+	put_mapping(out, &m->map);
+	return out->failed ? -1 : 0;
+}
+
+int trace_mmap_decode(struct trace_mmap_record *m, const void *data,
+		      size_t len)
+{
+	struct trace_cursor c;
+	memset(m, 0, sizeof(*m));
+	trace_cursor_init(&c, data, len);
+	m->event = trace_cursor_u64(&c);
+	m->tid = (int32_t)trace_cursor_u32(&c);
+	get_mapping(&c, &m->map);
+	if (c.failed) {
+		trace_mapping_free(&m->map);
+		return -1;
+	}
+	return 0;
+}

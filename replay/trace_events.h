@@ -1,0 +1,148 @@
+/* Records the recorder writes and the replayer reads.
+ *
+ * events: one record per event below; the record type is the event type.
+ *         Every record starts with {tid, ticks}; ticks is 0 with the tick
+ *         source "none" (a PMU count where one is used).
+ * data:   TRACE_REC_DATA records, one per memory write, in the order the
+ *         events list their writes: the event has (addr, len), the data
+ *         stream has the len bytes.
+ * mmaps:  TRACE_REC_MMAP records: a mapping made at an event, with the
+ *         stored file (trace_store_file) it maps, if any.
+ * tasks:  reserved for per-task records the recorder adds.
+ *
+ * Event types carry TRACE_TYPE_REQUIRED: replay cannot skip one it does
+ * not understand.  Types without it may be added in a minor version and
+ * are skipped by trace_event_read. */
+#ifndef XRR_REPLAY_TRACE_EVENTS_H
+#define XRR_REPLAY_TRACE_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "replay/trace.h"
+
+enum trace_event_type {
+	EV_EXEC = TRACE_TYPE_REQUIRED | 1,        /* initial state after exec */
+	EV_SYSCALL = TRACE_TYPE_REQUIRED | 2,
+	EV_RDTSC = TRACE_TYPE_REQUIRED | 3,       /* rdtsc or rdtscp trapped */
+	EV_SIGNAL = TRACE_TYPE_REQUIRED | 4,
+	EV_THREAD_CREATE = TRACE_TYPE_REQUIRED | 5,
+	EV_THREAD_EXIT = TRACE_TYPE_REQUIRED | 6,
+	EV_EXIT = TRACE_TYPE_REQUIRED | 7,        /* the whole program ended */
+	EV_XCR0_CHANGE = TRACE_TYPE_REQUIRED | 8,
+};
+
+#define TRACE_REC_DATA (TRACE_TYPE_REQUIRED | 1)        /* data stream */
+#define TRACE_REC_MMAP (TRACE_TYPE_REQUIRED | 1)        /* mmaps stream */
+
+/* A write to tracee memory; its bytes are the next data record. */
+struct trace_mem_write {
+	uint64_t addr, len;
+};
+
+struct trace_mapping {
+	uint64_t start, end;
+	uint32_t prot, flags;   /* PROT_*, MAP_* */
+	uint64_t offset;        /* file offset */
+	char *path;             /* as /proc/PID/maps shows it; "" if none */
+	struct trace_file_id file;      /* stored copy; hex "" if anonymous */
+};
+
+struct ev_exec {
+	struct user_regs_struct regs;
+	uint8_t *xstate;        /* NT_X86_XSTATE image, recording layout */
+	size_t xstate_len;
+	uint64_t xcr0;
+	struct trace_mapping *maps;
+	size_t nmaps;
+	/* Contents of anonymous mappings and the stack (argv, envp, auxv). */
+	struct trace_mem_write *mem;
+	size_t nmem;
+};
+
+struct ev_syscall {
+	int64_t number;
+	uint64_t args[6];
+	int64_t result;
+	struct user_regs_struct regs;   /* at syscall exit */
+	struct trace_mem_write *writes;
+	size_t nwrites;
+};
+
+struct ev_rdtsc {
+	uint64_t value;
+	uint64_t rip;
+	uint32_t tsc_aux;       /* ecx of rdtscp */
+	bool rdtscp;
+};
+
+struct ev_signal {
+	int32_t signo;
+	uint8_t siginfo[128];
+	uint64_t frame_addr;
+	uint8_t *frame;         /* the frame the kernel wrote */
+	size_t frame_len;
+	struct user_regs_struct regs;   /* at handler entry */
+};
+
+struct ev_thread_create {
+	int32_t new_tid;
+	uint64_t clone_flags;
+	uint64_t xcr0;          /* the new thread's */
+};
+
+struct ev_status {
+	int32_t status;         /* wait status */
+};
+
+struct ev_xcr0_change {
+	uint64_t old_xcr0, new_xcr0;
+};
+
+struct trace_event {
+	uint32_t type;          /* enum trace_event_type */
+	int32_t tid;
+	uint64_t ticks;
+	union {
+		struct ev_exec exec;
+		struct ev_syscall syscall;
+		struct ev_rdtsc rdtsc;
+		struct ev_signal signal;
+		struct ev_thread_create thread_create;
+		struct ev_status thread_exit;
+		struct ev_status exit;
+		struct ev_xcr0_change xcr0_change;
+	} u;
+};
+
+const char *trace_event_name(uint32_t type);
+
+/* Encode into out (appended).  -1: unknown type or out of memory. */
+int trace_event_encode(const struct trace_event *ev, struct trace_buf *out);
+/* 0 decoded (free with trace_event_free), 1 unknown type, -1 malformed. */
+int trace_event_decode(struct trace_event *ev, uint32_t type,
+		       const void *data, size_t len);
+void trace_event_free(struct trace_event *ev);
+
+int trace_event_write(struct trace_writer *w, const struct trace_event *ev);
+/* The next event, skipping unknown optional records: TRACE_RECORD with
+ * *ev filled, or the stream status (message in err).  An unknown required
+ * type or a malformed record is TRACE_CORRUPT. */
+enum trace_status trace_event_read(struct trace_reader *r,
+				   struct trace_event *ev, char *err,
+				   size_t errlen);
+
+/* mmaps stream records. */
+struct trace_mmap_record {
+	uint64_t event;         /* index of the event that made it */
+	int32_t tid;
+	struct trace_mapping map;
+};
+int trace_mmap_encode(const struct trace_mmap_record *m, struct trace_buf *out);
+int trace_mmap_decode(struct trace_mmap_record *m, const void *data,
+		      size_t len);
+void trace_mapping_free(struct trace_mapping *m);
+
+#endif

@@ -1,0 +1,36 @@
+/* What the trace_*.c files share about an open trace; not an API. */
+#ifndef XRR_REPLAY_TRACE_INTERNAL_H
+#define XRR_REPLAY_TRACE_INTERNAL_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "replay/trace.h"
+
+#define TRACE_FILES_DIR "files"
+
+/* A file already stored during this recording, keyed by what stat says,
+ * so that every mmap of libc does not re-read libc. */
+struct trace_stored_file {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct trace_file_id id;
+};
+
+struct trace {
+	char *dir;
+	int dirfd;              /* holds the recorder's flock while writing */
+	bool writing;
+	enum trace_state state;
+	struct trace_header header;
+	struct trace_writer *writers[TRACE_NSTREAMS];
+	struct trace_stored_file *stored;
+	size_t nstored;
+};
+
+/* "dir/name", malloc'd. */
+char *trace_path(const struct trace *t, const char *name);
+
+#endif
