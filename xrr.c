@@ -9,7 +9,13 @@
 #include "frontend/frontend.h"
 
 const struct subcommand xrr_subcommands[] = {
+	{ "record", "record a program into a trace directory", cmd_record },
+	{ "replay", "replay a trace under GDB (or to the end with -a)", cmd_replay },
 	{ "serve", "debug a live program with GDB (like gdbserver)", cmd_serve },
+	{ "info", "describe a trace: header, machine, XCR0, completeness", cmd_info },
+	{ "dump", "list a trace's events", cmd_dump },
+	{ "ps", "list the processes and threads a trace recorded", cmd_ps },
+	{ "ls", "list the traces in the trace directory", cmd_ls },
 	{ NULL, NULL, NULL },
 };
 
@@ -32,7 +38,8 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (const struct subcommand *c = xrr_subcommands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		if (c->run)
+			fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out,
 		"\n"
 		"Run 'xrr COMMAND --help' for a command's options.\n");
@@ -55,7 +62,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const struct subcommand *c = xrr_subcommands; c->name; c++)
-		if (strcmp(c->name, cmd) == 0)
+		if (c->run && strcmp(c->name, cmd) == 0)
 			return c->run(argc - 1, argv + 1);
 	xrr_error("unknown command '%s' (run 'xrr --help' for the list)", cmd);
 	return 2;
