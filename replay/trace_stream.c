@@ -247,10 +247,12 @@ int trace_writer_close(struct trace_writer *w, char *err, size_t errlen)
 	emit_block(w, BLOCK_FLAG_END);
 	if (!w->failed && fsync(w->fd) < 0)
 		writer_fail(w, "fsync failed: %s", strerror(errno));
-	if (!w->failed && close(w->fd) < 0)
-		writer_fail(w, "close failed: %s", strerror(errno));
-	else
-		w->fd = -1;
+	if (!w->failed) {
+		int rc = close(w->fd);
+		w->fd = -1;     /* closed, even if close() reported an error */
+		if (rc < 0)
+			writer_fail(w, "close failed: %s", strerror(errno));
+	}
 	int rc = w->failed ? -1 : 0;
 	if (rc < 0)
 		snprintf(err, errlen, "%s", w->err);
