@@ -1,0 +1,96 @@
+/* Deterministic replay of a trace.
+ *
+ * The replayer re-executes the recorded program in a real process: it
+ * execs a tiny stub, rebuilds the recorded address space from the trace
+ * (EV_EXEC), loads the recorded registers, then runs the program under
+ * PTRACE_SYSEMU, answering every syscall, rdtsc and signal from the
+ * trace.  It knows nothing of RSP: the stub's replay target drives it
+ * through this interface (breakpoints, watchpoints and memory go through
+ * the task layer on replayer_process()). */
+#ifndef XRR_REPLAY_REPLAYER_H
+#define XRR_REPLAY_REPLAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "replay/task.h"
+#include "replay/trace.h"
+
+struct replayer;
+
+struct replay_options {
+	/* Reproduce the program's recorded writes to fds 1 and 2 on our
+	 * stdout/stderr (rr does); false for -q. */
+	bool echo_output;
+	FILE *echo_stdout, *echo_stderr;   /* NULL: stdout / stderr */
+	FILE *log;                         /* diagnostics (stderr) */
+	/* Path of the exec stub program; NULL: found next to xrr. */
+	const char *exec_stub;
+};
+
+enum replay_stop_kind {
+	REPLAY_STOP_BREAKPOINT,   /* a software breakpoint: PC at its address */
+	REPLAY_STOP_HW_BREAK,     /* hardware breakpoint */
+	REPLAY_STOP_WATCH,        /* write or access watchpoint: watch_addr */
+	REPLAY_STOP_STEP,         /* single step finished */
+	REPLAY_STOP_SIGNAL,       /* the program received a recorded signal */
+	REPLAY_STOP_INTERRUPTED,  /* interrupt_fd became readable */
+	REPLAY_STOP_EVENT,        /* reached the event asked for (goto) */
+	REPLAY_STOP_END,          /* end of the trace: exit_status valid */
+	REPLAY_STOP_DIVERGED,     /* replay diverged: message filled */
+	REPLAY_STOP_ERROR,        /* internal failure: message filled */
+};
+
+struct replay_stop {
+	enum replay_stop_kind kind;
+	pid_t tid;                /* recorded thread id */
+	int signo;
+	uint64_t watch_addr;
+	bool watch_access;        /* awatch rather than watch */
+	int exit_status;          /* wait status, for REPLAY_STOP_END */
+	uint64_t event;           /* event number at the stop */
+	char message[512];        /* divergence / error text */
+};
+
+/* Open a trace and prepare the replay, stopped before the program's
+ * first instruction.  NULL with a message on failure (bad trace, no
+ * exec stub, address space cannot be rebuilt, ...). */
+struct replayer *replayer_open(const char *trace_dir,
+			       const struct replay_options *opts, char *err,
+			       size_t errlen);
+void replayer_close(struct replayer *r);
+/* Start over from the beginning (GDB's `run`). */
+int replayer_restart(struct replayer *r, char *err, size_t errlen);
+
+/* Run (step: one instruction of `tid`) until something to report.  All
+ * threads stop when this returns.  `interrupt_fd` may be -1. */
+int replayer_resume(struct replayer *r, bool step, pid_t tid,
+		    struct replay_stop *stop, int interrupt_fd);
+/* Replay forward until event `event` is the next to be replayed. */
+int replayer_goto(struct replayer *r, uint64_t event, struct replay_stop *stop);
+/* The next event to be replayed (`monitor when`). */
+uint64_t replayer_current_event(const struct replayer *r);
+bool replayer_at_end(const struct replayer *r);
+
+/* The live process behind the replay: registers, memory, breakpoints and
+ * watchpoints go through the task layer on it. */
+struct process *replayer_process(struct replayer *r);
+/* Threads: recorded tid <-> the task replaying it. */
+size_t replayer_threads(struct replayer *r, pid_t *recorded_tids, size_t max);
+struct task *replayer_task(struct replayer *r, pid_t recorded_tid);
+pid_t replayer_recorded_pid(const struct replayer *r);
+/* Each thread's recorded XCR0 (what the program saw). */
+uint64_t replayer_thread_xcr0(struct replayer *r, pid_t recorded_tid);
+
+/* What the recorded program saw, for GDB. */
+const struct trace *replayer_trace(const struct replayer *r);
+int replayer_auxv(struct replayer *r, const void **data, size_t *len);
+const char *replayer_exec_path(const struct replayer *r);  /* as recorded */
+/* Open the trace's stored copy of a file the program mapped, by its
+ * recorded path: an fd, or -errno. */
+int replayer_open_recorded_file(struct replayer *r, const char *path);
+
+#endif
