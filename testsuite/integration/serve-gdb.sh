@@ -45,6 +45,7 @@ continue
 continue
 continue
 info threads
+next
 p job->id >= 0
 next
 next
