@@ -189,7 +189,7 @@ static void child_run(char *const argv[], char *const envp[],
 	char go;
 	while (read(go_fd, &go, 1) < 0 && errno == EINTR)
 		;
-	execve(argv[0], argv, envp ? envp : environ);
+	execve(o->path ? o->path : argv[0], argv, envp ? envp : environ);
 	child_report(report_fd, STAGE_EXEC, errno);
 }
 

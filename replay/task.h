@@ -107,6 +107,8 @@ struct spawn_options {
 	const char *cwd;        /* NULL: inherit */
 	bool trace_fork;        /* PTRACE_O_TRACEFORK|TRACEVFORK */
 	bool trace_exit;        /* PTRACE_O_TRACEEXIT (TASK_STOP_EXIT_EVENT) */
+	const char *path;       /* program to exec; NULL: argv[0] (lets the
+				 * program keep the argv[0] the user typed) */
 };
 #define SPAWN_OPTIONS_DEFAULT { .cpu = -1 }
 

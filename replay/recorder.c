@@ -1,0 +1,1027 @@
+/* The recorder's main loop: one thread runs user code at a time; threads
+ * switch, and asynchronous signals are delivered, only at system calls
+ * (the only points replay can find again without a PMU).  The order in
+ * which events are written is the schedule replay follows. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "replay/recorder_internal.h"
+#include "replay/syscallbuf.h"
+#include "replay/trace_codec.h"
+#include "replay/xsave.h"
+
+#ifndef CLONE_VM
+#define CLONE_VM 0x00000100
+#define CLONE_VFORK 0x00004000
+#define CLONE_THREAD 0x00010000
+#endif
+
+enum {
+	NR_MMAP = 9, NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58,
+	NR_EXECVE = 59, NR_EXIT = 60, NR_EXIT_GROUP = 231, NR_EXECVEAT = 322,
+	NR_CLONE3 = 435,
+};
+
+/* A non-blocking syscall that takes longer than this while other threads
+ * wait is treated as blocking (it may wait for one of them). */
+#define PROMPT_EXIT_NS (20 * 1000 * 1000ull)
+#define WATCHDOG_AFTER_S 5
+
+/* ---- threads ------------------------------------------------------------------ */
+
+static struct rthread *find_thread(struct recorder *r, pid_t tid)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].tid == tid && r->threads[i].state != RT_DEAD)
+			return &r->threads[i];
+	return NULL;
+}
+
+static struct rthread *add_thread(struct recorder *r, pid_t tid)
+{
+	if (r->nthreads == TASK_MAX_THREADS) {
+		rec_fail(r, "more than %d threads", TASK_MAX_THREADS);
+		return NULL;
+	}
+	struct rthread *t = &r->threads[r->nthreads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->state = RT_READY;
+	r->ticks->attach(NULL, tid);
+	return t;
+}
+
+static struct task *task_of(struct recorder *r, struct rthread *t)
+{
+	return process_find_task(r->proc, t->tid);
+}
+
+static int get_regs(struct recorder *r, struct rthread *t,
+		    struct user_regs_struct *regs)
+{
+	struct task *tk = task_of(r, t);
+
+	if (!tk || task_get_gregs(r->proc, tk, regs) < 0)
+		return rec_fail(r, "event %" PRIu64 ": registers of thread %d:"
+				" %s", r->nevents, (int)t->tid, r->proc->err);
+	return 0;
+}
+
+static int set_regs(struct recorder *r, struct rthread *t,
+		    const struct user_regs_struct *regs)
+{
+	struct task *tk = task_of(r, t);
+
+	if (!tk || task_set_gregs(r->proc, tk, regs) < 0)
+		return rec_fail(r, "event %" PRIu64 ": setting registers of"
+				" thread %d: %s", r->nevents, (int)t->tid,
+				r->proc->err);
+	return 0;
+}
+
+static int resume(struct recorder *r, struct rthread *t,
+		  enum task_resume_mode mode, int sig)
+{
+	struct task *tk = task_of(r, t);
+
+	if (!tk || task_resume(r->proc, tk, mode, sig) < 0) {
+		/* Killed meanwhile (exit_group of another thread): its
+		 * exit status is on its way. */
+		if (tk && tk->exited)
+			return 0;
+		return rec_fail(r, "resuming thread %d: %s", (int)t->tid,
+				r->proc->err);
+	}
+	return 0;
+}
+
+/* Resume into user code from a deterministic point (syscall exit, handler
+ * entry, emulated instruction), releasing one deferred signal if any. */
+static int run_user(struct recorder *r, struct rthread *t)
+{
+	int sig = 0;
+
+	if (get_regs(r, t, &t->boundary_regs) < 0)
+		return -1;
+	t->boundary_valid = true;
+	if (t->ndeferred && !t->releasing) {
+		/* Re-sent by the kernel at this stop; it is dequeued before
+		 * any user instruction and comes back as a signal stop with
+		 * boundary_regs, where its original siginfo is restored. */
+		sig = t->deferred[0].si_signo;
+		t->releasing = true;
+	}
+	t->state = RT_USER;
+	r->current = t;
+	atomic_store(&r->watch_tid, t->tid);
+	atomic_store(&r->watch_signal, t->ndeferred ? t->deferred[0].si_signo : 0);
+	return resume(r, t, TASK_RESUME_SYSCALL, sig);
+}
+
+/* ---- syscalls ------------------------------------------------------------------- */
+
+static void syscall_args(const struct user_regs_struct *g, uint64_t a[6])
+{
+	a[0] = g->rdi; a[1] = g->rsi; a[2] = g->rdx;
+	a[3] = g->r10; a[4] = g->r8; a[5] = g->r9;
+}
+
+/* Bytes of input arguments for `xrr dump` (an optional annotation). */
+static int note_inputs(struct recorder *r, struct rthread *t)
+{
+	const struct syscall_desc *d = t->desc;
+	struct trace_buf b;
+	uint8_t bytes[512];
+	uint32_t count = 0;
+
+	trace_buf_init(&b);
+	trace_buf_put_u32(&b, (uint32_t)t->tid);
+	size_t count_at = b.len;
+	trace_buf_put_u32(&b, 0);
+	for (int i = 0; i < d->nargs && i < SC_MAX_ARGS; i++) {
+		size_t want;
+		if (d->arg[i] == SA_PATH)
+			want = sizeof(bytes);
+		else if (d->arg[i] == SA_BUF_IN && i + 1 < SC_MAX_ARGS)
+			want = t->args[i + 1] < 64 ? t->args[i + 1] : 64;
+		else
+			continue;
+		if (!t->args[i] || !want)
+			continue;
+		/* Shorter near the end of a mapping. */
+		size_t got = 0;
+		while (got < want) {
+			ssize_t n = process_read_memory(r->proc, t->args[i] + got,
+							bytes + got, want - got);
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		trace_buf_put_u64(&b, t->args[i]);
+		trace_buf_put_blob(&b, bytes, got);
+		count++;
+	}
+	int rc = 0;
+	if (count) {
+		memcpy(b.data + count_at, &count, 4);
+		if (trace_writer_append(r->w[TRACE_STREAM_EVENTS],
+					TRACE_NOTE_SYSCALL_INPUTS, b.data, b.len) < 0)
+			rc = rec_fail(r, "writing the events stream: %s",
+				      trace_writer_error(r->w[TRACE_STREAM_EVENTS]));
+	}
+	trace_buf_free(&b);
+	return rc;
+}
+
+static bool is_vfork_like(const struct rthread *t, uint64_t flags)
+{
+	if (t->nr == NR_VFORK)
+		return true;
+	return (t->nr == NR_CLONE || t->nr == NR_CLONE3) &&
+	       (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK) &&
+	       !(flags & CLONE_THREAD);
+}
+
+static uint64_t clone_flags_of(struct recorder *r, const struct rthread *t)
+{
+	uint64_t flags = 0;
+
+	if (t->nr == NR_CLONE)
+		return t->args[0];
+	if (t->nr == NR_VFORK)
+		return CLONE_VM | CLONE_VFORK;
+	if (t->nr == NR_CLONE3 && t->args[0])
+		rec_read_fn(r, t->args[0], &flags, sizeof(flags));
+	return flags;
+}
+
+/* A CLONE_VM|CLONE_VFORK child (vfork, posix_spawn) ran unrecorded in
+ * our memory until it exec'd: keep what it may have written there, the
+ * parent's stack above rsp and the child's stack mapping. */
+static size_t vfork_regions(struct recorder *r, struct rthread *t,
+			    const struct user_regs_struct *g,
+			    struct sc_region *out, size_t n)
+{
+	uint64_t start, end;
+
+	if (rec_mapping_of(r, g->rsp, &start, &end) == 0) {
+		uint64_t from = g->rsp - 128 >= start ? g->rsp - 128 : start;
+		out[n++] = (struct sc_region){ from, end - from };
+	}
+	uint64_t child_sp = t->nr == NR_CLONE ? t->args[1] : 0;
+	if (t->nr == NR_CLONE3 && t->args[0]) {
+		uint64_t ca[6] = { 0 };     /* flags pidfd child_tid parent_tid exit_signal stack */
+		uint64_t size = 0;
+		if (rec_read_fn(r, t->args[0], ca, sizeof(ca)) == 0 &&
+		    rec_read_fn(r, t->args[0] + 48, &size, sizeof(size)) == 0)
+			child_sp = ca[5] + size;
+	}
+	if (child_sp && rec_mapping_of(r, child_sp - 1, &start, &end) == 0 &&
+	    !(start <= g->rsp && g->rsp < end))
+		out[n++] = (struct sc_region){ start, end - start };
+	return n;
+}
+
+#define MAX_REGIONS 256
+
+static int record_thread_create(struct recorder *r, struct rthread *t,
+				uint64_t flags)
+{
+	struct rthread *nt = find_thread(r, t->new_tid);
+	struct trace_event ev = { .type = EV_THREAD_CREATE, .tid = t->tid };
+
+	ev.u.thread_create.new_tid = t->new_tid;
+	ev.u.thread_create.clone_flags = flags;
+	ev.u.thread_create.xcr0 = nt ? nt->xcr0 : 0;
+	t->new_tid = 0;
+	trace_header_set_thread_xcr0(trace_header_mut(r->trace),
+				     ev.u.thread_create.new_tid,
+				     ev.u.thread_create.xcr0);
+	return rec_emit(r, &ev);
+}
+
+/* The syscall-exit stop of t: write its EV_SYSCALL (or EV_EXEC). */
+static int finish_syscall(struct recorder *r, struct rthread *t)
+{
+	struct user_regs_struct g;
+	struct sc_region regions[MAX_REGIONS];
+	char err[512];
+
+	t->exit_pending = false;
+	if (get_regs(r, t, &g) < 0)
+		return -1;
+	if (t->exec_pending) {
+		t->exec_pending = false;
+		return rec_record_exec(r, t);
+	}
+	int64_t result = (int64_t)g.rax;
+	int n = syscall_memory_effects(t->desc, t->args, result, &t->est,
+				       rec_read_fn, r, regions, MAX_REGIONS - 2,
+				       err, sizeof(err));
+	if (n < 0)
+		return rec_fail(r, "thread %d: %s", (int)t->tid, err);
+	uint64_t flags = clone_flags_of(r, t);
+	if (is_vfork_like(t, flags) && result > 0)
+		n = (int)vfork_regions(r, t, &g, regions, (size_t)n);
+	if (t->nr == NR_MMAP && result >= 0 && !(t->args[3] & MAP_ANONYMOUS) &&
+	    (int)t->args[4] >= 0 &&
+	    rec_record_mmap(r, t, (uint64_t)result, t->args[1], t->args[2],
+			    t->args[3], (int)t->args[4], t->args[5]) < 0)
+		return -1;
+	if (note_inputs(r, t) < 0)
+		return -1;
+	struct trace_event ev = { .type = EV_SYSCALL, .tid = t->tid };
+	ev.u.syscall.number = t->nr;
+	memcpy(ev.u.syscall.args, t->args, sizeof(t->args));
+	ev.u.syscall.result = result;
+	ev.u.syscall.regs = g;
+	if (rec_emit_writes(r, &ev, &ev.u.syscall.writes, &ev.u.syscall.nwrites,
+			    regions, (size_t)n) < 0)
+		return -1;
+	if (t->new_tid && result > 0)
+		return record_thread_create(r, t, flags);
+	return 0;
+}
+
+/* exit/exit_group do not return: their event is written at entry. */
+static int record_noreturn(struct recorder *r, struct rthread *t)
+{
+	struct trace_event ev = { .type = EV_SYSCALL, .tid = t->tid };
+
+	if (note_inputs(r, t) < 0)
+		return -1;
+	ev.u.syscall.number = t->nr;
+	memcpy(ev.u.syscall.args, t->args, sizeof(t->args));
+	ev.u.syscall.result = 0;
+	ev.u.syscall.regs = t->entry_regs;
+	return rec_emit(r, &ev);
+}
+
+static int refuse(struct recorder *r, struct rthread *t, const char *why)
+{
+	return rec_fail(r, "recording stopped: thread %d: %s", (int)t->tid, why);
+}
+
+static int syscall_entry_stop(struct recorder *r, struct rthread *t)
+{
+	char err[512];
+
+	if (get_regs(r, t, &t->entry_regs) < 0)
+		return -1;
+	t->nr = (long)t->entry_regs.orig_rax;
+	syscall_args(&t->entry_regs, t->args);
+	t->desc = syscall_check(t->nr, t->args, r->nevents, err, sizeof(err));
+	if (!t->desc)
+		return refuse(r, t, err);
+	memset(&t->est, 0, sizeof(t->est));
+	if (syscall_entry(t->desc, t->args, rec_read_fn, r, &t->est, err,
+			  sizeof(err)) < 0)
+		return refuse(r, t, err);
+	t->new_tid = 0;
+	t->blocking = (t->desc->flags & SC_F_BLOCKING) != 0;
+	if (t->nr == NR_EXIT_GROUP) {
+		if (record_noreturn(r, t) < 0)
+			return -1;
+		r->group_exiting = true;
+		r->current = NULL;
+		t->state = RT_EXITING;
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
+	if (t->nr == NR_EXIT) {
+		if (record_noreturn(r, t) < 0)
+			return -1;
+		t->state = RT_EXITING;
+		/* The leader's death is only reported once every thread is
+		 * gone: others must run meanwhile. */
+		if (t->tid == r->proc->pid)
+			r->current = NULL;
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
+	t->state = RT_SYSCALL;
+	if (t->blocking)
+		r->current = NULL;      /* let another thread run meanwhile */
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+static bool others_ready(struct recorder *r, const struct rthread *t)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (&r->threads[i] != t && r->threads[i].state == RT_READY)
+			return true;
+	return false;
+}
+
+static int syscall_exit_stop(struct recorder *r, struct rthread *t)
+{
+	if (t->state != RT_SYSCALL)
+		return rec_fail(r, "thread %d: syscall-exit stop without an"
+				" entry (state %d)", (int)t->tid, (int)t->state);
+	t->exit_pending = true;
+	t->state = RT_READY;
+	if (r->current != t)
+		return 0;       /* a blocking syscall came back: wait for a turn */
+	/* Round robin at syscall boundaries keeps busy threads from
+	 * starving the others. */
+	if (others_ready(r, t) && !t->exec_pending) {
+		r->current = NULL;
+		return 0;
+	}
+	if (finish_syscall(r, t) < 0)
+		return -1;
+	return run_user(r, t);
+}
+
+/* ---- rdtsc ---------------------------------------------------------------------- */
+
+static int emulate_rdtsc(struct recorder *r, struct rthread *t,
+			 struct user_regs_struct *g, bool rdtscp)
+{
+	struct trace_event ev = { .type = EV_RDTSC, .tid = t->tid };
+	unsigned int aux = 0;
+	uint64_t v = rdtscp ? __rdtscp(&aux) : __rdtsc();
+
+	/* IA32_TSC_AUX is (node << 12) | cpu on Linux; the program runs on
+	 * the bound CPU, not necessarily where xrr does. */
+	aux = (aux & ~0xfffu) | (unsigned int)r->cpu;
+	ev.u.rdtsc.value = v;
+	ev.u.rdtsc.rip = g->rip;
+	ev.u.rdtsc.rdtscp = rdtscp;
+	ev.u.rdtsc.tsc_aux = rdtscp ? aux : 0;
+	g->rax = v & 0xffffffffu;
+	g->rdx = v >> 32;
+	if (rdtscp)
+		g->rcx = aux;
+	g->rip += rdtscp ? 3 : 2;
+	if (set_regs(r, t, g) < 0 || rec_emit(r, &ev) < 0)
+		return -1;
+	return run_user(r, t);
+}
+
+/* A SIGSEGV from PR_TSC_SIGSEGV: si_code SI_KERNEL at rdtsc/rdtscp. */
+static int try_rdtsc(struct recorder *r, struct rthread *t,
+		     const struct task_stop *st, bool *handled)
+{
+	struct user_regs_struct g;
+	uint8_t insn[3] = { 0 };
+
+	*handled = false;
+	if (st->signo != SIGSEGV || st->siginfo.si_code != SI_KERNEL)
+		return 0;
+	if (get_regs(r, t, &g) < 0)
+		return -1;
+	if (process_read_memory(r->proc, g.rip, insn, 3) < 2 || insn[0] != 0x0f)
+		return 0;
+	bool rdtscp = insn[1] == 0x01 && insn[2] == 0xf9;
+	if (insn[1] != 0x31 && !rdtscp)
+		return 0;
+	*handled = true;
+	return emulate_rdtsc(r, t, &g, rdtscp);
+}
+
+/* ---- signals -------------------------------------------------------------------- */
+
+static bool synchronous_signal(const siginfo_t *si)
+{
+	switch (si->si_signo) {
+	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+		return si->si_code > 0 && si->si_code != SI_KERNEL;
+	default:
+		return false;
+	}
+}
+
+enum disposition { DISP_CAUGHT, DISP_IGNORED, DISP_FATAL, DISP_STOP };
+
+/* One mask line ("SigCgt:\t0000000000004002") of /proc/PID/task/TID/status. */
+static uint64_t status_mask(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
+}
+
+static enum disposition signal_disposition(struct recorder *r, pid_t tid,
+					   int sig)
+{
+	char name[64], text[4096];
+	uint64_t bit = 1ull << (sig - 1);
+
+	snprintf(name, sizeof(name), "/proc/%d/task/%d/status",
+		 (int)r->proc->pid, (int)tid);
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	text[n > 0 ? n : 0] = 0;
+	if (status_mask(text, "SigCgt:") & bit)
+		return DISP_CAUGHT;
+	if (status_mask(text, "SigIgn:") & bit)
+		return DISP_IGNORED;
+	switch (sig) {
+	case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
+		return DISP_IGNORED;
+	case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		return DISP_STOP;
+	default:
+		return DISP_FATAL;
+	}
+}
+
+static int record_fatal_signal(struct recorder *r, struct rthread *t,
+			       const siginfo_t *si)
+{
+	struct trace_event ev = { .type = EV_SIGNAL, .tid = t->tid };
+
+	ev.u.signal.signo = si->si_signo;
+	memcpy(ev.u.signal.siginfo, si, sizeof(ev.u.signal.siginfo));
+	if (get_regs(r, t, &ev.u.signal.regs) < 0 || rec_emit(r, &ev) < 0)
+		return -1;
+	return resume(r, t, TASK_RESUME_CONT, si->si_signo);
+}
+
+/* Deliver now (a deterministic point): the kernel builds the frame while
+ * we single-step, and stops at the handler's first instruction. */
+static int deliver_signal(struct recorder *r, struct rthread *t,
+			  const siginfo_t *si)
+{
+	struct task *tk = task_of(r, t);
+
+	switch (signal_disposition(r, t->tid, si->si_signo)) {
+	case DISP_IGNORED:
+		return run_user(r, t);
+	case DISP_FATAL:
+		return record_fatal_signal(r, t, si);
+	case DISP_STOP:
+		return resume(r, t, TASK_RESUME_SYSCALL, si->si_signo);
+	case DISP_CAUGHT:
+		break;
+	}
+	if (tk && ptrace(PTRACE_SETSIGINFO, t->tid, 0, si) < 0)
+		return rec_fail(r, "thread %d: PTRACE_SETSIGINFO: %s",
+				(int)t->tid, strerror(errno));
+	t->delivering = *si;
+	t->state = RT_SIGNAL;
+	return resume(r, t, TASK_RESUME_SINGLESTEP, si->si_signo);
+}
+
+/* rt_sigframe: pretcode, then a ucontext whose mcontext points at the
+ * xsave area; the frame ends with that area (its extended_size). */
+static int frame_extent(struct recorder *r, uint64_t rsp, uint64_t *len)
+{
+	uint64_t fpstate = 0;
+	uint32_t ext = 0;
+	const uint64_t fp_ptr = rsp + 8 + offsetof(ucontext_t, uc_mcontext.fpregs);
+
+	if (rec_read_fn(r, fp_ptr, &fpstate, 8) < 0)
+		return -1;
+	if (fpstate && rec_read_fn(r, fpstate + 464 + 4, &ext, 4) == 0 &&
+	    fpstate > rsp && ext >= 512 && ext <= 65536 &&
+	    fpstate + ext - rsp <= 1u << 20) {
+		*len = fpstate + ext - rsp;
+		return 0;
+	}
+	*len = 8 + sizeof(ucontext_t) + sizeof(siginfo_t);
+	return 0;
+}
+
+static int handler_entry_stop(struct recorder *r, struct rthread *t)
+{
+	struct trace_event ev = { .type = EV_SIGNAL, .tid = t->tid };
+	struct user_regs_struct g;
+	uint64_t len;
+
+	if (get_regs(r, t, &g) < 0)
+		return -1;
+	if (frame_extent(r, g.rsp, &len) < 0)
+		return rec_fail(r, "event %" PRIu64 ": thread %d: cannot read"
+				" the frame of signal %d at %#llx", r->nevents,
+				(int)t->tid, t->delivering.si_signo, g.rsp);
+	uint8_t *frame = malloc(len);
+	if (!frame || rec_read_fn(r, g.rsp, frame, len) < 0) {
+		free(frame);
+		return rec_fail(r, "event %" PRIu64 ": thread %d: reading the"
+				" signal frame", r->nevents, (int)t->tid);
+	}
+	ev.u.signal.signo = t->delivering.si_signo;
+	memcpy(ev.u.signal.siginfo, &t->delivering, sizeof(ev.u.signal.siginfo));
+	ev.u.signal.frame_addr = g.rsp;
+	ev.u.signal.frame = frame;
+	ev.u.signal.frame_len = len;
+	ev.u.signal.regs = g;
+	int rc = rec_emit(r, &ev);
+	free(frame);
+	if (rc < 0)
+		return -1;
+	return run_user(r, t);
+}
+
+static bool at_boundary(struct recorder *r, struct rthread *t)
+{
+	struct user_regs_struct g;
+
+	if (!t->boundary_valid || get_regs(r, t, &g) < 0)
+		return false;
+	return memcmp(&g, &t->boundary_regs, sizeof(g)) == 0;
+}
+
+static int defer_signal(struct recorder *r, struct rthread *t,
+			const siginfo_t *si)
+{
+	if (t->ndeferred == RT_MAX_DEFERRED)
+		return rec_fail(r, "thread %d: more than %d signals waiting for"
+				" a system call", (int)t->tid, RT_MAX_DEFERRED);
+	t->deferred[t->ndeferred++] = *si;
+	atomic_store(&r->watch_signal, t->deferred[0].si_signo);
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+static siginfo_t take_deferred(struct rthread *t)
+{
+	siginfo_t si = t->deferred[0];
+
+	memmove(&t->deferred[0], &t->deferred[1],
+		sizeof(si) * (size_t)(t->ndeferred - 1));
+	t->ndeferred--;
+	t->releasing = false;
+	return si;
+}
+
+static int signal_stop(struct recorder *r, struct rthread *t,
+		       const struct task_stop *st)
+{
+	bool handled;
+
+	if (t->state == RT_SIGNAL) {
+		if (st->signo == SIGTRAP)
+			return handler_entry_stop(r, t);
+		/* Another signal before the handler: after this one. */
+		if (t->ndeferred < RT_MAX_DEFERRED)
+			t->deferred[t->ndeferred++] = st->siginfo;
+		return resume(r, t, TASK_RESUME_SINGLESTEP, 0);
+	}
+	if (try_rdtsc(r, t, st, &handled) < 0 || handled)
+		return handled ? 0 : -1;
+	if (synchronous_signal(&st->siginfo))
+		return deliver_signal(r, t, &st->siginfo);
+	if (at_boundary(r, t)) {
+		if (t->releasing && t->ndeferred &&
+		    st->signo == t->deferred[0].si_signo) {
+			siginfo_t si = take_deferred(t);
+			return deliver_signal(r, t, &si);
+		}
+		return deliver_signal(r, t, &st->siginfo);
+	}
+	return defer_signal(r, t, &st->siginfo);
+}
+
+/* ---- clone, exec, exit ------------------------------------------------------------ */
+
+static int clone_stop(struct recorder *r, struct rthread *t,
+		      const struct task_stop *st)
+{
+	uint64_t flags = clone_flags_of(r, t);
+
+	if (!(flags & CLONE_THREAD)) {
+		/* A process that clone() made like a thread (no SIGCHLD):
+		 * it runs unrecorded, like fork children. */
+		struct task *ct = process_find_task(r->proc, st->new_tid);
+		ptrace(PTRACE_DETACH, st->new_tid, 0, 0);
+		if (ct) {
+			ct->exited = true;
+			ct->stopped = false;
+		}
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
+	struct rthread *nt = add_thread(r, st->new_tid);
+	if (!nt)
+		return -1;
+	nt->xcr0 = rec_thread_xcr0(r, nt);
+	t = find_thread(r, st->tid);    /* add_thread may not move, but be safe */
+	t->new_tid = st->new_tid;
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+static int exec_stop(struct recorder *r, struct rthread *t)
+{
+	if (t->state != RT_SYSCALL ||
+	    (t->nr != NR_EXECVE && t->nr != NR_EXECVEAT))
+		return rec_fail(r, "recording stopped: execve by thread %d,"
+				" which is not the main thread, is not"
+				" supported", (int)t->tid);
+	/* Other threads died in the exec. */
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *o = &r->threads[i];
+		if (o == t || o->state == RT_DEAD)
+			continue;
+		struct trace_event ev = { .type = EV_THREAD_EXIT, .tid = o->tid };
+		ev.u.thread_exit.status = SIGKILL;
+		o->state = RT_DEAD;
+		if (rec_emit(r, &ev) < 0)
+			return -1;
+	}
+	t->exec_pending = true;
+	t->ndeferred = 0;
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+static int thread_gone(struct recorder *r, struct rthread *t,
+		       const struct task_stop *st)
+{
+	bool leader = t->tid == r->proc->pid;
+	struct trace_event ev = { .type = leader ? EV_EXIT : EV_THREAD_EXIT,
+				  .tid = t->tid };
+
+	ev.u.exit.status = st->raw_status;
+	t->state = RT_DEAD;
+	r->ticks->detach(NULL, t->tid);
+	if (r->current == t)
+		r->current = NULL;
+	if (rec_emit(r, &ev) < 0)
+		return -1;
+	if (leader) {
+		r->res->program_ended = true;
+		r->res->wait_status = st->raw_status;
+		r->done = true;
+	}
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
+static int syscallbuf_record(void *recorder, pid_t tid,
+			     const struct syscallbuf_entry *e)
+{
+	(void)recorder;
+	(void)tid;
+	(void)e;
+	return -1;      /* nothing is buffered yet (replay/syscallbuf.h) */
+}
+
+static int dispatch(struct recorder *r, const struct task_stop *st)
+{
+	struct rthread *t = find_thread(r, st->tid);
+
+	if (!t)
+		return 0;       /* a detached child's late report */
+	if (syscallbuf_flush(t->tid, syscallbuf_record, r) < 0)
+		return rec_fail(r, "thread %d: flushing its syscall buffer",
+				(int)t->tid);
+	switch (st->kind) {
+	case TASK_STOP_SYSCALL:
+		if (st->in_syscall_entry)
+			return syscall_entry_stop(r, t);
+		return syscall_exit_stop(r, t);
+	case TASK_STOP_SIGNAL:
+		return signal_stop(r, t, st);
+	case TASK_STOP_CLONE:
+		return clone_stop(r, t, st);
+	case TASK_STOP_EXEC:
+		return exec_stop(r, t);
+	case TASK_STOP_EXITED:
+	case TASK_STOP_KILLED:
+		return thread_gone(r, t, st);
+	case TASK_STOP_GROUP:
+	case TASK_STOP_INTERRUPT:
+	case TASK_STOP_EXIT_EVENT:
+	case TASK_STOP_SECCOMP:
+		return resume(r, t, t->state == RT_SIGNAL ? TASK_RESUME_SINGLESTEP
+							   : TASK_RESUME_SYSCALL, 0);
+	}
+	return 0;
+}
+
+/* ---- scheduling --------------------------------------------------------------------- */
+
+static struct rthread *pick_ready(struct recorder *r)
+{
+	for (size_t k = 0; k < r->nthreads; k++) {
+		size_t i = (r->rr_cursor + 1 + k) % r->nthreads;
+		if (r->threads[i].state == RT_READY) {
+			r->rr_cursor = i;
+			return &r->threads[i];
+		}
+	}
+	return NULL;
+}
+
+static int count_ready(struct recorder *r)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < r->nthreads; i++)
+		n += r->threads[i].state == RT_READY;
+	return n;
+}
+
+/* Give the turn to a waiting thread, if nobody has it. */
+static int schedule(struct recorder *r)
+{
+	if (r->current || r->group_exiting)
+		return 0;
+	struct rthread *t = pick_ready(r);
+	if (!t)
+		return 0;
+	r->current = t;
+	if (t->exit_pending && finish_syscall(r, t) < 0)
+		return -1;
+	if (r->done)
+		return 0;
+	return run_user(r, t);
+}
+
+/* Wait for the current thread's non-blocking syscall a short while only:
+ * it may be waiting for another thread (a full pipe). */
+static int wait_prompt(struct recorder *r, struct task_stop *st)
+{
+	uint64_t deadline = rec_now_ns() + PROMPT_EXIT_NS;
+	long pause_ns = 2000;
+
+	for (;;) {
+		int got = process_wait(r->proc, st, WNOHANG);
+		if (got != 0)
+			return got;
+		if (rec_now_ns() > deadline) {
+			r->current->blocking = true;
+			r->current = NULL;
+			return 0;
+		}
+		struct timespec ts = { 0, pause_ns };
+		nanosleep(&ts, NULL);
+		if (pause_ns < 200000)
+			pause_ns *= 2;
+	}
+}
+
+static int wait_stop(struct recorder *r, struct task_stop *st)
+{
+	atomic_store(&r->watch_waiting, count_ready(r));
+	if (r->current && r->current->state == RT_SYSCALL && others_ready(r, r->current))
+		return wait_prompt(r, st);
+	if (r->unflushed && rec_now_ns() - r->last_flush_ns > 20 * 1000 * 1000ull &&
+	    rec_flush(r) < 0)
+		return -1;
+	return process_wait(r->proc, st, 0);
+}
+
+static int loop(struct recorder *r)
+{
+	while (!r->done) {
+		struct task_stop st;
+		if (schedule(r) < 0)
+			return -1;
+		if (r->done)
+			break;
+		int got = wait_stop(r, &st);
+		if (got < 0) {
+			if (r->res->failed)
+				return -1;
+			return rec_fail(r, "waiting for the program: %s",
+					r->proc->err);
+		}
+		atomic_store(&r->progress_ns, rec_now_ns());
+		if (got == 0)
+			continue;
+		if (r->current && r->current->tid == st.tid)
+			atomic_store(&r->watch_tid, 0);
+		if (dispatch(r, &st) < 0)
+			return -1;
+	}
+	return r->res->failed ? -1 : 0;
+}
+
+/* ---- watchdog --------------------------------------------------------------------- */
+
+/* Without a PMU a thread that never makes a syscall cannot be preempted:
+ * say so instead of hanging silently. */
+static void *watchdog(void *arg)
+{
+	struct recorder *r = arg;
+	uint64_t warned_at = 0;
+
+	while (!atomic_load(&r->watch_stop)) {
+		/* Short naps: the recorder joins this thread at the end. */
+		struct timespec nap = { 0, 50 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+		int tid = atomic_load(&r->watch_tid);
+		uint64_t since = atomic_load(&r->progress_ns);
+		uint64_t secs = (rec_now_ns() - since) / 1000000000ull;
+		int waiting = atomic_load(&r->watch_waiting);
+		int sig = atomic_load(&r->watch_signal);
+		if (!tid || secs < WATCHDOG_AFTER_S || since <= warned_at ||
+		    (!waiting && !sig))
+			continue;
+		warned_at = since + (uint64_t)WATCHDOG_AFTER_S * 1000000000ull;
+		if (waiting)
+			fprintf(stderr, "xrr: thread %d has run %" PRIu64 " s without"
+				" a system call while %d thread%s wait; without a"
+				" PMU xrr can only switch threads at system calls\n",
+				tid, secs, waiting, waiting == 1 ? "" : "s");
+		else
+			fprintf(stderr, "xrr: thread %d has run %" PRIu64 " s without"
+				" a system call; signal %d waits for its next system"
+				" call (without a PMU xrr delivers asynchronous"
+				" signals only there)\n", tid, secs, sig);
+	}
+	return NULL;
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+static int make_header(struct recorder *r, struct trace_header *h,
+		       char *err, size_t errlen)
+{
+	extern char **environ;
+
+	trace_header_init(h);
+	if (trace_header_fill_host(h) < 0 ||
+	    trace_header_set_argv(h, r->opts->argv) < 0 ||
+	    trace_header_set_envp(h, r->opts->envp ? r->opts->envp : environ) < 0 ||
+	    trace_header_set_string(&h->tick_source, r->ticks->name) < 0) {
+		snprintf(err, errlen, "trace header: out of memory");
+		return -1;
+	}
+	if (rec_fill_cpuid(h, r->cpu, err, errlen) < 0)
+		return -1;
+	h->host_xcr0 = xsave_host_xcr0();
+	if (xsave_layout_host(&h->xsave) < 0)
+		memset(&h->xsave, 0, sizeof(h->xsave));
+	h->bound_cpu = r->cpu;
+	h->insn_virt = TRACE_INSN_VIRT_NONE;
+	return 0;
+}
+
+static int pick_cpu(const struct recorder_options *o)
+{
+	if (o->cpu >= 0)
+		return o->cpu;
+	int cpu = sched_getcpu();
+	return cpu < 0 ? 0 : cpu;
+}
+
+static int open_trace(struct recorder *r)
+{
+	struct trace_header h;
+	char err[512];
+
+	if (make_header(r, &h, err, sizeof(err)) < 0) {
+		trace_header_free(&h);
+		return rec_fail(r, "%s", err);
+	}
+	r->trace = trace_create(r->opts->trace_dir, &h, err, sizeof(err));
+	trace_header_free(&h);
+	if (!r->trace)
+		return rec_fail(r, "%s", err);
+	for (int s = 0; s < TRACE_NSTREAMS; s++)
+		r->w[s] = trace_stream_writer(r->trace, (enum trace_stream)s);
+	return 0;
+}
+
+static int start_program(struct recorder *r)
+{
+	struct spawn_options so = SPAWN_OPTIONS_DEFAULT;
+	char err[512];
+
+	so.disable_aslr = true;
+	so.cpu = r->cpu;
+	so.trap_tsc = true;
+	so.path = r->opts->path;
+	if (process_spawn(r->proc, r->opts->argv, r->opts->envp, &so, err,
+			  sizeof(err)) < 0)
+		return rec_fail(r, "%s", err);
+	r->xstate_size = r->proc->layout.max_size ? r->proc->layout.max_size : 4096;
+	struct rthread *t = add_thread(r, r->proc->pid);
+	if (!t)
+		return -1;
+	/* process_spawn stops at the exec event; EV_EXEC is written at the
+	 * execve's exit stop, where the program's first instruction is next. */
+	t->state = RT_SYSCALL;
+	t->nr = NR_EXECVE;
+	t->exec_pending = true;
+	r->current = t;
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+/* A stopped recording is marked where readers look: `error` next to the
+ * header, with the reason. */
+static void write_error_file(const char *dir, const char *msg)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/error", dir);
+	FILE *f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%s\n", msg);
+		fclose(f);
+	}
+}
+
+static void close_trace(struct recorder *r)
+{
+	char err[512];
+
+	if (!r->trace)
+		return;
+	if (r->res->failed)
+		write_error_file(r->opts->trace_dir, r->res->error);
+	trace_update_header(r->trace, err, sizeof(err));
+	if (trace_close(r->trace, err, sizeof(err)) < 0 && !r->res->failed) {
+		snprintf(r->res->error, sizeof(r->res->error), "%s", err);
+		r->res->failed = true;
+	}
+	r->trace = NULL;
+}
+
+int recorder_run(const struct recorder_options *o, struct recorder_result *res)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+	pthread_t wd;
+	bool have_wd = false;
+
+	memset(res, 0, sizeof(*res));
+	if (!r || !(r->proc = calloc(1, sizeof(*r->proc)))) {
+		free(r);
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		res->failed = true;
+		return -1;
+	}
+	r->opts = o;
+	r->res = res;
+	r->ticks = tick_source_select();
+	r->cpu = pick_cpu(o);
+	r->last_flush_ns = rec_now_ns();
+	int rc = open_trace(r);
+	if (rc == 0)
+		rc = start_program(r);
+	if (rc == 0) {
+		atomic_store(&r->progress_ns, rec_now_ns());
+		have_wd = pthread_create(&wd, NULL, watchdog, r) == 0;
+		rc = loop(r);
+	}
+	if (have_wd) {
+		atomic_store(&r->watch_stop, true);
+		pthread_join(wd, NULL);
+	}
+	if (rc < 0 && r->proc->pid > 0)
+		process_kill(r->proc);
+	if (r->proc->pid > 0)
+		process_free(r->proc);
+	close_trace(r);
+	free(r->proc);
+	free(r);
+	return res->failed ? -1 : 0;
+}

@@ -1,0 +1,107 @@
+/* Shared between the recorder's files. */
+#ifndef XRR_REPLAY_RECORDER_INTERNAL_H
+#define XRR_REPLAY_RECORDER_INTERNAL_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/user.h>
+
+#include "replay/recorder.h"
+#include "replay/syscalls.h"
+#include "replay/task.h"
+#include "replay/tick_source.h"
+#include "replay/trace.h"
+#include "replay/trace_events.h"
+
+enum rthread_state {
+	RT_USER,        /* current, running user code */
+	RT_SYSCALL,     /* resumed from syscall entry: inside the kernel */
+	RT_READY,       /* stopped, waiting for its turn */
+	RT_SIGNAL,      /* single-stepping into a signal handler */
+	RT_EXITING,     /* entered exit(); waiting for it to be gone */
+	RT_DEAD,
+};
+
+#define RT_MAX_DEFERRED 32
+
+struct rthread {
+	pid_t tid;
+	enum rthread_state state;
+	bool exit_pending;      /* READY at a syscall-exit stop not yet recorded */
+	bool exec_pending;      /* saw PTRACE_EVENT_EXEC; EV_EXEC at the exit */
+	bool blocking;          /* its syscall let other threads run */
+	/* The syscall in progress. */
+	long nr;
+	uint64_t args[SC_MAX_ARGS];
+	const struct syscall_desc *desc;
+	struct sc_entry_state est;
+	struct user_regs_struct entry_regs;
+	pid_t new_tid;          /* thread made by this clone, 0: none */
+	/* Asynchronous signals waiting for the next syscall boundary. */
+	siginfo_t deferred[RT_MAX_DEFERRED];
+	int ndeferred;
+	bool releasing;         /* deferred[0] was re-sent at a boundary */
+	/* Registers when last resumed from a deterministic point: a signal
+	 * stop with exactly these has run no user code since. */
+	struct user_regs_struct boundary_regs;
+	bool boundary_valid;
+	siginfo_t delivering;   /* RT_SIGNAL: the signal going in */
+	uint64_t xcr0;
+};
+
+struct recorder {
+	const struct recorder_options *opts;
+	struct recorder_result *res;
+	struct process *proc;
+	struct trace *trace;
+	struct trace_writer *w[TRACE_NSTREAMS];
+	const struct tick_source_ops *ticks;
+	int cpu;
+	struct rthread threads[TASK_MAX_THREADS];
+	size_t nthreads;
+	struct rthread *current;
+	size_t rr_cursor;       /* round-robin position */
+	bool group_exiting;
+	bool done;
+	uint64_t nevents;       /* index of the next event */
+	uint64_t last_flush_ns;
+	bool unflushed;
+	size_t xstate_size;
+	/* Read by the watchdog thread. */
+	_Atomic uint64_t progress_ns;   /* last time a stop was handled */
+	_Atomic int watch_tid;          /* current thread in user code, or 0 */
+	_Atomic int watch_waiting;      /* threads ready to run */
+	_Atomic int watch_signal;       /* a deferred signal of the current */
+	_Atomic bool watch_stop;
+};
+
+/* Fail the recording with a message; returns -1. */
+int rec_fail(struct recorder *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+uint64_t rec_now_ns(void);
+
+/* Events: write ev (its writes' bytes are read from the tracee now and go
+ * to the data stream first).  Returns 0 or -1 (rec_fail called). */
+int rec_emit(struct recorder *r, struct trace_event *ev);
+int rec_emit_writes(struct recorder *r, struct trace_event *ev,
+		    struct trace_mem_write **slot, size_t *nslot,
+		    const struct sc_region *regions, size_t n);
+int rec_read_fn(void *ctx, uint64_t addr, void *buf, size_t len);
+int rec_flush(struct recorder *r);
+
+/* recorder_exec.c */
+int rec_fill_cpuid(struct trace_header *h, int cpu, char *err, size_t errlen);
+/* The initial state after an exec (t stopped at the execve exit). */
+int rec_record_exec(struct recorder *r, struct rthread *t);
+/* A file mapping made by mmap at event `event`. */
+int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
+		    uint64_t len, uint64_t prot, uint64_t flags, int fd,
+		    uint64_t offset);
+/* Region [start, end) of the mapping containing addr, from /proc maps. */
+int rec_mapping_of(struct recorder *r, uint64_t addr, uint64_t *start,
+		   uint64_t *end);
+uint64_t rec_thread_xcr0(struct recorder *r, struct rthread *t);
+
+#endif
