@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
@@ -631,27 +633,62 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 
 /* ---- clone, exec, exit ------------------------------------------------------------ */
 
+/* Children run unrecorded, but they inherited PR_SET_TSC (rdtsc would
+ * kill them) from the recorded program: turn it off in the child with a
+ * remote prctl, then let it go.  Everything after is theirs. */
+static int release_child(struct recorder *r, pid_t pid)
+{
+	struct process *cp = r->proc;
+	struct task *ct = process_find_task(r->proc, pid);
+	struct task_stop st;
+	long args[6] = { PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0, 0 }, res = 0;
+	int rc = 0;
+
+	if (!ct) {
+		/* A fork/vfork child: a process of its own, stopped at its
+		 * first stop (kept for us by the task layer). */
+		cp = calloc(1, sizeof(*cp));
+		if (!cp)
+			return rec_fail(r, "child %d: out of memory", (int)pid);
+		cp->pid = pid;
+		cp->mem_fd = -1;
+		cp->layout = r->proc->layout;
+		cp->ntasks = 1;
+		ct = &cp->tasks[0];
+		ct->tid = pid;
+		if (process_wait(cp, &st, 0) != 1 || ct->exited) {
+			free(cp);
+			return 0;       /* gone already */
+		}
+	}
+	if (task_remote_syscall(cp, ct, SYS_prctl, args, &res) < 0 || res < 0)
+		rc = rec_fail(r, "child process %d: prctl(PR_SET_TSC, "
+			      "PR_TSC_ENABLE) failed (%s, result %ld); it would"
+			      " die at its first rdtsc", (int)pid, cp->err, res);
+	ptrace(PTRACE_DETACH, pid, 0, 0);
+	ct->exited = true;
+	ct->stopped = false;
+	if (cp != r->proc) {
+		process_free(cp);
+		free(cp);
+	}
+	return rc;
+}
+
 static int clone_stop(struct recorder *r, struct rthread *t,
 		      const struct task_stop *st)
 {
 	uint64_t flags = clone_flags_of(r, t);
 
-	if (!(flags & CLONE_THREAD)) {
-		/* A process that clone() made like a thread (no SIGCHLD):
-		 * it runs unrecorded, like fork children. */
-		struct task *ct = process_find_task(r->proc, st->new_tid);
-		ptrace(PTRACE_DETACH, st->new_tid, 0, 0);
-		if (ct) {
-			ct->exited = true;
-			ct->stopped = false;
-		}
+	if (st->event != PTRACE_EVENT_CLONE || !(flags & CLONE_THREAD)) {
+		if (release_child(r, st->new_tid) < 0)
+			return -1;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
 	struct rthread *nt = add_thread(r, st->new_tid);
 	if (!nt)
 		return -1;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
-	t = find_thread(r, st->tid);    /* add_thread may not move, but be safe */
 	t->new_tid = st->new_tid;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
@@ -939,6 +976,7 @@ static int start_program(struct recorder *r)
 	so.disable_aslr = true;
 	so.cpu = r->cpu;
 	so.trap_tsc = true;
+	so.trace_fork = true;      /* to release children (release_child) */
 	so.path = r->opts->path;
 	if (process_spawn(r->proc, r->opts->argv, r->opts->envp, &so, err,
 			  sizeof(err)) < 0)
