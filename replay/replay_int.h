@@ -1,0 +1,160 @@
+/* Internals of the replay engine shared by replay/replay_*.c and the unit
+ * tests: the replayer state, the event cursor, address-space planning and
+ * syscall matching. */
+#ifndef XRR_REPLAY_REPLAY_INT_H
+#define XRR_REPLAY_REPLAY_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replay/replayer.h"
+#include "replay/trace_events.h"
+
+#define REPLAY_PAGE 4096ull
+/* Our own page (syscall;int3 for remote syscalls) and a page for the paths
+ * the tracee opens. */
+#define REPLAY_SCRATCH_LEN (2 * REPLAY_PAGE)
+/* Top of the 47-bit user address space. */
+#define REPLAY_USER_TOP 0x7ffffffff000ull
+
+struct replay_range {
+	uint64_t start, end;
+};
+
+/* ---- address-space planning (pure, unit tested) ------------------------ */
+
+/* An address for the scratch pages that overlaps none of `used` (the
+ * recording's mappings at exec and later, and the stub's own), or 0. */
+uint64_t replay_plan_scratch(const struct replay_range *used, size_t nused);
+/* The order to recreate EV_EXEC's mappings in: the stack first, then by
+ * address.  Fills order[0..n) with indexes into maps. */
+void replay_plan_order(const struct trace_mapping *maps, size_t n,
+		       size_t *order);
+enum replay_map_kind {
+	REPLAY_MAP_FILE,        /* from the trace's stored copy */
+	REPLAY_MAP_ANON,        /* anonymous, recorded bytes written */
+	REPLAY_MAP_STACK,       /* anonymous, grows down */
+	REPLAY_MAP_SKIP,        /* [vsyscall]: not ours to make */
+};
+enum replay_map_kind replay_map_kind(const struct trace_mapping *m);
+/* mmap flags to recreate m with (always MAP_FIXED, file copies private). */
+int replay_map_flags(const struct trace_mapping *m);
+
+/* ---- matching (pure, unit tested) -------------------------------------- */
+
+/* Does the syscall the task is making match the recorded one?  true, or
+ * false with "expected X, got Y" in msg. */
+bool replay_syscall_matches(const struct ev_syscall *rec, long nr,
+			    const uint64_t args[6], char *msg, size_t msglen);
+
+/* XRR_TEST_ALTER_EVENT=N:field=V (field: result, nr, arg0..arg5): a test
+ * hook that changes one recorded syscall as it is read. */
+struct replay_alter {
+	bool active;
+	uint64_t event;
+	char field[16];
+	int64_t value;
+};
+int replay_alter_parse(const char *spec, struct replay_alter *a, char *err,
+		       size_t errlen);
+/* Apply to ev (event number index) if it is the one. */
+void replay_alter_apply(const struct replay_alter *a, uint64_t index,
+			struct trace_event *ev);
+
+/* ---- the replayer ------------------------------------------------------- */
+
+struct replay_thread {
+	pid_t rec_tid;
+	pid_t real_tid;
+	uint64_t xcr0;
+	bool exited;
+	/* Stopped at a syscall entry that is not its turn yet (it got
+	 * there under a single step): handled when its event comes. */
+	bool parked;
+};
+
+struct replayer {
+	struct replay_options opts;
+	char trace_dir[PATH_MAX];
+	char stub_path[PATH_MAX];
+	struct trace *trace;
+
+	/* Event cursor: `ev` is the next event to replay, number ev_index. */
+	struct trace_reader *events, *data, *mmaps;
+	struct trace_event ev;
+	bool have_ev;
+	bool ev_eof;
+	uint64_t ev_index;
+	struct trace_mmap_record mm;    /* next mmaps record, if have_mm */
+	bool have_mm;
+	struct replay_alter alter;
+
+	struct process proc;
+	bool proc_live;
+	uint64_t scratch;
+	uint64_t brk_end;               /* page end of the heap we mapped */
+	bool brk_known;
+
+	struct replay_thread threads[TASK_MAX_THREADS];
+	size_t nthreads;
+	/* Threads to run now, in order (recorded tids), see replayer.c. */
+	pid_t runq[TASK_MAX_THREADS];
+	size_t nrunq;
+	pid_t rec_pid;
+
+	uint8_t *auxv;
+	size_t auxv_len;
+	char *exec_path;
+
+	bool at_exit_group;             /* a thread is in exit_group */
+	bool ended;
+	int exit_status;
+	bool diverged;                  /* never continue past one */
+	char divergence[512];
+	/* The next event, a signal, was reported (REPLAY_STOP_SIGNAL) and
+	 * is delivered when replay resumes. */
+	bool announced;
+	bool stepping;                  /* the current resume is a step */
+};
+
+/* Cursor (replay_cursor.c). */
+int replay_cursor_open(struct replayer *r, char *err, size_t errlen);
+void replay_cursor_close(struct replayer *r);
+/* Read the next event into r->ev (have_ev false at the end). */
+int replay_cursor_advance(struct replayer *r, char *err, size_t errlen);
+/* The next data record (bytes of one memory write). */
+int replay_cursor_data(struct replayer *r, const uint8_t **bytes,
+		       size_t *len, char *err, size_t errlen);
+/* The mmaps record made by event `index` (NULL if none). */
+const struct trace_mmap_record *replay_cursor_mmap(struct replayer *r,
+						   uint64_t index);
+
+/* Address space (replay_space.c). */
+int replay_space_build(struct replayer *r, char *err, size_t errlen);
+/* Open the trace's copy of a stored file inside the tracee: fd or -errno. */
+long replay_space_open_in_tracee(struct replayer *r, struct task *t,
+				 const char *file_id, char *err, size_t errlen);
+/* Apply a memory-write list (bytes from the data stream). */
+int replay_write_memory(struct replayer *r,
+			const struct trace_mem_write *w, size_t n,
+			char *err, size_t errlen);
+
+/* Syscalls (replay_syscall.c). */
+int replay_syscall(struct replayer *r, struct task *t,
+		   struct replay_stop *stop);
+
+/* Threads. */
+void replay_runq_push(struct replayer *r, pid_t rec, bool front);
+void replay_runq_remove(struct replayer *r, pid_t rec);
+struct replay_thread *replay_thread_by_rec(struct replayer *r, pid_t rec);
+struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real);
+
+/* Fill stop as a divergence at the current event (always returns 1). */
+int replay_diverged(struct replayer *r, struct replay_stop *stop,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int replay_error(struct replayer *r, struct replay_stop *stop,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,534 @@
+/* Replaying one syscall at its PTRACE_SYSEMU entry stop.
+ *
+ * The kernel has skipped the syscall.  We check it is the recorded one
+ * (number and all six arguments: the address space is the recorded one,
+ * so even pointers must agree), then either emulate it (rax = recorded
+ * result, recorded memory written) or perform it for real in place when
+ * it shapes the address space or the threads: the task is made to run
+ * its own syscall instruction again under PTRACE_SYSCALL, with arguments
+ * adjusted so the result is the recorded one (MAP_FIXED at the recorded
+ * address, the trace's copy of a mapped file, ...). */
+#include "config.h"
+
+#include "replay/replay_int.h"
+#include "replay/syscalls.h"
+#include "replay/task_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <asm/prctl.h>
+
+static void regs_args(const struct user_regs_struct *g, uint64_t a[6])
+{
+	a[0] = g->rdi; a[1] = g->rsi; a[2] = g->rdx;
+	a[3] = g->r10; a[4] = g->r8; a[5] = g->r9;
+}
+
+static void set_regs_args(struct user_regs_struct *g, const uint64_t a[6])
+{
+	g->rdi = a[0]; g->rsi = a[1]; g->rdx = a[2];
+	g->r10 = a[3]; g->r8 = a[4]; g->r9 = a[5];
+}
+
+/* ---- running a syscall for real, in place --------------------------------- */
+
+/* A caller's breakpoint on the syscall instruction would trap instead of
+ * re-running it: lift it for the moment. */
+static struct breakpoint *lift_breakpoint(struct process *p, uint64_t insn)
+{
+	for (size_t i = 0; i < p->nbps; i++) {
+		struct breakpoint *b = &p->bps[i];
+		if (b->addr >= insn && b->addr < insn + 2) {
+			task_mem_write_raw(p, b->addr, &b->saved, 1);
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static void restore_breakpoint(struct process *p, struct breakpoint *b)
+{
+	static const uint8_t int3 = 0xcc;
+
+	if (b)
+		task_mem_write_raw(p, b->addr, &int3, 1);
+}
+
+struct perform_result {
+	long ret;
+	pid_t new_tid;          /* a clone's child, adopted and stopped */
+	bool task_exited;
+};
+
+static int wait_task(struct replayer *r, struct task *t, struct task_stop *st)
+{
+	for (;;) {
+		if (process_wait(&r->proc, st, 0) != 1)
+			return -1;
+		if (st->tid == t->tid)
+			return 0;
+		/* A clone's child is adopted by the task layer; its own
+		 * stops wait until we drive it. */
+	}
+}
+
+/* Resume under PTRACE_SYSCALL until a syscall stop of the wanted kind. */
+static int run_to_syscall_stop(struct replayer *r, struct task *t, bool entry,
+			       struct perform_result *res)
+{
+	struct task_stop st;
+
+	for (int guard = 0; guard < 8; guard++) {
+		if (task_resume(&r->proc, t, TASK_RESUME_SYSCALL, 0) < 0 ||
+		    wait_task(r, t, &st) < 0)
+			return -1;
+		if (st.kind == TASK_STOP_EXITED || st.kind == TASK_STOP_KILLED) {
+			res->task_exited = true;
+			return 0;
+		}
+		if (st.kind == TASK_STOP_CLONE)
+			res->new_tid = st.new_tid;
+		if (st.kind == TASK_STOP_SYSCALL && st.in_syscall_entry == entry)
+			return 0;
+	}
+	snprintf(r->proc.err, sizeof(r->proc.err), "thread %d: no syscall-%s "
+		 "stop", (int)t->tid, entry ? "entry" : "exit");
+	return -1;
+}
+
+/* From a SYSEMU entry stop (the syscall skipped, rip after it): run the
+ * syscall instruction again with nr/args and let the kernel execute it.
+ * Registers other than rax are as they were. */
+static int perform_in_place(struct replayer *r, struct task *t, long nr,
+			    const uint64_t args[6], struct perform_result *res)
+{
+	struct user_regs_struct saved, g;
+	struct process *p = &r->proc;
+
+	memset(res, 0, sizeof(*res));
+	if (task_get_gregs(p, t, &saved) < 0)
+		return -1;
+	g = saved;
+	g.rip -= 2;
+	g.rax = (uint64_t)nr;
+	g.orig_rax = (uint64_t)-1;
+	set_regs_args(&g, args);
+	struct breakpoint *b = lift_breakpoint(p, g.rip);
+	int rc = task_set_gregs(p, t, &g);
+	/* Leaving the SYSEMU stop may report the skipped syscall's exit
+	 * first; the entry stop that follows is the re-run instruction. */
+	if (rc == 0)
+		rc = run_to_syscall_stop(r, t, true, res);
+	restore_breakpoint(p, b);
+	if (rc == 0 && !res->task_exited)
+		rc = run_to_syscall_stop(r, t, false, res);
+	if (rc < 0 || res->task_exited)
+		return rc;
+	if (task_get_gregs(p, t, &g) < 0)
+		return -1;
+	res->ret = (long)g.rax;
+	/* The re-run instruction ends where the first one did; the kernel
+	 * may have changed state the registers show (fs_base after
+	 * arch_prctl), so keep those and put back only the arguments. */
+	uint64_t orig_args[6];
+	regs_args(&saved, orig_args);
+	set_regs_args(&g, orig_args);
+	return task_set_gregs(p, t, &g);
+}
+
+/* ---- emulation ----------------------------------------------------------------- */
+
+static int set_rax(struct replayer *r, struct task *t, int64_t value)
+{
+	struct user_regs_struct g;
+
+	if (task_get_gregs(&r->proc, t, &g) < 0)
+		return -1;
+	g.rax = (uint64_t)value;
+	return task_set_gregs(&r->proc, t, &g);
+}
+
+static FILE *echo_stream(struct replayer *r, uint64_t fd)
+{
+	if (!r->opts.echo_output || (fd != 1 && fd != 2))
+		return NULL;
+	if (fd == 1)
+		return r->opts.echo_stdout ? r->opts.echo_stdout : stdout;
+	return r->opts.echo_stderr ? r->opts.echo_stderr : stderr;
+}
+
+static void echo_range(struct replayer *r, FILE *out, uint64_t addr,
+		       uint64_t len)
+{
+	uint8_t buf[8192];
+
+	while (len > 0) {
+		size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		ssize_t got = process_read_memory_clean(&r->proc, addr, buf, n);
+		if (got <= 0)
+			return;
+		fwrite(buf, 1, (size_t)got, out);
+		addr += (uint64_t)got;
+		len -= (uint64_t)got;
+	}
+}
+
+/* What the program wrote to fds 1 and 2 is in its (replayed) memory. */
+static void echo_output(struct replayer *r, const struct ev_syscall *s)
+{
+	FILE *out = echo_stream(r, s->args[0]);
+	uint64_t left = s->result > 0 ? (uint64_t)s->result : 0;
+
+	if (!out || !left)
+		return;
+	if (s->number == SYS_write || s->number == SYS_pwrite64) {
+		echo_range(r, out, s->args[1], left);
+	} else if (s->number == SYS_writev || s->number == SYS_pwritev ||
+		   s->number == SYS_pwritev2) {
+		for (uint64_t i = 0; i < s->args[2] && left; i++) {
+			struct iovec iov;
+			if (process_read_memory(&r->proc, s->args[1] + i * 16,
+						&iov, 16) != 16)
+				break;
+			uint64_t n = iov.iov_len < left ? iov.iov_len : left;
+			echo_range(r, out, (uint64_t)iov.iov_base, n);
+			left -= n;
+		}
+	}
+	fflush(out);
+}
+
+static int emulate(struct replayer *r, struct task *t,
+		   const struct ev_syscall *s, struct replay_stop *stop)
+{
+	char err[256] = "";
+
+	echo_output(r, s);
+	if (set_rax(r, t, s->result) < 0)
+		return replay_error(r, stop, "setting the result: %s",
+				    r->proc.err);
+	if (replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
+/* ---- performed syscalls ---------------------------------------------------------- */
+
+static bool failed(int64_t result)
+{
+	return result < 0 && result > -4096;
+}
+
+/* Perform nr(args) and insist on the recorded result. */
+static int perform_expect(struct replayer *r, struct task *t, long nr,
+			  const uint64_t args[6], const struct ev_syscall *s,
+			  struct replay_stop *stop)
+{
+	struct perform_result res;
+	char err[256] = "";
+
+	if (perform_in_place(r, t, nr, args, &res) < 0)
+		return replay_error(r, stop, "performing %s: %s",
+				    syscall_name(s->number), r->proc.err);
+	if (res.ret != s->result)
+		return replay_diverged(r, stop, "%s returning %" PRId64
+				       ", got %ld", syscall_name(s->number),
+				       s->result, res.ret);
+	if (replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
+static int replay_mmap(struct replayer *r, struct task *t,
+		       const struct ev_syscall *s, struct replay_stop *stop)
+{
+	uint64_t a[6];
+	char err[256] = "";
+
+	if (failed(s->result))
+		return emulate(r, t, s, stop);
+	memcpy(a, s->args, sizeof(a));
+	a[0] = (uint64_t)s->result;
+	a[3] = (a[3] & ~(uint64_t)MAP_FIXED_NOREPLACE) | MAP_FIXED;
+	if (a[3] & MAP_ANONYMOUS)
+		return perform_expect(r, t, SYS_mmap, a, s, stop);
+	const struct trace_mmap_record *m = replay_cursor_mmap(r, r->ev_index);
+	if (!m || !m->map.file.hex[0])
+		return replay_error(r, stop, "mmap of fd %d: no stored file "
+				    "in the trace's mmaps stream",
+				    (int)s->args[4]);
+	long fd = replay_space_open_in_tracee(r, t, m->map.file.hex, err,
+					      sizeof(err));
+	if (fd < 0)
+		return replay_error(r, stop, "%s", err);
+	a[3] = (a[3] & ~(uint64_t)(MAP_SHARED | MAP_SHARED_VALIDATE)) |
+	       MAP_PRIVATE;
+	a[4] = (uint64_t)fd;
+	int rc = perform_expect(r, t, SYS_mmap, a, s, stop);
+	const long cargs[6] = { fd };
+	long ignored;
+	task_remote_syscall(&r->proc, t, SYS_close, cargs, &ignored);
+	return rc;
+}
+
+/* The stub's brk is not the recording's: the heap is plain anonymous
+ * memory we map and unmap as the recorded results say. */
+static int replay_brk(struct replayer *r, struct task *t,
+		      const struct ev_syscall *s, struct replay_stop *stop)
+{
+	uint64_t want = ((uint64_t)s->result + REPLAY_PAGE - 1) &
+			~(REPLAY_PAGE - 1);
+	struct perform_result res;
+	uint64_t a[6] = { 0 };
+	long nr = -1;
+
+	if (!r->brk_known) {
+		r->brk_end = want;
+		r->brk_known = true;
+	} else if (want > r->brk_end) {
+		nr = SYS_mmap;
+		a[0] = r->brk_end;
+		a[1] = want - r->brk_end;
+		a[2] = PROT_READ | PROT_WRITE;
+		a[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+		a[4] = (uint64_t)-1;
+	} else if (want < r->brk_end) {
+		nr = SYS_munmap;
+		a[0] = want;
+		a[1] = r->brk_end - want;
+	}
+	if (nr >= 0) {
+		if (perform_in_place(r, t, nr, a, &res) < 0 || failed(res.ret))
+			return replay_error(r, stop, "brk to 0x%" PRIx64 ": %s",
+					    want, res.ret < 0 ?
+					    strerror((int)-res.ret) : r->proc.err);
+		r->brk_end = want;
+	}
+	return emulate(r, t, s, stop);
+}
+
+/* mremap moves where the recording's kernel chose. */
+static int replay_mremap(struct replayer *r, struct task *t,
+			 const struct ev_syscall *s, struct replay_stop *stop)
+{
+	uint64_t a[6];
+
+	if (failed(s->result))
+		return emulate(r, t, s, stop);
+	memcpy(a, s->args, sizeof(a));
+	if ((uint64_t)s->result != a[0]) {
+		a[3] |= MREMAP_MAYMOVE | MREMAP_FIXED;
+		a[4] = (uint64_t)s->result;
+	}
+	return perform_expect(r, t, SYS_mremap, a, s, stop);
+}
+
+/* clone/clone3: a real thread; the recorded result is the recorded tid. */
+static int replay_clone(struct replayer *r, struct task *t,
+			const struct ev_syscall *s, struct replay_stop *stop)
+{
+	struct perform_result res;
+	char err[256] = "";
+
+	if (failed(s->result))
+		return emulate(r, t, s, stop);
+	if (r->nthreads == TASK_MAX_THREADS)
+		return replay_error(r, stop, "too many threads");
+	if (perform_in_place(r, t, (long)s->number, s->args, &res) < 0)
+		return replay_error(r, stop, "performing %s: %s",
+				    syscall_name(s->number), r->proc.err);
+	if (failed(res.ret) || !res.new_tid)
+		return replay_diverged(r, stop, "%s creating thread %" PRId64
+				       ", got %ld", syscall_name(s->number),
+				       s->result, res.ret);
+	struct replay_thread *th = replay_thread_by_rec(r, (pid_t)s->result);
+	if (!th) {
+		th = &r->threads[r->nthreads++];
+		memset(th, 0, sizeof(*th));
+		th->rec_tid = (pid_t)s->result;
+		th->xcr0 = replay_thread_by_real(r, t->tid)->xcr0;
+	}
+	th->real_tid = res.new_tid;
+	th->parked = false;
+	replay_runq_push(r, th->rec_tid, true);
+	/* The kernel stored real tids (parent_tid, child_tid); the recorded
+	 * writes put the recorded ones back, and the child's copy too. */
+	if (set_rax(r, t, s->result) < 0 ||
+	    replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err[0] ? err : r->proc.err);
+	uint64_t flags = s->args[0], ctid = s->args[3];
+	if (s->number == SYS_clone3) {
+		uint64_t ca[3];
+		if (process_read_memory(&r->proc, s->args[0], ca, sizeof(ca)) ==
+		    sizeof(ca)) {
+			flags = ca[0];
+			ctid = ca[2];
+		}
+	}
+	if ((flags & CLONE_CHILD_SETTID) && ctid) {
+		int32_t tid = (int32_t)s->result;
+		process_write_memory(&r->proc, ctid, &tid, sizeof(tid));
+	}
+	return 0;
+}
+
+static int replay_thread_exit(struct replayer *r, struct task *t,
+			      const struct ev_syscall *s,
+			      struct replay_stop *stop)
+{
+	struct perform_result res;
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+
+	if (perform_in_place(r, t, SYS_exit, s->args, &res) < 0 ||
+	    !res.task_exited)
+		return replay_error(r, stop, "thread %d: exit: %s",
+				    (int)th->rec_tid, r->proc.err);
+	th->exited = true;
+	replay_runq_remove(r, th->rec_tid);
+	return 0;
+}
+
+/* rt_sigreturn runs for real: the kernel restores registers and extended
+ * state from the frame, which is the recorded one.  The registers must
+ * then be the recorded ones. */
+static int replay_sigreturn(struct replayer *r, struct task *t,
+			    const struct ev_syscall *s,
+			    struct replay_stop *stop)
+{
+	struct perform_result res;
+	struct user_regs_struct before, g;
+
+	if (task_get_gregs(&r->proc, t, &before) < 0)
+		return replay_error(r, stop, "%s", r->proc.err);
+	g = before;
+	g.rip -= 2;
+	g.rax = SYS_rt_sigreturn;
+	g.orig_rax = (uint64_t)-1;
+	if (task_set_gregs(&r->proc, t, &g) < 0 ||
+	    run_to_syscall_stop(r, t, true, &res) < 0 ||
+	    run_to_syscall_stop(r, t, false, &res) < 0 ||
+	    task_get_gregs(&r->proc, t, &g) < 0)
+		return replay_error(r, stop, "rt_sigreturn: %s", r->proc.err);
+	if (g.rip != s->regs.rip || g.rsp != s->regs.rsp)
+		return replay_diverged(r, stop, "rt_sigreturn to rip 0x%llx "
+				       "rsp 0x%llx, got rip 0x%llx rsp 0x%llx",
+				       s->regs.rip, s->regs.rsp, g.rip, g.rsp);
+	if (task_set_gregs(&r->proc, t, &s->regs) < 0)
+		return replay_error(r, stop, "%s", r->proc.err);
+	return 0;
+}
+
+static bool arch_prctl_performed(const struct ev_syscall *s)
+{
+	return s->args[0] == ARCH_SET_FS || s->args[0] == ARCH_SET_GS;
+}
+
+/* Dispatch on what the syscall does to the process. */
+static int replay_recorded(struct replayer *r, struct task *t,
+			   const struct ev_syscall *s,
+			   struct replay_stop *stop)
+{
+	switch (s->number) {
+	case SYS_mmap:
+		return replay_mmap(r, t, s, stop);
+	case SYS_brk:
+		return replay_brk(r, t, s, stop);
+	case SYS_mremap:
+		return replay_mremap(r, t, s, stop);
+	case SYS_munmap: case SYS_mprotect: case SYS_madvise:
+	case SYS_pkey_mprotect: case SYS_rseq:
+		if (failed(s->result))
+			return emulate(r, t, s, stop);
+		return perform_expect(r, t, (long)s->number, s->args, s, stop);
+	case SYS_clone: case SYS_clone3:
+		return replay_clone(r, t, s, stop);
+	case SYS_rt_sigreturn:
+		return replay_sigreturn(r, t, s, stop);
+	case SYS_arch_prctl:
+		if (!arch_prctl_performed(s) || failed(s->result))
+			return emulate(r, t, s, stop);
+		return perform_expect(r, t, SYS_arch_prctl, s->args, s, stop);
+	case SYS_execve: case SYS_execveat: case SYS_fork: case SYS_vfork:
+		return replay_error(r, stop, "%s is not supported by replay yet",
+				    syscall_name(s->number));
+	default:
+		/* Everything else, set_tid_address and set_robust_list
+		 * included, is emulated.  rseq is performed: the program
+		 * reads the cpu id the kernel keeps writing, and replay
+		 * runs on the recording's CPU so that it is the same. */
+		return emulate(r, t, s, stop);
+	}
+}
+
+/* ---- entry ----------------------------------------------------------------------------- */
+
+static int check_exit(struct replayer *r, struct task *t, long nr,
+		      struct replay_stop *stop)
+{
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+
+	if (r->ev.type == EV_THREAD_EXIT && nr == SYS_exit) {
+		struct ev_syscall s = { .number = SYS_exit };
+		struct user_regs_struct g;
+		if (task_get_gregs(&r->proc, t, &g) < 0)
+			return replay_error(r, stop, "%s", r->proc.err);
+		regs_args(&g, s.args);
+		return replay_thread_exit(r, t, &s, stop);
+	}
+	/* The program ends at exit_group: END is reported before it runs,
+	 * so the debugger can still look at everything. */
+	if (r->ev.type == EV_EXIT && nr == SYS_exit_group) {
+		r->at_exit_group = true;
+		return 0;
+	}
+	return replay_diverged(r, stop, "expected %s, got syscall %s (%ld) in "
+			       "thread %d", trace_event_name(r->ev.type),
+			       syscall_name(nr) ? syscall_name(nr) : "?", nr,
+			       (int)th->rec_tid);
+}
+
+int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
+{
+	struct user_regs_struct g;
+	uint64_t args[6];
+	char msg[480];
+	char err[256] = "";
+
+	if (task_get_gregs(&r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc.err);
+	regs_args(&g, args);
+	long nr = (long)g.orig_rax;
+	if (!r->have_ev || r->ev.type != EV_SYSCALL)
+		return r->have_ev ? check_exit(r, t, nr, stop)
+				  : replay_diverged(r, stop, "the end of the "
+						    "trace, got syscall %ld",
+						    nr);
+	const struct ev_syscall *s = &r->ev.u.syscall;
+	if (!replay_syscall_matches(s, nr, args, msg, sizeof(msg)))
+		return replay_diverged(r, stop, "%s", msg);
+	/* The recorded exit of exit_group: nothing to run. */
+	if (s->number == SYS_exit_group || s->number == SYS_exit) {
+		r->at_exit_group = s->number == SYS_exit_group;
+		if (s->number == SYS_exit) {
+			int rc = replay_thread_exit(r, t, s, stop);
+			if (rc)
+				return rc;
+		}
+	} else {
+		int rc = replay_recorded(r, t, s, stop);
+		if (rc)
+			return rc;
+	}
+	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}

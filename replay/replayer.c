@@ -1,0 +1,819 @@
+/* The replay session: lifecycle, the event loop, signals and rdtsc.
+ *
+ * Only one thread runs at a time: the one the next recorded event belongs
+ * to.  Events that need no execution (a signal delivery, the program's
+ * end, thread bookkeeping) are settled before anything runs; then that
+ * thread runs under PTRACE_SYSEMU until its next syscall, trapped rdtsc or
+ * fault, which must be the recorded event. */
+#include "config.h"
+
+#include "replay/replay_int.h"
+#include "replay/syscalls.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- messages ---------------------------------------------------------------- */
+
+static pid_t current_rec_tid(const struct replayer *r)
+{
+	return r->have_ev ? r->ev.tid : r->rec_pid;
+}
+
+int replay_diverged(struct replayer *r, struct replay_stop *stop,
+		    const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	stop->kind = REPLAY_STOP_DIVERGED;
+	stop->tid = current_rec_tid(r);
+	stop->event = r->ev_index;
+	snprintf(stop->message, sizeof(stop->message),
+		 "replay diverged at event %llu (tid %d): %s",
+		 (unsigned long long)r->ev_index, (int)stop->tid, what);
+	r->diverged = true;
+	snprintf(r->divergence, sizeof(r->divergence), "%s", stop->message);
+	return 1;
+}
+
+int replay_error(struct replayer *r, struct replay_stop *stop,
+		 const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	stop->kind = REPLAY_STOP_ERROR;
+	stop->tid = current_rec_tid(r);
+	stop->event = r->ev_index;
+	snprintf(stop->message, sizeof(stop->message),
+		 "replay failed at event %llu (tid %d): %s",
+		 (unsigned long long)r->ev_index, (int)stop->tid, what);
+	return 1;
+}
+
+/* ---- threads ------------------------------------------------------------------- */
+
+struct replay_thread *replay_thread_by_rec(struct replayer *r, pid_t rec)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].rec_tid == rec)
+			return &r->threads[i];
+	return NULL;
+}
+
+struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].real_tid == real && !r->threads[i].exited)
+			return &r->threads[i];
+	return NULL;
+}
+
+static struct task *thread_task(struct replayer *r,
+				const struct replay_thread *th)
+{
+	if (!th || th->exited || !th->real_tid)
+		return NULL;
+	struct task *t = process_find_task(&r->proc, th->real_tid);
+	return t && !t->exited ? t : NULL;
+}
+
+/* ---- the exec stub ---------------------------------------------------------------- */
+
+static bool executable(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* opts->exec_stub, $XRR_EXEC_STUB, next to xrr (build tree), or
+ * ../libexec/xrr next to it (installed as pkglibexec). */
+static int find_stub(struct replayer *r, char *err, size_t errlen)
+{
+	const char *env = getenv("XRR_EXEC_STUB");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (r->opts.exec_stub || (env && *env)) {
+		snprintf(r->stub_path, sizeof(r->stub_path), "%s",
+			 r->opts.exec_stub ? r->opts.exec_stub : env);
+		if (executable(r->stub_path))
+			return 0;
+		snprintf(err, errlen, "exec stub %s: %s", r->stub_path,
+			 strerror(errno));
+		return -1;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		snprintf(err, errlen, "readlink /proc/self/exe: %s",
+			 strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	char *dir = dirname(self);
+	snprintf(r->stub_path, sizeof(r->stub_path), "%s/xrr-exec-stub", dir);
+	if (executable(r->stub_path))
+		return 0;
+	snprintf(r->stub_path, sizeof(r->stub_path),
+		 "%s/../libexec/xrr/xrr-exec-stub", dir);
+	if (executable(r->stub_path))
+		return 0;
+	snprintf(err, errlen, "exec stub xrr-exec-stub not found next to %s "
+		 "or in %s/../libexec/xrr (set XRR_EXEC_STUB)", self, dir);
+	return -1;
+}
+
+/* ---- starting and stopping ------------------------------------------------------------ */
+
+static void stop_replay(struct replayer *r)
+{
+	if (r->proc_live) {
+		process_kill(&r->proc);
+		process_free(&r->proc);
+		r->proc_live = false;
+	}
+	replay_cursor_close(r);
+	r->nthreads = 0;
+	r->nrunq = 0;
+	r->ended = r->diverged = r->at_exit_group = false;
+	r->brk_known = false;
+	r->brk_end = 0;
+	r->announced = false;
+}
+
+static int usable_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE ||
+	    sched_getaffinity(0, sizeof(set), &set) < 0 || !CPU_ISSET(cpu, &set))
+		return -1;
+	return cpu;
+}
+
+static int spawn_stub(struct replayer *r, char *err, size_t errlen)
+{
+	struct spawn_options so = SPAWN_OPTIONS_DEFAULT;
+	char *argv[] = { r->stub_path, NULL };
+	char *envp[] = { NULL };
+
+	so.disable_aslr = true;
+	/* On the recording's CPU, what the kernel itself writes for the
+	 * program (rseq cpu ids) is what it wrote then. */
+	so.cpu = usable_cpu(trace_header(r->trace)->bound_cpu);
+	/* rdtsc and rdtscp fault (SIGSEGV) so that they can be answered
+	 * from the trace; the setting survives the exec. */
+	so.trap_tsc = true;
+	if (process_spawn(&r->proc, argv, envp, &so, err, errlen) < 0)
+		return -1;
+	r->proc_live = true;
+	return 0;
+}
+
+static int start_replay(struct replayer *r, char *err, size_t errlen)
+{
+	const struct trace_header *h = trace_header(r->trace);
+
+	if (replay_cursor_open(r, err, errlen) < 0 ||
+	    replay_cursor_advance(r, err, errlen) < 0)
+		return -1;
+	if (!r->have_ev) {
+		snprintf(err, errlen, "trace %s has no events", r->trace_dir);
+		return -1;
+	}
+	if (spawn_stub(r, err, errlen) < 0 ||
+	    replay_space_build(r, err, errlen) < 0)
+		return -1;
+	r->rec_pid = r->ev.tid;
+	r->nthreads = 1;
+	r->nrunq = 1;
+	r->runq[0] = r->ev.tid;
+	memset(&r->threads[0], 0, sizeof(r->threads[0]));
+	r->threads[0].rec_tid = r->ev.tid;
+	r->threads[0].real_tid = r->proc.pid;
+	r->threads[0].xcr0 = r->ev.u.exec.xcr0 ? r->ev.u.exec.xcr0
+					       : h->initial_xcr0;
+	return replay_cursor_advance(r, err, errlen);
+}
+
+struct replayer *replayer_open(const char *trace_dir,
+			       const struct replay_options *opts, char *err,
+			       size_t errlen)
+{
+	struct replayer *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (opts)
+		r->opts = *opts;
+	snprintf(r->trace_dir, sizeof(r->trace_dir), "%s", trace_dir);
+	if (replay_alter_parse(getenv("XRR_TEST_ALTER_EVENT"), &r->alter, err,
+			       errlen) < 0 ||
+	    find_stub(r, err, errlen) < 0)
+		goto fail;
+	r->trace = trace_open(trace_dir, err, errlen);
+	if (!r->trace)
+		goto fail;
+	if (start_replay(r, err, errlen) < 0)
+		goto fail;
+	return r;
+fail:
+	replayer_close(r);
+	return NULL;
+}
+
+void replayer_close(struct replayer *r)
+{
+	if (!r)
+		return;
+	stop_replay(r);
+	if (r->trace)
+		trace_close(r->trace, NULL, 0);
+	free(r->auxv);
+	free(r->exec_path);
+	free(r);
+}
+
+int replayer_restart(struct replayer *r, char *err, size_t errlen)
+{
+	stop_replay(r);
+	return start_replay(r, err, errlen);
+}
+
+/* ---- signals ------------------------------------------------------------------------------ */
+
+static int siginfo_code(const struct ev_signal *s)
+{
+	int32_t code;
+
+	memcpy(&code, s->siginfo + 8, sizeof(code));
+	return code;
+}
+
+/* A fault the thread's own instruction causes, delivered where it
+ * happens; anything else (kill, tgkill, timers) was delivered by the
+ * recorder at the thread's syscall boundary, i.e. right now. */
+static bool synchronous_signal(const struct ev_signal *s)
+{
+	switch (s->signo) {
+	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+		return siginfo_code(s) > 0 && siginfo_code(s) != SI_KERNEL;
+	}
+	return false;
+}
+
+/* Write the recorded frame and enter the handler as recorded.  Without a
+ * frame the signal had no handler (it was ignored, or it killed the
+ * program, which the next event says). */
+static int deliver_signal(struct replayer *r, struct replay_stop *stop)
+{
+	const struct ev_signal *s = &r->ev.u.signal;
+	struct replay_thread *th = replay_thread_by_rec(r, r->ev.tid);
+	struct task *t = thread_task(r, th);
+
+	if (!t)
+		return replay_error(r, stop, "signal %d for unknown thread %d",
+				    s->signo, (int)r->ev.tid);
+	/* It runs on from the handler, before anyone else. */
+	th->parked = false;
+	replay_runq_push(r, th->rec_tid, true);
+	if (s->frame_len) {
+		if (process_write_memory(&r->proc, s->frame_addr, s->frame,
+					 s->frame_len) != (ssize_t)s->frame_len)
+			return replay_error(r, stop, "writing the signal frame "
+					    "at 0x%" PRIx64 ": %s",
+					    s->frame_addr, r->proc.err);
+		if (task_set_gregs(&r->proc, t, &s->regs) < 0)
+			return replay_error(r, stop, "entering the handler: %s",
+					    r->proc.err);
+	}
+	return 0;
+}
+
+static int announce_signal(struct replayer *r, struct replay_stop *stop)
+{
+	r->announced = true;
+	stop->kind = REPLAY_STOP_SIGNAL;
+	stop->tid = r->ev.tid;
+	stop->signo = r->ev.u.signal.signo;
+	stop->event = r->ev_index;
+	return 1;
+}
+
+/* ---- events that need no execution ------------------------------------------------------------ */
+
+static int end_of_program(struct replayer *r, struct replay_stop *stop)
+{
+	r->ended = true;
+	r->exit_status = r->ev.u.exit.status;
+	stop->kind = REPLAY_STOP_END;
+	stop->tid = r->ev.tid;
+	stop->exit_status = r->exit_status;
+	stop->event = r->ev_index;
+	return 1;
+}
+
+static void note_thread(struct replayer *r, pid_t rec, uint64_t xcr0)
+{
+	struct replay_thread *th = replay_thread_by_rec(r, rec);
+
+	if (!th && r->nthreads < TASK_MAX_THREADS) {
+		th = &r->threads[r->nthreads++];
+		memset(th, 0, sizeof(*th));
+		th->rec_tid = rec;
+	}
+	if (th)
+		th->xcr0 = xcr0;
+}
+
+/* 1: stop filled; 0: the next event needs its thread to run. */
+static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
+{
+	char err[256] = "";
+
+	for (;;) {
+		if (r->ended)
+			return end_of_program(r, stop);
+		if (target != UINT64_MAX && r->ev_index >= target) {
+			stop->kind = REPLAY_STOP_EVENT;
+			stop->tid = current_rec_tid(r);
+			stop->event = r->ev_index;
+			return 1;
+		}
+		if (!r->have_ev)
+			return replay_error(r, stop, "the trace ends without the "
+					    "program's exit (recording "
+					    "interrupted?)");
+		struct replay_thread *th = replay_thread_by_rec(r, r->ev.tid);
+		switch (r->ev.type) {
+		case EV_EXIT:
+			return end_of_program(r, stop);
+		case EV_THREAD_CREATE:
+			note_thread(r, r->ev.u.thread_create.new_tid,
+				    r->ev.u.thread_create.xcr0);
+			break;
+		case EV_XCR0_CHANGE:
+			note_thread(r, r->ev.tid, r->ev.u.xcr0_change.new_xcr0);
+			break;
+		case EV_THREAD_EXIT:
+			/* Exited already, or killed by another thread's
+			 * exit_group: nothing to run. */
+			if (th && !th->exited && !r->at_exit_group)
+				return 0;
+			break;
+		case EV_SIGNAL:
+			if (!r->announced && !synchronous_signal(&r->ev.u.signal))
+				return announce_signal(r, stop);
+			if (!r->announced)
+				return 0;
+			r->announced = false;
+			if (deliver_signal(r, stop))
+				return 1;
+			break;
+		default:
+			return 0;
+		}
+		if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+			return replay_error(r, stop, "%s", err);
+	}
+}
+
+/* ---- stops of the running thread ---------------------------------------------------------------- */
+
+static bool rdtsc_at(struct replayer *r, uint64_t rip, bool *rdtscp)
+{
+	uint8_t insn[3];
+
+	if (process_read_memory_clean(&r->proc, rip, insn, 3) < 2)
+		return false;
+	*rdtscp = insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xf9;
+	return (insn[0] == 0x0f && insn[1] == 0x31) || *rdtscp;
+}
+
+static int replay_rdtsc(struct replayer *r, struct task *t,
+			struct replay_stop *stop)
+{
+	struct user_regs_struct g;
+	bool rdtscp;
+	char err[256] = "";
+
+	if (task_get_gregs(&r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc.err);
+	if (!rdtsc_at(r, g.rip, &rdtscp))
+		return -1;      /* a real SIGSEGV */
+	const struct ev_rdtsc *e = &r->ev.u.rdtsc;
+	if (!r->have_ev || r->ev.type != EV_RDTSC)
+		return replay_diverged(r, stop, "expected %s, got rdtsc at 0x%llx",
+				       r->have_ev ? trace_event_name(r->ev.type)
+						  : "the end", g.rip);
+	if (e->rip != g.rip || e->rdtscp != rdtscp)
+		return replay_diverged(r, stop, "expected rdtsc at 0x%" PRIx64
+				       ", got it at 0x%llx", e->rip, g.rip);
+	g.rax = e->value & 0xffffffffu;
+	g.rdx = e->value >> 32;
+	if (rdtscp)
+		g.rcx = e->tsc_aux;
+	g.rip += rdtscp ? 3 : 2;
+	if (task_set_gregs(&r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc.err);
+	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
+static int debug_trap(struct replayer *r, struct task *t,
+		      const struct task_stop *ts, struct replay_stop *stop)
+{
+	uint64_t addr;
+	enum hw_type type;
+
+	if (task_hw_hit(&r->proc, t, &addr, &type) >= 0) {
+		stop->kind = type == HW_EXECUTE ? REPLAY_STOP_HW_BREAK
+						: REPLAY_STOP_WATCH;
+		stop->watch_addr = addr;
+		stop->watch_access = type == HW_ACCESS;
+		return 1;
+	}
+	struct user_regs_struct g;
+	if (ts->siginfo.si_code == 0x80 && task_get_gregs(&r->proc, t, &g) == 0 &&
+	    process_has_breakpoint(&r->proc, g.rip - 1)) {
+		g.rip--;
+		task_set_gregs(&r->proc, t, &g);
+		stop->kind = REPLAY_STOP_BREAKPOINT;
+		return 1;
+	}
+	return 0;
+}
+
+static bool fault_signal(int signo, int code)
+{
+	return (signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
+		signo == SIGFPE || signo == SIGTRAP) && code > 0;
+}
+
+static int signal_stop(struct replayer *r, struct task *t,
+		       const struct task_stop *ts, bool step,
+		       struct replay_stop *stop)
+{
+	int signo = ts->signo;
+
+	if (signo == SIGTRAP) {
+		if (debug_trap(r, t, ts, stop))
+			return 1;
+		if (step && ts->siginfo.si_code != 0x80)
+			return 0;       /* the step itself */
+	}
+	if (signo == SIGSEGV) {
+		int rc = replay_rdtsc(r, t, stop);
+		if (rc >= 0)
+			return rc;
+	}
+	if (r->have_ev && r->ev.type == EV_SIGNAL && r->ev.tid ==
+	    replay_thread_by_real(r, t->tid)->rec_tid &&
+	    r->ev.u.signal.signo == signo)
+		return announce_signal(r, stop);
+	if (fault_signal(signo, ts->siginfo.si_code)) {
+		struct user_regs_struct g;
+		task_get_gregs(&r->proc, t, &g);
+		return replay_diverged(r, stop, "expected %s, got signal %d at "
+				       "0x%llx", r->have_ev ?
+				       trace_event_name(r->ev.type) : "the end",
+				       signo, g.rip);
+	}
+	return 0;       /* from outside (a terminal's SIGWINCH): dropped */
+}
+
+/* ---- running ------------------------------------------------------------------------------------------- */
+
+/* The recorder lets a thread run its user code right after its event is
+ * written, up to its next syscall.  So after an event of thread T, T runs
+ * now ("fresh") until its next syscall entry; if that syscall is not the
+ * next event, T waits there ("parked") until it is.  A new thread runs
+ * its first stretch before its creator's next one, as the recorder's
+ * round robin does. */
+
+void replay_runq_push(struct replayer *r, pid_t rec, bool front)
+{
+	replay_runq_remove(r, rec);
+	if (r->nrunq == TASK_MAX_THREADS)
+		return;
+	if (front) {
+		memmove(&r->runq[1], &r->runq[0], r->nrunq * sizeof(r->runq[0]));
+		r->runq[0] = rec;
+	} else {
+		r->runq[r->nrunq] = rec;
+	}
+	r->nrunq++;
+}
+
+void replay_runq_remove(struct replayer *r, pid_t rec)
+{
+	for (size_t i = 0; i < r->nrunq; i++)
+		if (r->runq[i] == rec) {
+			memmove(&r->runq[i], &r->runq[i + 1],
+				(r->nrunq - i - 1) * sizeof(r->runq[0]));
+			r->nrunq--;
+			return;
+		}
+}
+
+/* 1: a stop; 0: interrupt_fd readable; -1: error. */
+static int wait_stop(struct replayer *r, struct task_stop *ts, int ifd)
+{
+	if (ifd < 0)
+		return process_wait(&r->proc, ts, 0) == 1 ? 1 : -1;
+	for (int idle = 0;; idle++) {
+		int n = process_wait(&r->proc, ts, WNOHANG);
+		if (n != 0)
+			return n == 1 ? 1 : -1;
+		struct pollfd pfd = { .fd = ifd, .events = POLLIN };
+		if (poll(&pfd, 1, idle < 8 ? idle : 10) > 0)
+			return 0;
+	}
+}
+
+static int fill_stop(struct replayer *r, struct replay_stop *stop,
+		     enum replay_stop_kind kind, pid_t tid)
+{
+	stop->kind = kind;
+	stop->tid = tid;
+	stop->event = r->ev_index;
+	return 1;
+}
+
+/* A syscall entry of th: its event now, or it waits. */
+static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
+			 struct task *t, struct replay_stop *stop)
+{
+	bool its_turn = r->have_ev && (r->ev.tid == th->rec_tid ||
+				       r->ev.type == EV_EXIT);
+
+	if (!its_turn) {
+		th->parked = true;
+		replay_runq_remove(r, th->rec_tid);
+		return 0;
+	}
+	th->parked = false;
+	int rc = replay_syscall(r, t, stop);
+	if (rc)
+		return rc;
+	if (r->at_exit_group)
+		r->nrunq = 0;           /* nothing runs any more */
+	return 0;
+}
+
+/* Resume th (one step or until something happens) and handle the stop.
+ * 1: stop filled. */
+static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
+		      struct replay_stop *stop, int ifd)
+{
+	struct task *t = thread_task(r, th);
+	struct task_stop ts;
+
+	if (!t)
+		return replay_error(r, stop, "thread %d is not running",
+				    (int)th->rec_tid);
+	if (r->proc.npending) {
+		process_wait(&r->proc, &ts, 0);
+	} else {
+		if (task_resume(&r->proc, t, step ? TASK_RESUME_SYSEMU_SINGLESTEP
+						 : TASK_RESUME_SYSEMU, 0) < 0)
+			return replay_error(r, stop, "%s", r->proc.err);
+		int w = wait_stop(r, &ts, ifd);
+		if (w < 0)
+			return replay_error(r, stop, "%s", r->proc.err);
+		if (w == 0) {
+			process_stop_all(&r->proc);
+			return fill_stop(r, stop, REPLAY_STOP_INTERRUPTED,
+					 th->rec_tid);
+		}
+	}
+	struct replay_thread *sth = replay_thread_by_real(r, ts.tid);
+	struct task *st = process_find_task(&r->proc, ts.tid);
+	if (!sth || !st)
+		return 0;
+	stop->tid = sth->rec_tid;
+	switch (ts.kind) {
+	case TASK_STOP_SYSCALL:
+		return ts.in_syscall_entry ? thread_syscall_entry(r, sth, st, stop) : 0;
+	case TASK_STOP_SIGNAL:
+		return signal_stop(r, st, &ts, step, stop);
+	case TASK_STOP_EXITED: case TASK_STOP_KILLED:
+		sth->exited = true;
+		replay_runq_remove(r, sth->rec_tid);
+		return replay_error(r, stop, "thread %d ended unexpectedly "
+				    "(status 0x%x)", (int)sth->rec_tid,
+				    ts.raw_status);
+	default:
+		return 0;
+	}
+}
+
+/* The next event's thread waits at its syscall: replay it there. */
+static int run_parked(struct replayer *r, struct replay_stop *stop)
+{
+	struct replay_thread *th = replay_thread_by_rec(r, r->ev.tid);
+	struct task *t = thread_task(r, th);
+
+	if (!t)
+		return replay_diverged(r, stop, "expected %s of thread %d, "
+				       "which does not exist",
+				       trace_event_name(r->ev.type),
+				       (int)r->ev.tid);
+	if (!th->parked) {
+		/* Not run since it was made or since its signal: run it. */
+		replay_runq_push(r, th->rec_tid, false);
+		return 0;
+	}
+	replay_runq_push(r, th->rec_tid, true);
+	return thread_syscall_entry(r, th, t, stop);
+}
+
+static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
+		       int ifd)
+{
+	struct replay_thread *th = replay_thread_by_rec(r, tid);
+
+	if (!th || !thread_task(r, th))
+		return replay_error(r, stop, "no thread %d to step", (int)tid);
+	if (th->parked) {
+		/* Stepping over its syscall: only when it is its turn. */
+		if (r->have_ev && r->ev.tid == tid) {
+			replay_runq_push(r, tid, true);
+			int rc = thread_syscall_entry(r, th, thread_task(r, th), stop);
+			if (rc)
+				return rc;
+		}
+		return fill_stop(r, stop, REPLAY_STOP_STEP, tid);
+	}
+	int rc = run_thread(r, th, true, stop, ifd);
+	if (rc)
+		return rc;
+	return fill_stop(r, stop, REPLAY_STOP_STEP, tid);
+}
+
+static int run(struct replayer *r, bool step, pid_t step_tid, uint64_t target,
+	       struct replay_stop *stop, int ifd)
+{
+	for (;;) {
+		if (settle(r, target, stop))
+			return 0;
+		if (step) {
+			step_thread(r, step_tid, stop, ifd);
+			return 0;
+		}
+		int rc;
+		if (r->nrunq) {
+			struct replay_thread *th = replay_thread_by_rec(r, r->runq[0]);
+			if (!th || th->exited) {
+				replay_runq_remove(r, r->runq[0]);
+				continue;
+			}
+			rc = run_thread(r, th, false, stop, ifd);
+		} else {
+			rc = run_parked(r, stop);
+		}
+		if (rc)
+			return 0;
+	}
+}
+
+int replayer_resume(struct replayer *r, bool step, pid_t tid,
+		    struct replay_stop *stop, int interrupt_fd)
+{
+	memset(stop, 0, sizeof(*stop));
+	if (r->diverged) {
+		stop->kind = REPLAY_STOP_DIVERGED;
+		stop->event = r->ev_index;
+		snprintf(stop->message, sizeof(stop->message), "%s",
+			 r->divergence);
+		return 0;
+	}
+	if (step && !replay_thread_by_rec(r, tid))
+		tid = r->nrunq ? r->runq[0] : current_rec_tid(r);
+	return run(r, step, tid, UINT64_MAX, stop, interrupt_fd);
+}
+
+int replayer_goto(struct replayer *r, uint64_t event, struct replay_stop *stop)
+{
+	memset(stop, 0, sizeof(*stop));
+	if (r->ev_index > event)
+		return -1;      /* backwards: restart first */
+	for (;;) {
+		int rc = run(r, false, 0, event, stop, -1);
+		if (rc < 0 || stop->kind != REPLAY_STOP_SIGNAL)
+			return rc;
+	}
+}
+
+/* ---- accessors ------------------------------------------------------------------------------------------- */
+
+uint64_t replayer_current_event(const struct replayer *r)
+{
+	return r->ev_index;
+}
+
+bool replayer_at_end(const struct replayer *r)
+{
+	return r->ended;
+}
+
+struct process *replayer_process(struct replayer *r)
+{
+	return &r->proc;
+}
+
+size_t replayer_threads(struct replayer *r, pid_t *recorded_tids, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (thread_task(r, &r->threads[i])) {
+			if (n < max)
+				recorded_tids[n] = r->threads[i].rec_tid;
+			n++;
+		}
+	return n;
+}
+
+struct task *replayer_task(struct replayer *r, pid_t recorded_tid)
+{
+	return thread_task(r, replay_thread_by_rec(r, recorded_tid));
+}
+
+pid_t replayer_recorded_pid(const struct replayer *r)
+{
+	return r->rec_pid;
+}
+
+uint64_t replayer_thread_xcr0(struct replayer *r, pid_t recorded_tid)
+{
+	struct replay_thread *th = replay_thread_by_rec(r, recorded_tid);
+
+	return th ? th->xcr0 : trace_header(r->trace)->initial_xcr0;
+}
+
+const struct trace *replayer_trace(const struct replayer *r)
+{
+	return r->trace;
+}
+
+int replayer_auxv(struct replayer *r, const void **data, size_t *len)
+{
+	if (!r->auxv)
+		return -1;
+	*data = r->auxv;
+	*len = r->auxv_len;
+	return 0;
+}
+
+const char *replayer_exec_path(const struct replayer *r)
+{
+	return r->exec_path ? r->exec_path : "";
+}
+
+/* The file the recorded mapping of `path` came from, by the filemap. */
+int replayer_open_recorded_file(struct replayer *r, const char *path)
+{
+	char err[256];
+	struct trace_reader *rd = trace_stream_reader(r->trace,
+						      TRACE_STREAM_FILEMAP,
+						      err, sizeof(err));
+	struct trace_record rec;
+	char id[TRACE_FILE_ID_LEN + 1] = "";
+
+	if (!rd)
+		return -EIO;
+	while (trace_reader_next(rd, &rec) == TRACE_RECORD) {
+		struct trace_file_entry e;
+		if (rec.type != TRACE_REC_FILE_STORED ||
+		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
+			continue;
+		if (strcmp(e.path, path) == 0)
+			snprintf(id, sizeof(id), "%s", e.id.hex);
+		trace_file_entry_free(&e);
+	}
+	trace_reader_close(rd);
+	if (!id[0])
+		return -ENOENT;
+	int fd = trace_open_file(r->trace, id, err, sizeof(err));
+	return fd < 0 ? -EIO : fd;
+}
