@@ -905,9 +905,10 @@ static void *watchdog(void *arg)
 		warned_at = since + (uint64_t)WATCHDOG_AFTER_S * 1000000000ull;
 		if (waiting)
 			fprintf(stderr, "xrr: thread %d has run %" PRIu64 " s without"
-				" a system call while %d thread%s wait; without a"
+				" a system call while %d thread%s wait%s; without a"
 				" PMU xrr can only switch threads at system calls\n",
-				tid, secs, waiting, waiting == 1 ? "" : "s");
+				tid, secs, waiting, waiting == 1 ? "" : "s",
+				waiting == 1 ? "s" : "");
 		else
 			fprintf(stderr, "xrr: thread %d has run %" PRIu64 " s without"
 				" a system call; signal %d waits for its next system"

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# xrr record and the trace readers (info, dump, ps, ls): programs recorded
+# with output and exit status unchanged versus a native run, the events
+# the trace must show, a recorder killed mid-run, damaged streams, a
+# refused syscall, and the diagnostic for a thread that never yields.
+. "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
+plan 44
+
+export XRR_TRACE_DIR="$TEST_TMP/traces"
+T="$TEST_TMP"
+
+# record_cmp NAME CMD...: native and recorded runs give the same stdout
+# and exit status; the recorded trace is then the latest one.
+record_cmp() {
+	local name=$1
+	shift
+	"$@" >"$T/native.out" 2>"$T/native.err" </dev/null
+	local native=$?
+	timeout -k 5 120 "$XRR" record -- "$@" >"$T/rec.out" 2>"$T/rec.err" </dev/null
+	local rec=$?
+	if [ $native -eq $rec ] && cmp -s "$T/native.out" "$T/rec.out"; then
+		ok "$name: output and exit status $rec as native"
+	else
+		fail "$name: native status $native, recorded $rec"
+		diff "$T/native.out" "$T/rec.out" | head -n 10 | sed 's/^/#   /'
+		sed 's/^/#   /' "$T/rec.err" | tail -n 5
+	fi
+}
+
+dump_latest() { "$XRR" dump >"$T/$1.dump" 2>&1; }
+
+# ---- a first program -------------------------------------------------------------
+record_cmp "hello" "$PROGS/hello"
+check "says where the trace goes" "$T/rec.err" "^xrr: saving trace to $XRR_TRACE_DIR/hello-0\$"
+if [ -L "$XRR_TRACE_DIR/latest-trace" ] && [ -f "$XRR_TRACE_DIR/hello-0/version" ]; then
+	ok "trace directory and latest-trace"
+else
+	fail "trace directory and latest-trace"
+fi
+"$XRR" info >"$T/info.out" 2>&1
+check "info: complete" "$T/info.out" '^state: +complete$'
+check "info: xcr0 decoded" "$T/info.out" '^host xcr0: +0x[0-9a-f]+ \(x87\|sse'
+check "info: tick source none, bound cpu" "$T/info.out" '^tick source: +none$'
+check "info: xsave layout per component" "$T/info.out" '^  component 2  avx +offset +576 size +256'
+check "info: cpu summary" "$T/info.out" '^cpu: +(AuthenticAMD|GenuineIntel), family'
+dump_latest hello
+check "dump: exec first" "$T/hello.dump" '^ +0 +[0-9]+ exec rip=0x'
+check "dump: the program's write" "$T/hello.dump" 'write\(1, "hello 43\\n", 9\) = 9$'
+check "dump: exit last" "$T/hello.dump" 'exit \(exited with status 0\)$'
+"$XRR" ps >"$T/ps.out" 2>&1
+check "ps: the process and its end" "$T/ps.out" 'process +exited with status 0'
+
+# ---- files, mmap, directories ------------------------------------------------------
+record_cmp "files, mmap, directories" "$PROGS/rec_files" "$T/filesdir"
+dump_latest files
+check "dump: openat of the file" "$T/files.dump" "openat\(AT_FDCWD, \"$T/filesdir/file2.txt\", O_RDONLY\) = 3"
+check "dump: mmap of the file" "$T/files.dump" 'mmap\(NULL, [0-9]+, PROT_READ, MAP_PRIVATE, 3, 0\) = 0x'
+check "dump: directory read" "$T/files.dump" 'getdents64\(3, '
+
+# ---- time, rdtsc, getrandom ----------------------------------------------------------
+record_cmp "time, rdtsc, getrandom" "$PROGS/rec_time"
+dump_latest time
+check "dump: vdso clock_gettime became a syscall" "$T/time.dump" 'clock_gettime\(CLOCK_MONOTONIC, 0x[0-9a-f]+\) = 0'
+check "dump: gettimeofday" "$T/time.dump" 'gettimeofday\(0x[0-9a-f]+, NULL\) = 0'
+check "dump: time" "$T/time.dump" ' time\((NULL|0x[0-9a-f]+)\) = [0-9]+'
+check "dump: rdtsc and rdtscp" "$T/time.dump" 'rdtscp = 0x[0-9a-f]+ aux='
+check "dump: getrandom" "$T/time.dump" 'getrandom\(".*", 16, 0\) = 16'
+
+# ---- threads -------------------------------------------------------------------------
+record_cmp "threads with mutexes and condition variables" "$PROGS/rec_condvar"
+dump_latest condvar
+check "dump: thread creation" "$T/condvar.dump" 'thread-create [0-9]+ flags=0x'
+check "dump: futex waits" "$T/condvar.dump" 'futex\(0x[0-9a-f]+, FUTEX_WAIT'
+"$XRR" ps >"$T/ps2.out" 2>&1
+n=$(grep -c 'thread created' "$T/ps2.out")
+[ "$n" -eq 5 ] && ok "ps: five threads" || fail "ps: five threads (saw $n)"
+
+# ---- signals and timers ------------------------------------------------------------------
+record_cmp "signal handlers with timers" "$PROGS/rec_sigtimer"
+dump_latest sig
+check "dump: SIGALRM handler frame" "$T/sig.dump" 'signal SIGALRM frame 0x[0-9a-f]+ \([0-9]+ bytes\) handler 0x'
+check "dump: POSIX timer signal" "$T/sig.dump" 'signal SIGRT[A-Z_0-9+]* frame'
+check "dump: synchronous SIGSEGV" "$T/sig.dump" 'signal SIGSEGV frame'
+check "dump: rt_sigreturn" "$T/sig.dump" 'rt_sigreturn\(\)'
+
+# ---- children, large output, exits -----------------------------------------------------------
+record_cmp "posix_spawn and system() children" "$PROGS/rec_spawn"
+record_cmp "16 MiB of output" "$PROGS/rec_bigout" 16
+record_cmp "exit status 7" "$PROGS/rec_exit" code 7
+record_cmp "death by SIGTERM" "$PROGS/rec_exit" signal 15
+check "death reported like a shell" "$T/rec.err" 'killed by SIGTERM'
+record_cmp "death by SIGSEGV" "$PROGS/rec_exit" segv
+
+# ---- Debian's programs ----------------------------------------------------------------------
+record_cmp "ls -l" ls -l /usr/share/doc/coreutils
+seq 1 30000 | awk '{ print ($1 * 7919) % 30011 }' >"$T/unsorted"
+record_cmp "sort" sort "$T/unsorted"
+dump_latest sort
+check "dump: sort opens its input" "$T/sort.dump" "openat\(AT_FDCWD, \"$T/unsorted\", O_RDONLY(\|O_CLOEXEC)?\) = 3"
+record_cmp "sha256sum" sha256sum "$T/unsorted"
+PY=$(command -v python3)
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if [ -n "$PY" ]; then
+	record_cmp "python3" "$PY" -c 'import os, hashlib, threading, json
+t = threading.Thread(target=lambda: print("thread"))
+t.start(); t.join()
+print(sum(range(10**6)), hashlib.sha256(b"xrr" * 999).hexdigest(), json.dumps(sorted(os.listdir("/usr"))[:3]))'
+else
+	skip "python3 not installed"
+fi
+if command -v sqlite3 >/dev/null; then
+	record_cmp "sqlite3" sqlite3 :memory: "create table t(a, b); insert into t values (1, 'one'), (2, 'two'), (3, 'three'); select b, a * a from t order by a desc; select count(*) from t;"
+else
+	skip "sqlite3 not installed"
+fi
+
+# ---- refused syscall -----------------------------------------------------------------------
+timeout -k 5 60 "$XRR" record -o "$T/uring" "$PROGS/rec_uring" >"$T/uring.out" 2>"$T/uring.err"
+rc=$?
+[ $rc -ne 0 ] && ok "unknown syscall: non-zero status ($rc)" || fail "unknown syscall: status 0"
+check "unknown syscall: named in the error" "$T/uring.err" 'unsupported system call io_uring_setup \(425\)'
+check_not "unknown syscall: the program did not go on" "$T/uring.out" 'io_uring_setup returned'
+
+# ---- recorder killed mid-run ------------------------------------------------------------------
+"$XRR" record -o "$T/killed" "$PROGS/rec_long" 30 >"$T/long.out" 2>/dev/null &
+xpid=$!
+sleep 2
+kill -KILL $xpid
+wait $xpid 2>/dev/null
+"$XRR" info "$T/killed" >"$T/killed.info" 2>&1
+check "killed recorder: info says incomplete" "$T/killed.info" '^state: +incomplete'
+"$XRR" dump "$T/killed" >"$T/killed.dump" 2>"$T/killed.err"
+rc=$?
+[ $rc -eq 0 ] && ok "killed recorder: dump reads the prefix" || fail "killed recorder: dump status $rc"
+check "killed recorder: prefix has the program's writes" "$T/killed.dump" 'write\(1, "tick 10\\n", 8\) = 8'
+
+# ---- damaged streams ----------------------------------------------------------------------
+cp -r "$XRR_TRACE_DIR/hello-0" "$T/flipped"
+printf '\x55' | dd of="$T/flipped/events" bs=1 seek=60 conv=notrunc 2>/dev/null
+"$XRR" dump "$T/flipped" >/dev/null 2>"$T/flipped.err"
+rc=$?
+[ $rc -ne 0 ] && ok "flipped byte: dump fails" || fail "flipped byte: dump status 0"
+check "flipped byte: error names the file" "$T/flipped.err" "trace $T/flipped/events: .*(checksum|corrupt)"
+cp -r "$XRR_TRACE_DIR/hello-0" "$T/cut"
+truncate -s 100 "$T/cut/events"
+"$XRR" dump "$T/cut" >/dev/null 2>"$T/cut.err"
+rc=$?
+[ $rc -ne 0 ] && ok "truncated stream: dump fails on a complete trace" || fail "truncated: status 0"
+check "truncated stream: error names the file" "$T/cut.err" "trace $T/cut/events: .*cut short"
+
+# ---- a thread that never yields -------------------------------------------------------------
+timeout -k 5 60 "$XRR" record -o "$T/spin" "$PROGS/rec_spin" 7 >/dev/null 2>"$T/spin.err"
+check "diagnostic for a thread without syscalls" "$T/spin.err" 'xrr: thread [0-9]+ has run [0-9]+ s without a system call while 1 thread waits; without a PMU'
+
+"$XRR" ls >"$T/ls.out" 2>&1
+check "ls lists traces with state" "$T/ls.out" '^\* +sqlite3-0 +[0-9]+ +complete|hello-0 +[0-9]+ +complete'
+
+finish
