@@ -151,7 +151,7 @@ int cmd_record(int argc, char **argv)
 		xrr_error("%s", res.error);
 		xrr_error("trace %s ends at event %llu", dir,
 			  (unsigned long long)res.events);
-		return res.program_ended ? program_status(res.wait_status) | 0 : 1;
+		return 1;
 	}
 	return program_status(res.wait_status);
 }

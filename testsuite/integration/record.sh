@@ -4,7 +4,7 @@
 # the trace must show, a recorder killed mid-run, damaged streams, a
 # refused syscall, and the diagnostic for a thread that never yields.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 44
+plan 55
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -53,9 +53,9 @@ check "ps: the process and its end" "$T/ps.out" 'process +exited with status 0'
 # ---- files, mmap, directories ------------------------------------------------------
 record_cmp "files, mmap, directories" "$PROGS/rec_files" "$T/filesdir"
 dump_latest files
-check "dump: openat of the file" "$T/files.dump" "openat\(AT_FDCWD, \"$T/filesdir/file2.txt\", O_RDONLY\) = 3"
-check "dump: mmap of the file" "$T/files.dump" 'mmap\(NULL, [0-9]+, PROT_READ, MAP_PRIVATE, 3, 0\) = 0x'
-check "dump: directory read" "$T/files.dump" 'getdents64\(3, '
+check "dump: openat of the file" "$T/files.dump" "openat\(AT_FDCWD, \"$T/filesdir/file2.txt\", O_RDONLY\) = [0-9]+"
+check "dump: mmap of the file" "$T/files.dump" 'mmap\(NULL, [0-9]+, PROT_READ, MAP_PRIVATE, [0-9]+, 0\) = 0x'
+check "dump: directory read" "$T/files.dump" 'getdents64\([0-9]+, 0x[0-9a-f]+, [0-9]+\) = [1-9]'
 
 # ---- time, rdtsc, getrandom ----------------------------------------------------------
 record_cmp "time, rdtsc, getrandom" "$PROGS/rec_time"
@@ -96,7 +96,7 @@ record_cmp "ls -l" ls -l /usr/share/doc/coreutils
 seq 1 30000 | awk '{ print ($1 * 7919) % 30011 }' >"$T/unsorted"
 record_cmp "sort" sort "$T/unsorted"
 dump_latest sort
-check "dump: sort opens its input" "$T/sort.dump" "openat\(AT_FDCWD, \"$T/unsorted\", O_RDONLY(\|O_CLOEXEC)?\) = 3"
+check "dump: sort opens its input" "$T/sort.dump" "openat\(AT_FDCWD, \"$T/unsorted\", O_RDONLY(\|O_CLOEXEC)?\) = [0-9]+"
 record_cmp "sha256sum" sha256sum "$T/unsorted"
 PY=$(command -v python3)
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
