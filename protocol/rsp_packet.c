@@ -235,17 +235,22 @@ void rsp_encode_packet(struct rsp_buf *out, const void *payload, size_t len)
 	uint8_t sum = 0;
 
 	rsp_buf_append(out, "$", 1);
+	/* Copy runs of plain bytes in one go: memory replies are megabytes
+	 * of hex with nothing to escape. */
+	size_t run = 0;
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = p[i];
-		if (needs_escape(c)) {
-			uint8_t esc[2] = { RSP_ESCAPE, (uint8_t)(c ^ 0x20) };
-			rsp_buf_append(out, esc, 2);
-			sum += esc[0] + esc[1];
-		} else {
-			rsp_buf_append(out, &c, 1);
+		if (!needs_escape(c)) {
 			sum += c;
+			continue;
 		}
+		rsp_buf_append(out, p + run, i - run);
+		uint8_t esc[2] = { RSP_ESCAPE, (uint8_t)(c ^ 0x20) };
+		rsp_buf_append(out, esc, 2);
+		sum += esc[0] + esc[1];
+		run = i + 1;
 	}
+	rsp_buf_append(out, p + run, len - run);
 	char trailer[3] = { '#', digits[sum >> 4], digits[sum & 0xf] };
 	rsp_buf_append(out, trailer, 3);
 }

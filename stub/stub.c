@@ -600,7 +600,7 @@ static int stub_init(struct stub *s, struct rsp_conn *conn,
 	s->target = target;
 	s->opts = *opts;
 	if (!s->opts.max_payload)
-		s->opts.max_payload = RSP_DEFAULT_MAX_PAYLOAD;
+		s->opts.max_payload = STUB_DEFAULT_PACKET_SIZE;
 	rsp_buf_init(&s->scratch);
 	char err[200];
 	if (tdesc_build(&s->tdesc, target->xcr0_union, err, sizeof(err)) < 0) {
