@@ -13,7 +13,7 @@
 #include "frontend/frontend.h"
 #include "protocol/rsp.h"
 #include "stub/live_target.h"
-#include "stub/stub.h"
+#include "frontend/serve_session.h"
 
 static const char serve_help[] =
 	"Usage: xrr serve [--listen HOST:PORT | --port N | --stdio | --unix PATH]\n"
@@ -55,34 +55,15 @@ struct serve_args {
 	char **argv;
 };
 
-static int parse_host_port(const char *text, struct serve_args *a)
+static int parse_listen(const char *text, struct serve_args *a)
 {
-	const char *colon = strrchr(text, ':');
-	if (!colon) {
+	static char host[256];
+	if (serve_parse_host_port(text, host, sizeof(host), &a->port) < 0 ||
+	    !strchr(text, ':')) {
 		xrr_error("--listen wants HOST:PORT, got '%s'", text);
 		return -1;
 	}
-	static char host[256];
-	size_t hl = (size_t)(colon - text);
-	if (hl >= sizeof(host)) {
-		xrr_error("--listen: host name too long");
-		return -1;
-	}
-	memcpy(host, text, hl);
-	host[hl] = 0;
-	/* "[::1]:1234" */
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = 0;
-	}
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535) {
-		xrr_error("--listen: bad port '%s'", colon + 1);
-		return -1;
-	}
 	a->host = host[0] ? host : "127.0.0.1";
-	a->port = (int)port;
 	return 0;
 }
 
@@ -116,7 +97,7 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
 			break;
 		}
 		case 'l':
-			if (parse_host_port(optarg, a) < 0)
+			if (parse_listen(optarg, a) < 0)
 				return 2;
 			modes++;
 			break;
@@ -142,89 +123,9 @@ static int parse_serve_args(int argc, char **argv, struct serve_args *a)
 	return -1;
 }
 
-static int open_listener(const struct serve_args *a, struct rsp_listener *l)
+static bool program_alive(struct target *t)
 {
-	char err[256];
-	if (a->unix_path) {
-		if (rsp_listen_unix(l, a->unix_path, err, sizeof(err)) < 0) {
-			xrr_error("%s", err);
-			return -1;
-		}
-		fprintf(stderr, "xrr: listening on %s (gdb -ex 'target remote %s')\n",
-			a->unix_path, a->unix_path);
-		return 0;
-	}
-	if (!rsp_host_is_loopback(a->host))
-		fprintf(stderr,
-			"xrr: warning: listening on %s, which is not loopback: anyone who "
-			"can reach it controls the program (the protocol has no "
-			"authentication)\n", a->host);
-	if (rsp_listen_tcp(l, a->host, a->port, err, sizeof(err)) < 0) {
-		xrr_error("%s", err);
-		return -1;
-	}
-	fprintf(stderr, "xrr: listening on %s:%d (gdb -ex 'target remote %s:%d')\n",
-		a->host, l->port, a->host, l->port);
-	return 0;
-}
-
-/* In --stdio mode stdin/stdout carry the protocol: keep them for the
- * connection and give the program /dev/null as stdin and our stderr as
- * stdout, as gdbserver does, so its output never corrupts the channel. */
-static int claim_stdio(struct rsp_transport *tr)
-{
-	int in = fcntl(0, F_DUPFD_CLOEXEC, 3);
-	int out = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	int null = open("/dev/null", O_RDONLY);
-	if (in < 0 || out < 0 || null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0) {
-		xrr_error("cannot set up stdio mode: %s", strerror(errno));
-		return -1;
-	}
-	close(null);
-	rsp_transport_stdio(tr);
-	tr->in_fd = in;
-	tr->out_fd = out;
-	return 0;
-}
-
-/* Serve connections until the program is gone or GDB is done with it. */
-static int serve_loop(const struct serve_args *a, struct target *target,
-		      const struct rsp_transport *stdio)
-{
-	struct rsp_listener l = { .fd = -1 };
-	if (!a->stdio && open_listener(a, &l) < 0)
-		return 1;
-	struct stub_options opts = { .log = stderr, .verbose = a->verbose };
-	int status = 0;
-	for (;;) {
-		struct rsp_transport tr;
-		char err[256];
-		if (a->stdio) {
-			tr = *stdio;
-		} else if (rsp_accept(&l, &tr, err, sizeof(err)) < 0) {
-			xrr_error("%s", err);
-			status = 1;
-			break;
-		}
-		struct rsp_conn conn;
-		rsp_conn_init(&conn, &tr, RSP_DEFAULT_MAX_PAYLOAD);
-		enum stub_end end = stub_serve(&conn, target, &opts);
-		rsp_conn_close(&conn);
-		if (end == STUB_END_DISCONNECTED && !a->stdio && !a->once &&
-		    live_target_alive(target)) {
-			fprintf(stderr, "xrr: GDB disconnected; the program stays "
-				"stopped until GDB reconnects\n");
-			continue;
-		}
-		if (end == STUB_END_DISCONNECTED && live_target_alive(target))
-			fprintf(stderr, "xrr: GDB disconnected; killing the program\n");
-		if (end == STUB_END_ERROR)
-			status = 1;
-		break;
-	}
-	if (l.fd >= 0)
-		rsp_listener_close(&l);
-	return status;
+	return live_target_alive(t);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -235,16 +136,24 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	/* A vanished GDB must not kill us with SIGPIPE before we clean up. */
 	signal(SIGPIPE, SIG_IGN);
-	struct rsp_transport stdio;
-	if (a.stdio && claim_stdio(&stdio) < 0)
+	struct serve_where where = {
+		.host = a.host, .port = a.port, .unix_path = a.unix_path,
+		.stdio = a.stdio, .once = a.once, .verbose = a.verbose,
+	};
+	struct serve_session session;
+	if (serve_session_open(&session, &where, program_alive) < 0)
 		return 1;
 	char err[512];
 	struct target *target = live_target_start(a.argv, stderr, err, sizeof(err));
 	if (!target) {
 		xrr_error("%s", err);
+		serve_session_close(&session);
 		return 1;
 	}
-	int status = serve_loop(&a, target, &stdio);
+	int status = serve_session_run(&session, target);
+	if (live_target_alive(target))
+		fprintf(stderr, "xrr: GDB is gone; killing the program\n");
+	serve_session_close(&session);
 	live_target_destroy(target);
 	return status;
 }

@@ -215,6 +215,12 @@ int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 		stub_error_reply(reply, EIO);
 		return 0;
 	}
+	if (stop.message[0] && stub_console(s, stop.message, strlen(stop.message)) < 0) {
+		s->end_session = true;
+		s->end = STUB_END_DISCONNECTED;
+		s->send_nothing = true;
+		return 0;
+	}
 	s->last_stop = stop;
 	if (stop.kind != TARGET_STOP_SIGNAL) {
 		s->process_gone = true;
@@ -560,9 +566,22 @@ static int handle_k(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	struct stub *s = ctx;
 	if (!s->process_gone)
 		s->target->ops->kill(s->target);
+	s->process_gone = true;
 	s->send_nothing = true;   /* `k` has no reply */
-	s->end_session = true;
-	s->end = STUB_END_KILLED;
+	/* In extended-remote mode GDB may `run` again. */
+	if (!s->extended) {
+		s->end_session = true;
+		s->end = STUB_END_KILLED;
+	}
+	return 0;
+}
+
+static int handle_extended(void *ctx, const char *a, size_t n,
+			   struct rsp_buf *reply)
+{
+	struct stub *s = ctx;
+	s->extended = true;
+	rsp_buf_append_str(reply, "OK");
 	return 0;
 }
 
@@ -585,6 +604,7 @@ static const struct rsp_command core_commands[] = {
 	{ "T", RSP_MATCH_PREFIX, handle_T },
 	{ "D", RSP_MATCH_PREFIX, handle_D },
 	{ "k", RSP_MATCH_PREFIX, handle_k },
+	{ "!", RSP_MATCH_PREFIX, handle_extended },
 	{ "q", RSP_MATCH_PREFIX, stub_handle_query },
 	{ "Q", RSP_MATCH_PREFIX, stub_handle_set },
 	{ "v", RSP_MATCH_PREFIX, stub_handle_v },
@@ -611,13 +631,21 @@ static int stub_init(struct stub *s, struct rsp_conn *conn,
 		stub_log(s, "the target has no threads to debug");
 		return -1;
 	}
-	/* The target starts stopped, as after an exec or attach. */
+	stub_note_initial_stop(s);
+	return 0;
+}
+
+/* The target is stopped at the program's first instruction, as after an
+ * exec or attach (at start and after a restart). */
+void stub_note_initial_stop(struct stub *s)
+{
+	memset(&s->last_stop, 0, sizeof(s->last_stop));
 	s->last_stop.kind = TARGET_STOP_SIGNAL;
 	s->last_stop.signo = SIGTRAP;
 	s->last_stop.pid = s->threads[0].pid;
 	s->last_stop.tid = s->threads[0].tid;
 	s->g_tid = s->c_tid = s->threads[0].tid;
-	return 0;
+	s->process_gone = false;
 }
 
 static void stub_fini(struct stub *s)

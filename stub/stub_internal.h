@@ -24,6 +24,7 @@ struct stub {
 	bool multiprocess;
 	bool swbreak;
 	bool hwbreak;
+	bool extended;            /* `!`: extended-remote, `run` allowed */
 
 	int64_t g_tid;            /* Hg: thread for register/memory access */
 	int64_t c_tid;            /* Hc: thread for legacy c/s */
@@ -57,6 +58,8 @@ void stub_format_stop(struct stub *s, const struct target_stop *stop,
 		      struct rsp_buf *out);
 /* Send console text as O packets. */
 int stub_console(struct stub *s, const char *text, size_t len);
+
+void stub_note_initial_stop(struct stub *s);
 
 /* E.. reply from a negative errno value. */
 void stub_error_reply(struct rsp_buf *reply, int err);

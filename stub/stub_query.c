@@ -474,8 +474,32 @@ static int v_kill(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		s->target->ops->kill(s->target);
 	s->process_gone = true;
 	rsp_buf_append_str(reply, "OK");
-	s->end_session = true;
-	s->end = STUB_END_KILLED;
+	if (!s->extended) {
+		s->end_session = true;
+		s->end = STUB_END_KILLED;
+	}
+	return 0;
+}
+
+/* vRun;filename;args: extended-remote `run`.  A target that can restart
+ * its program (a replay) starts over; the program and arguments are the
+ * target's own, whatever GDB names. */
+static int v_run(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
+{
+	struct stub *s = ctx;
+	char err[300] = "";
+	if (!s->target->ops->restart) {
+		rsp_buf_append_str(reply, "E.this target cannot run its program again");
+		return 0;
+	}
+	if (s->target->ops->restart(s->target, err, sizeof(err)) < 0 ||
+	    stub_refresh_threads(s) <= 0) {
+		stub_log(s, "restart failed: %s", err);
+		rsp_buf_printf(reply, "E.restart failed: %s", err);
+		return 0;
+	}
+	stub_note_initial_stop(s);
+	stub_format_stop(s, &s->last_stop, reply);
 	return 0;
 }
 
@@ -488,6 +512,7 @@ static const struct rsp_command v_commands[] = {
 	{ "Cont?", RSP_MATCH_PREFIX, v_cont_query },
 	{ "Cont", RSP_MATCH_WORD, v_cont },
 	{ "Kill", RSP_MATCH_WORD, v_kill },
+	{ "Run", RSP_MATCH_WORD, v_run },
 	{ "File", RSP_MATCH_WORD, v_file },
 };
 

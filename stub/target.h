@@ -41,6 +41,9 @@ struct target_stop {
 	int64_t pid, tid;
 	enum target_stop_reason reason;
 	uint64_t watch_addr;
+	/* Console text shown in GDB before the stop is reported (end of
+	 * history, divergence); empty when none. */
+	char message[600];
 };
 
 struct target_thread {
@@ -131,8 +134,9 @@ struct target_ops {
 	int (*monitor)(struct target *t, const char *cmd, struct rsp_buf *out);
 	/* Signals GDB wants passed straight through (QPassSignals). */
 	void (*set_pass_signals)(struct target *t, const bool *pass, int nsig);
-	/* Replay targets: stop-at-history-start support, restart. */
-	int (*restart)(struct target *t);
+	/* Start the program again from the beginning (extended-remote
+	 * `run`); the target is then stopped at its first instruction. */
+	int (*restart)(struct target *t, char *err, size_t errlen);
 };
 
 struct target {

@@ -1,0 +1,479 @@
+/* The replay target: struct target over the replay engine. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/xcr0.h"
+#include "replay/task.h"
+#include "replay/trace.h"
+#include "replay/xsave.h"
+#include "stub/replay_target.h"
+
+struct replay_target {
+	struct target base;
+	struct replayer *r;
+	bool step;
+	pid_t step_tid;
+	bool interrupt_requested;
+	bool at_end;               /* end of history reported once */
+	bool exited;               /* ...and reported as an exit */
+	int exit_status;
+	char trace_dir[4096];
+	struct replay_options opts;
+};
+
+static struct replay_target *RT(struct target *t)
+{
+	return t->priv;
+}
+
+static const char refuse_writes[] =
+	"xrr: this is a replay: memory and registers cannot be changed "
+	"(it would no longer be the recorded execution)";
+
+/* ---- threads and registers ------------------------------------------------ */
+
+static int rt_list_threads(struct target *t, struct target_thread *out,
+			   size_t max)
+{
+	struct replay_target *rt = RT(t);
+	pid_t tids[TASK_MAX_THREADS];
+	size_t n = replayer_threads(rt->r, tids, TASK_MAX_THREADS);
+	if (n > TASK_MAX_THREADS)
+		n = TASK_MAX_THREADS;
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < max; i++, k++) {
+		out[k] = (struct target_thread){
+			.pid = replayer_recorded_pid(rt->r),
+			.tid = tids[i],
+			.xcr0 = replayer_thread_xcr0(rt->r, tids[i]),
+			.core = -1,
+		};
+	}
+	return (int)k;
+}
+
+static bool rt_thread_alive(struct target *t, int64_t tid)
+{
+	return tid > 0 && replayer_task(RT(t)->r, (pid_t)tid) != NULL;
+}
+
+static int rt_get_regs(struct target *t, int64_t tid, struct x86_regfile *out)
+{
+	struct replay_target *rt = RT(t);
+	struct task *task = replayer_task(rt->r, (pid_t)tid);
+	if (!task)
+		return -ESRCH;
+	int rc = task_get_regfile(replayer_process(rt->r), task, out);
+	if (rc == 0)
+		out->xcr0 = replayer_thread_xcr0(rt->r, (pid_t)tid);
+	return rc;
+}
+
+static int rt_set_regs(struct target *t, int64_t tid,
+		       const struct x86_regfile *in, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", refuse_writes);
+	return -EPERM;
+}
+
+static ssize_t rt_read_memory(struct target *t, uint64_t addr, void *buf,
+			      size_t len)
+{
+	return process_read_memory_clean(replayer_process(RT(t)->r), addr, buf,
+					 len);
+}
+
+static ssize_t rt_write_memory(struct target *t, uint64_t addr,
+			       const void *buf, size_t len, char *err,
+			       size_t errlen)
+{
+	snprintf(err, errlen, "%s", refuse_writes);
+	return -EPERM;
+}
+
+/* ---- breakpoints --------------------------------------------------------------- */
+
+static int hw_args(enum target_bp_type type, size_t kind, enum hw_type *hw,
+		   int *len)
+{
+	switch (type) {
+	case TARGET_BP_HARDWARE: *hw = HW_EXECUTE; *len = 1; return 0;
+	case TARGET_WP_WRITE: *hw = HW_WRITE; *len = (int)kind; return 0;
+	case TARGET_WP_ACCESS: *hw = HW_ACCESS; *len = (int)kind; return 0;
+	default: return -EOPNOTSUPP;   /* x86 cannot trap reads alone */
+	}
+}
+
+static int rt_insert_bp(struct target *t, enum target_bp_type type,
+			uint64_t addr, size_t kind)
+{
+	struct process *p = replayer_process(RT(t)->r);
+	if (type == TARGET_BP_SOFTWARE)
+		return process_insert_breakpoint(p, addr);
+	enum hw_type hw;
+	int len, rc = hw_args(type, kind, &hw, &len);
+	return rc < 0 ? rc : process_insert_hw(p, hw, addr, len);
+}
+
+static int rt_remove_bp(struct target *t, enum target_bp_type type,
+			uint64_t addr, size_t kind)
+{
+	struct process *p = replayer_process(RT(t)->r);
+	if (type == TARGET_BP_SOFTWARE)
+		return process_remove_breakpoint(p, addr);
+	enum hw_type hw;
+	int len, rc = hw_args(type, kind, &hw, &len);
+	return rc < 0 ? rc : process_remove_hw(p, hw, addr, len);
+}
+
+/* ---- execution --------------------------------------------------------------------- */
+
+static int rt_resume(struct target *t, const struct target_resume *actions,
+		     size_t n)
+{
+	struct replay_target *rt = RT(t);
+	rt->step = false;
+	rt->interrupt_requested = false;
+	/* Signals GDB asks to deliver are ignored: a replay delivers exactly
+	 * the recorded ones. */
+	for (size_t i = 0; i < n; i++)
+		if (actions[i].step) {
+			rt->step = true;
+			rt->step_tid = actions[i].tid > 0 ? (pid_t)actions[i].tid : 0;
+			break;
+		}
+	return 0;
+}
+
+static void stop_at(struct replay_target *rt, struct target_stop *stop,
+		    pid_t tid, int signo)
+{
+	memset(stop, 0, sizeof(*stop));
+	stop->kind = TARGET_STOP_SIGNAL;
+	stop->pid = replayer_recorded_pid(rt->r);
+	stop->tid = tid > 0 && replayer_task(rt->r, tid) ? tid : stop->pid;
+	stop->signo = signo;
+}
+
+static void describe_status(char *out, size_t len, int status)
+{
+	if (WIFSIGNALED(status))
+		snprintf(out, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* The end of the trace: first a stop GDB reports as the end of history,
+ * then, when continued again, the recorded exit. */
+static void end_of_history(struct replay_target *rt, struct target_stop *stop,
+			   pid_t tid, int status)
+{
+	char how[80];
+	rt->exit_status = status;
+	if (!rt->at_end) {
+		rt->at_end = true;
+		stop_at(rt, stop, tid, SIGTRAP);
+		stop->reason = TARGET_REASON_REPLAY_END;
+		describe_status(how, sizeof(how), status);
+		snprintf(stop->message, sizeof(stop->message),
+			 "xrr: end of the recording: the program %s\n", how);
+		return;
+	}
+	memset(stop, 0, sizeof(*stop));
+	stop->pid = replayer_recorded_pid(rt->r);
+	stop->tid = stop->pid;
+	rt->exited = true;
+	if (WIFSIGNALED(status)) {
+		stop->kind = TARGET_STOP_KILLED;
+		stop->signo = WTERMSIG(status);
+	} else {
+		stop->kind = TARGET_STOP_EXITED;
+		stop->status = WEXITSTATUS(status);
+	}
+}
+
+static void translate_stop(struct replay_target *rt,
+			   const struct replay_stop *rs,
+			   struct target_stop *stop)
+{
+	switch (rs->kind) {
+	case REPLAY_STOP_BREAKPOINT:
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		stop->reason = TARGET_REASON_SWBREAK;
+		break;
+	case REPLAY_STOP_HW_BREAK:
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		stop->reason = TARGET_REASON_HWBREAK;
+		break;
+	case REPLAY_STOP_WATCH:
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		stop->reason = rs->watch_access ? TARGET_REASON_AWATCH
+						: TARGET_REASON_WATCH;
+		stop->watch_addr = rs->watch_addr;
+		break;
+	case REPLAY_STOP_STEP:
+	case REPLAY_STOP_EVENT:
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		break;
+	case REPLAY_STOP_SIGNAL:
+		stop_at(rt, stop, rs->tid, rs->signo);
+		break;
+	case REPLAY_STOP_INTERRUPTED:
+		stop_at(rt, stop, rs->tid, SIGINT);
+		break;
+	case REPLAY_STOP_END:
+		end_of_history(rt, stop, rs->tid, rs->exit_status);
+		break;
+	case REPLAY_STOP_DIVERGED:
+	case REPLAY_STOP_ERROR:
+		/* Never continue past a divergence: every later resume
+		 * reports it again. */
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		snprintf(stop->message, sizeof(stop->message), "%s%s\n",
+			 strncmp(rs->message, "xrr: ", 5) ? "xrr: " : "",
+			 rs->message);
+		break;
+	}
+}
+
+static enum target_wait_result rt_wait(struct target *t,
+				       struct target_stop *stop,
+				       int interrupt_fd)
+{
+	struct replay_target *rt = RT(t);
+	if (rt->interrupt_requested) {
+		rt->interrupt_requested = false;
+		stop_at(rt, stop, 0, SIGINT);
+		return TARGET_WAIT_STOPPED;
+	}
+	if (rt->at_end) {
+		/* Continuing past the end of history ends the program. */
+		end_of_history(rt, stop, 0, rt->exit_status);
+		return TARGET_WAIT_STOPPED;
+	}
+	struct replay_stop rs;
+	replayer_resume(rt->r, rt->step, rt->step_tid, &rs, interrupt_fd);
+	if (rs.kind == REPLAY_STOP_INTERRUPTED)
+		return TARGET_WAIT_INTERRUPTED;
+	translate_stop(rt, &rs, stop);
+	return TARGET_WAIT_STOPPED;
+}
+
+static int rt_interrupt(struct target *t)
+{
+	RT(t)->interrupt_requested = true;
+	return 0;
+}
+
+static int rt_kill(struct target *t)
+{
+	/* The replay process stays until the target is closed or restarted:
+	 * a replay has nothing to clean up in the world. */
+	return 0;
+}
+
+static int rt_detach(struct target *t)
+{
+	return 0;
+}
+
+static int rt_restart(struct target *t, char *err, size_t errlen)
+{
+	struct replay_target *rt = RT(t);
+	rt->at_end = rt->exited = false;
+	rt->interrupt_requested = false;
+	return replayer_restart(rt->r, err, errlen);
+}
+
+/* ---- what the program saw ------------------------------------------------------------ */
+
+static int rt_get_auxv(struct target *t, const void **data, size_t *len)
+{
+	return replayer_auxv(RT(t)->r, data, len);
+}
+
+static int rt_exec_file(struct target *t, int64_t pid, char *out, size_t len)
+{
+	const char *path = replayer_exec_path(RT(t)->r);
+	if (!path)
+		return -ENOENT;
+	snprintf(out, len, "%s", path);
+	return 0;
+}
+
+/* Files GDB reads come from the trace's copies only, never the host's:
+ * the host may not have them, or may have other versions. */
+static int rt_file_open(struct target *t, const char *path, int flags, int mode)
+{
+	return replayer_open_recorded_file(RT(t)->r, path);
+}
+
+static ssize_t rt_file_pread(struct target *t, int fd, void *buf, size_t len,
+			     uint64_t offset)
+{
+	ssize_t n = pread(fd, buf, len, (off_t)offset);
+	return n < 0 ? -errno : n;
+}
+
+static int rt_file_close(struct target *t, int fd)
+{
+	return close(fd) < 0 ? -errno : 0;
+}
+
+static int rt_file_fstat(struct target *t, int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+/* ---- monitor commands ------------------------------------------------------------------- */
+
+static int monitor_goto(struct replay_target *rt, const char *arg,
+			struct rsp_buf *out)
+{
+	char *end;
+	uint64_t event = strtoull(arg, &end, 0);
+	if (end == arg || *end) {
+		rsp_buf_printf(out, "xrr: monitor goto wants an event number, "
+			       "got '%s'\n", arg);
+		return 0;
+	}
+	char err[300] = "";
+	if (replay_target_goto(&rt->base, event, err, sizeof(err)) < 0) {
+		rsp_buf_printf(out, "xrr: goto %" PRIu64 ": %s\n", event, err);
+		return 0;
+	}
+	rsp_buf_printf(out, "xrr: now at event %" PRIu64 " (run "
+		       "'maint flush register-cache' so GDB rereads registers)\n",
+		       replayer_current_event(rt->r));
+	return 0;
+}
+
+static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
+{
+	struct replay_target *rt = RT(t);
+	if (strcmp(cmd, "help") == 0) {
+		rsp_buf_append_str(out,
+			"  when               the number of the next event to replay\n"
+			"  goto EVENT         replay forward (or restart and replay) to EVENT\n"
+			"  trace              the trace being replayed\n");
+		return 0;
+	}
+	if (strcmp(cmd, "when") == 0) {
+		rsp_buf_printf(out, "Current event: %" PRIu64 "\n",
+			       replayer_current_event(rt->r));
+		return 0;
+	}
+	if (strncmp(cmd, "goto ", 5) == 0)
+		return monitor_goto(rt, cmd + 5, out);
+	if (strcmp(cmd, "trace") == 0) {
+		rsp_buf_printf(out, "%s\n", rt->trace_dir);
+		return 0;
+	}
+	return 1;
+}
+
+static const struct target_ops replay_ops = {
+	.list_threads = rt_list_threads,
+	.thread_alive = rt_thread_alive,
+	.get_regs = rt_get_regs,
+	.set_regs = rt_set_regs,
+	.read_memory = rt_read_memory,
+	.write_memory = rt_write_memory,
+	.insert_breakpoint = rt_insert_bp,
+	.remove_breakpoint = rt_remove_bp,
+	.resume = rt_resume,
+	.wait = rt_wait,
+	.interrupt = rt_interrupt,
+	.kill = rt_kill,
+	.detach = rt_detach,
+	.get_auxv = rt_get_auxv,
+	.exec_file = rt_exec_file,
+	.file_open = rt_file_open,
+	.file_pread = rt_file_pread,
+	.file_close = rt_file_close,
+	.file_fstat = rt_file_fstat,
+	.monitor = rt_monitor,
+	.restart = rt_restart,
+};
+
+/* ---- setup ----------------------------------------------------------------------------------- */
+
+/* Every XCR0 the session may show: each recorded thread's, plus this
+ * host's (diversions run with it). */
+static uint64_t xcr0_union(struct replay_target *rt)
+{
+	const struct trace_header *h = trace_header(replayer_trace(rt->r));
+	uint64_t u = h->initial_xcr0 | xsave_host_xcr0();
+	for (size_t i = 0; i < h->nthread_xcr0; i++)
+		u |= h->thread_xcr0[i].xcr0;
+	return u ? u : XCR0_X87 | XCR0_SSE;
+}
+
+int replay_target_goto(struct target *t, uint64_t event, char *err,
+		       size_t errlen)
+{
+	struct replay_target *rt = RT(t);
+	if (event < replayer_current_event(rt->r) &&
+	    rt_restart(t, err, errlen) < 0)
+		return -1;
+	struct replay_stop rs;
+	if (replayer_goto(rt->r, event, &rs) < 0 ||
+	    rs.kind == REPLAY_STOP_DIVERGED || rs.kind == REPLAY_STOP_ERROR) {
+		snprintf(err, errlen, "%s", rs.message[0] ? rs.message
+				       : "event out of range");
+		return -1;
+	}
+	if (rs.kind == REPLAY_STOP_END) {
+		rt->at_end = true;
+		rt->exit_status = rs.exit_status;
+	}
+	return 0;
+}
+
+int replay_target_exit_status(struct target *t)
+{
+	return RT(t)->exited || RT(t)->at_end ? RT(t)->exit_status : -1;
+}
+
+struct target *replay_target_open(const char *trace_dir,
+				  const struct replay_options *opts,
+				  char *err, size_t errlen)
+{
+	struct replay_target *rt = calloc(1, sizeof(*rt));
+	if (!rt) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rt->opts = *opts;
+	snprintf(rt->trace_dir, sizeof(rt->trace_dir), "%s", trace_dir);
+	rt->r = replayer_open(trace_dir, &rt->opts, err, errlen);
+	if (!rt->r) {
+		free(rt);
+		return NULL;
+	}
+	rt->base.ops = &replay_ops;
+	rt->base.name = "replay";
+	rt->base.is_replay = true;
+	rt->base.priv = rt;
+	rt->base.xcr0_union = xcr0_union(rt);
+	return &rt->base;
+}
+
+void replay_target_close(struct target *t)
+{
+	if (!t)
+		return;
+	replayer_close(RT(t)->r);
+	free(RT(t));
+}
