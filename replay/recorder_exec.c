@@ -212,7 +212,7 @@ static int store_mapped_file(struct recorder *r, const struct map_line *m,
 		return 0;
 	snprintf(alt, sizeof(alt), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 		 (int)r->proc->pid, m->start, m->end);
-	if (trace_store_file(r->trace, alt, id, err, sizeof(err)) == 0)
+	if (trace_store_file_as(r->trace, alt, m->path, id, err, sizeof(err)) == 0)
 		return 0;
 	return rec_fail(r, "event %" PRIu64 ": storing mapped file %s: %s",
 			r->nevents, m->path, err);
@@ -487,8 +487,8 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 	m.map.path = path;
 	if (S_ISREG(st.st_mode)) {
 		/* The fd reaches the mapped inode even if the name is gone. */
-		if (trace_store_file(r->trace, fdpath, &m.map.file, err,
-				     sizeof(err)) < 0)
+		if (trace_store_file_as(r->trace, fdpath, path, &m.map.file,
+					err, sizeof(err)) < 0)
 			return rec_fail(r, "event %" PRIu64 ": storing %s (mmap of"
 					" fd %d): %s", r->nevents, path, fd, err);
 	} else if (strcmp(path, "/dev/zero") != 0) {

@@ -230,6 +230,11 @@ struct trace_file_entry {
  * (dev, inode, size, mtime) stored again is not re-read. */
 int trace_store_file(struct trace *t, const char *path,
 		     struct trace_file_id *id, char *err, size_t errlen);
+/* The same, reading `path` (e.g. /proc/PID/fd/N) but recording the file
+ * under `recorded_path` (the name the program knows it by). */
+int trace_store_file_as(struct trace *t, const char *path,
+			const char *recorded_path, struct trace_file_id *id,
+			char *err, size_t errlen);
 /* Open a stored file read-only: an fd, or -1. */
 int trace_open_file(const struct trace *t, const char *id, char *err,
 		    size_t errlen);

@@ -126,6 +126,22 @@ static const struct trace_stored_file *find_stored(const struct trace *t,
 	return NULL;
 }
 
+/* FNV-1a: only to notice a new name for a known file. */
+static uint64_t hash_name(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 0x100000001b3ull;
+	return h;
+}
+
+static void set_name_hash(struct trace *t, const struct stat *st, uint64_t h)
+{
+	for (size_t i = 0; i < t->nstored; i++)
+		if (t->stored[i].dev == st->st_dev && t->stored[i].ino == st->st_ino)
+			t->stored[i].name_hash = h;
+}
+
 static int remember_stored(struct trace *t, const struct stat *st,
 			   const struct trace_file_id *id)
 {
@@ -195,6 +211,13 @@ static int append_filemap(struct trace *t, const char *path,
 int trace_store_file(struct trace *t, const char *path,
 		     struct trace_file_id *id, char *err, size_t errlen)
 {
+	return trace_store_file_as(t, path, path, id, err, errlen);
+}
+
+int trace_store_file_as(struct trace *t, const char *path,
+			const char *recorded_path, struct trace_file_id *id,
+			char *err, size_t errlen)
+{
 	if (!t->writing) {
 		snprintf(err, errlen, "trace %s: opened for reading", t->dir);
 		return -1;
@@ -209,19 +232,29 @@ int trace_store_file(struct trace *t, const char *path,
 		return -1;
 	}
 	const struct trace_stored_file *known = find_stored(t, &st);
-	int rc = 0;
-	if (known)
+	if (known) {
 		*id = known->id;
-	else if ((rc = copy_into_store(t, src, id)) < 0)
+	} else if (copy_into_store(t, src, id) < 0) {
 		snprintf(err, errlen, "trace %s: cannot copy %s into the trace:"
 			 " %s", t->dir, path, strerror(errno));
+		close(src);
+		return -1;
+	}
 	close(src);
-	if (rc == 0 && !known &&
-	    (remember_stored(t, &st, id) < 0 || append_filemap(t, path, &st, id) < 0)) {
+	/* A known file reached under another name still gets a filemap
+	 * record: GDB asks for files by the names the program used. */
+	uint64_t name_hash = hash_name(recorded_path);
+	bool new_name = !known || known->name_hash != name_hash;
+	int rc = 0;
+	if (!known && remember_stored(t, &st, id) < 0)
+		rc = -1;
+	if (rc == 0 && new_name) {
+		set_name_hash(t, &st, name_hash);
+		rc = append_filemap(t, recorded_path, &st, id);
+	}
+	if (rc < 0)
 		snprintf(err, errlen, "trace %s: cannot record %s: %s", t->dir,
 			 path, trace_writer_error(t->writers[TRACE_STREAM_FILEMAP]));
-		rc = -1;
-	}
 	return rc;
 }
 

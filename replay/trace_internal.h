@@ -17,6 +17,7 @@ struct trace_stored_file {
 	off_t size;
 	struct timespec mtime;
 	struct trace_file_id id;
+	uint64_t name_hash;     /* of the last name recorded in filemap */
 };
 
 struct trace {

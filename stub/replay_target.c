@@ -37,7 +37,7 @@ static struct replay_target *RT(struct target *t)
 }
 
 static const char refuse_writes[] =
-	"xrr: this is a replay: memory and registers cannot be changed "
+	"this is a replay: memory and registers cannot be changed "
 	"(it would no longer be the recorded execution)";
 
 /* ---- threads and registers ------------------------------------------------ */
@@ -79,9 +79,20 @@ static int rt_get_regs(struct target *t, int64_t tid, struct x86_regfile *out)
 	return rc;
 }
 
+/* Writes that change nothing are accepted, and so is orig_rax: GDB sets
+ * it to -1 around `run` and inferior calls to stop syscall restarting,
+ * which the replay controls anyway. */
 static int rt_set_regs(struct target *t, int64_t tid,
 		       const struct x86_regfile *in, char *err, size_t errlen)
 {
+	struct x86_regfile cur, want = *in;
+	int rc = rt_get_regs(t, tid, &cur);
+	if (rc < 0)
+		return rc;
+	want.orig_rax = cur.orig_rax;
+	want.xcr0 = cur.xcr0;
+	if (memcmp(&want, &cur, sizeof(cur)) == 0)
+		return 0;
 	snprintf(err, errlen, "%s", refuse_writes);
 	return -EPERM;
 }
@@ -312,11 +323,47 @@ static int rt_exec_file(struct target *t, int64_t pid, char *out, size_t len)
 	return 0;
 }
 
+/* The stored file whose recorded path has the same last component as
+ * `path`, when exactly one does: GDB asks for the names the program
+ * used (/lib64/ld-linux-x86-64.so.2, PT_INTERP) while the trace records
+ * the resolved ones (/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2). */
+static int open_by_basename(struct replay_target *rt, const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char err[256], match[4096] = "";
+	int matches = 0;
+	struct trace_reader *rd = trace_stream_reader(replayer_trace(rt->r),
+						      TRACE_STREAM_FILEMAP,
+						      err, sizeof(err));
+	if (!rd)
+		return -ENOENT;
+	struct trace_record rec;
+	while (trace_reader_next(rd, &rec) == TRACE_RECORD) {
+		struct trace_file_entry e;
+		if (rec.type != TRACE_REC_FILE_STORED ||
+		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
+			continue;
+		const char *eb = strrchr(e.path, '/') ? strrchr(e.path, '/') + 1
+						       : e.path;
+		if (strcmp(eb, base) == 0 && strcmp(match, e.path) != 0) {
+			snprintf(match, sizeof(match), "%s", e.path);
+			matches++;
+		}
+		trace_file_entry_free(&e);
+	}
+	trace_reader_close(rd);
+	return matches == 1 ? replayer_open_recorded_file(rt->r, match) : -ENOENT;
+}
+
 /* Files GDB reads come from the trace's copies only, never the host's:
  * the host may not have them, or may have other versions. */
 static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 {
-	return replayer_open_recorded_file(RT(t)->r, path);
+	struct replay_target *rt = RT(t);
+	int fd = replayer_open_recorded_file(rt->r, path);
+	if (fd == -ENOENT)
+		fd = open_by_basename(rt, path);
+	return fd;
 }
 
 static ssize_t rt_file_pread(struct target *t, int fd, void *buf, size_t len,
@@ -353,9 +400,14 @@ static int monitor_goto(struct replay_target *rt, const char *arg,
 		rsp_buf_printf(out, "xrr: goto %" PRIu64 ": %s\n", event, err);
 		return 0;
 	}
-	rsp_buf_printf(out, "xrr: now at event %" PRIu64 " (run "
-		       "'maint flush register-cache' so GDB rereads registers)\n",
-		       replayer_current_event(rt->r));
+	if (rt->at_end && event > replayer_current_event(rt->r))
+		rsp_buf_printf(out, "xrr: the recording ends at event %" PRIu64
+			       "; stopped there\n", replayer_current_event(rt->r));
+	else
+		rsp_buf_printf(out, "xrr: now at event %" PRIu64,
+			       replayer_current_event(rt->r));
+	rsp_buf_append_str(out, " (run 'maint flush register-cache' so GDB "
+			   "rereads registers)\n");
 	return 0;
 }
 
