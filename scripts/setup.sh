@@ -3,7 +3,7 @@
 
 XRR_DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
  libelf-dev libdwarf-dev libreadline-dev libcunit1-dev libzstd-dev
- libzydis-dev clang libclang-rt-14-dev gdb gdbserver strace xxhash
+ libzydis-dev clang libclang-rt-14-dev gdb gdbserver strace xxhash libxxhash-dev
  sqlite3 python3 procps"
 
 xrr_install_deps() {
