@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/xcr0.h"
 #include "frontend/frontend.h"
 #include "replay/recorder.h"
 #include "replay/syscalls.h"
@@ -29,6 +30,9 @@ static const char record_help[] =
 	"                    else $XDG_DATA_HOME/xrr, else ~/.local/share/xrr,\n"
 	"                    and TRACE_ROOT/latest-trace points at it\n"
 	"  --cpu N           bind PROG to CPU N (default: the CPU xrr starts on)\n"
+	"  --xcr0 MASK       the program sees XCR0 = MASK (0x7, 231, x87|sse|avx):\n"
+	"                    XGETBV, CPUID and XSAVE agree on it (docs/xcr0.md)\n"
+	"  --disable-avx512  --xcr0 with the host XCR0 minus opmask/ZMM (bits 5-7)\n"
 	"\n"
 	"See docs/recording.md for what is recorded.\n";
 
@@ -95,16 +99,36 @@ static int program_status(int status)
 	return 1;
 }
 
+/* --xcr0 / --disable-avx512: refused before anything starts, naming the
+ * rule an illegal mask breaks. */
+static int record_xcr0_option(uint64_t *xcr0, bool no_avx512)
+{
+	char err[512];
+
+	if (no_avx512)
+		*xcr0 = (*xcr0 ? *xcr0 : xsave_host_xcr0()) &
+			~(uint64_t)XCR0_AVX512;
+	if (*xcr0 && rec_xcr0_validate(*xcr0, err, sizeof(err)) < 0) {
+		xrr_error("record: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "xcr0", required_argument, NULL, 'x' },
+		{ "disable-avx512", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_dir = NULL;
 	int cpu = -1, c;
+	uint64_t xcr0 = 0;
+	bool no_avx512 = false;
 
 	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -113,6 +137,16 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'c':
 			cpu = atoi(optarg);
+			break;
+		case 'x':
+			if (!xcr0_parse(optarg, &xcr0) || !xcr0) {
+				xrr_error("record: --xcr0 %s: not a mask (0x7, 231,"
+					  " x87|sse|avx)", optarg);
+				return 2;
+			}
+			break;
+		case 'A':
+			no_avx512 = true;
 			break;
 		case 'h':
 			fputs(record_help, stdout);
@@ -126,6 +160,8 @@ int cmd_record(int argc, char **argv)
 		xrr_error("record: no program given (xrr record --help)");
 		return 2;
 	}
+	if (record_xcr0_option(&xcr0, no_avx512) < 0)
+		return 2;
 	char path[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
 	int e = resolve_program(argv[optind], path, sizeof(path));
 	if (e < 0) {
@@ -138,6 +174,7 @@ int cmd_record(int argc, char **argv)
 	fprintf(stderr, "xrr: saving trace to %s\n", dir);
 	struct recorder_options o = {
 		.argv = argv + optind, .path = path, .trace_dir = dir, .cpu = cpu,
+		.xcr0 = xcr0,
 	};
 	struct recorder_result res;
 	/* ^C and ^\ are the program's to handle: it is in our process group. */

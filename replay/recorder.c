@@ -286,6 +286,8 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	    rec_record_mmap(r, t, (uint64_t)result, t->args[1], t->args[2],
 			    t->args[3], (int)t->args[4], t->args[5]) < 0)
 		return -1;
+	if (rec_xcr0_syscall(r, t->nr, t->args, result) < 0)
+		return -1;
 	if (note_inputs(r, t) < 0)
 		return -1;
 	struct trace_event ev = { .type = EV_SYSCALL, .tid = t->tid };
@@ -616,6 +618,17 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 			t->deferred[t->ndeferred++] = st->siginfo;
 		return resume(r, t, TASK_RESUME_SINGLESTEP, 0);
 	}
+	if (st->signo == SIGILL) {
+		/* A patched CPUID/XGETBV/XSAVE site (recorder_xcr0.c). */
+		siginfo_t fault;
+		int v = rec_xcr0_trap(r, t, &fault);
+		if (v < 0)
+			return -1;
+		if (v == 1)
+			return run_user(r, t);
+		if (v == 2)
+			return deliver_signal(r, t, &fault);
+	}
 	if (try_rdtsc(r, t, st, &handled) < 0 || handled)
 		return handled ? 0 : -1;
 	if (synchronous_signal(&st->siginfo))
@@ -636,7 +649,7 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 /* Children run unrecorded, but they inherited PR_SET_TSC (rdtsc would
  * kill them) from the recorded program: turn it off in the child with a
  * remote prctl, then let it go.  Everything after is theirs. */
-static int release_child(struct recorder *r, pid_t pid)
+static int release_child(struct recorder *r, pid_t pid, bool own_memory)
 {
 	struct process *cp = r->proc;
 	struct task *ct = process_find_task(r->proc, pid);
@@ -661,6 +674,10 @@ static int release_child(struct recorder *r, pid_t pid)
 			return 0;       /* gone already */
 		}
 	}
+	/* A fork child runs on its own: give it its original code back. */
+	if (own_memory && cp != r->proc && rec_xcr0_release_child(r, cp) < 0)
+		rc = rec_fail(r, "child process %d: restoring patched"
+			      " instructions: %s", (int)pid, cp->err);
 	if (task_remote_syscall(cp, ct, SYS_prctl, args, &res) < 0 || res < 0)
 		rc = rec_fail(r, "child process %d: prctl(PR_SET_TSC, "
 			      "PR_TSC_ENABLE) failed (%s, result %ld); it would"
@@ -681,7 +698,7 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	uint64_t flags = clone_flags_of(r, t);
 
 	if (st->event != PTRACE_EVENT_CLONE || !(flags & CLONE_THREAD)) {
-		if (release_child(r, st->new_tid) < 0)
+		if (release_child(r, st->new_tid, !(flags & CLONE_VM)) < 0)
 			return -1;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
@@ -689,6 +706,8 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	if (!nt)
 		return -1;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
+	if (rec_xcr0_new_thread(r, nt->tid) < 0)
+		return -1;
 	t->new_tid = st->new_tid;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
@@ -940,7 +959,7 @@ static int make_header(struct recorder *r, struct trace_header *h,
 		memset(&h->xsave, 0, sizeof(h->xsave));
 	h->bound_cpu = r->cpu;
 	h->insn_virt = TRACE_INSN_VIRT_NONE;
-	return 0;
+	return rec_xcr0_setup(r, h, err, errlen);
 }
 
 static int pick_cpu(const struct recorder_options *o)
@@ -966,7 +985,7 @@ static int open_trace(struct recorder *r)
 		return rec_fail(r, "%s", err);
 	for (int s = 0; s < TRACE_NSTREAMS; s++)
 		r->w[s] = trace_stream_writer(r->trace, (enum trace_stream)s);
-	return 0;
+	return rec_xcr0_start(r);
 }
 
 static int start_program(struct recorder *r)
@@ -1060,6 +1079,7 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	if (r->proc->pid > 0)
 		process_free(r->proc);
 	close_trace(r);
+	rec_xcr0_finish(r);
 	free(r->proc);
 	free(r);
 	return res->failed ? -1 : 0;

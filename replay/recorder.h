@@ -17,6 +17,8 @@ struct recorder_options {
 	char **envp;            /* NULL: environ */
 	const char *trace_dir;  /* empty or absent directory to record into */
 	int cpu;                /* CPU to bind to, -1: the one xrr runs on */
+	uint64_t xcr0;          /* XCR0 the program sees; 0: the host's
+				 * (replay/recorder_xcr0.c) */
 };
 
 struct recorder_result {
@@ -31,6 +33,9 @@ struct recorder_result {
  * the program ran to its end and the trace was closed, -1 otherwise
  * (res->error names the event, thread, syscall or file). */
 int recorder_run(const struct recorder_options *o, struct recorder_result *res);
+/* Is xcr0 usable for --xcr0 on this machine?  0, or -1 with the rule
+ * broken in err (replay/recorder_xcr0.c). */
+int rec_xcr0_validate(uint64_t xcr0, char *err, size_t errlen);
 
 /* ---- annotations --------------------------------------------------------
  * An optional record type in the events stream (no TRACE_TYPE_REQUIRED bit:

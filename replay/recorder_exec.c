@@ -414,7 +414,7 @@ uint64_t rec_thread_xcr0(struct recorder *r, struct rthread *t)
 	if (tk && task_get_xstate(r->proc, tk, buf, sizeof(buf)) >=
 		  XSAVE_SW_XCR0_OFFSET + 8)
 		memcpy(&xcr0, buf + XSAVE_SW_XCR0_OFFSET, 8);
-	return xcr0;
+	return rec_xcr0_of_thread(r, xcr0);
 }
 
 int rec_record_exec(struct recorder *r, struct rthread *t)
@@ -435,11 +435,12 @@ int rec_record_exec(struct recorder *r, struct rthread *t)
 			 r->proc->err);
 		goto out;
 	}
-	if (capture_maps(r, &c) < 0)
+	if (rec_xcr0_exec(r, t) < 0 || capture_maps(r, &c) < 0)
 		goto out;
 	t->xcr0 = 0;
 	if (xl >= XSAVE_SW_XCR0_OFFSET + 8)
 		memcpy(&t->xcr0, xs + XSAVE_SW_XCR0_OFFSET, 8);
+	t->xcr0 = rec_xcr0_of_thread(r, t->xcr0);
 	ev.u.exec.xstate = xs;
 	ev.u.exec.xstate_len = (size_t)xl;
 	ev.u.exec.xcr0 = t->xcr0;

@@ -69,6 +69,11 @@ struct recorder {
 	uint64_t last_flush_ns;
 	bool unflushed;
 	size_t xstate_size;
+	/* --xcr0 (replay/recorder_xcr0.c): the virtual XCR0, the kernel's
+	 * ARCH_SET_XCR0 option if that backend is used, else the sites. */
+	uint64_t virt_xcr0;
+	int kernel_xcr0_option;
+	struct insn_virt *iv;
 	/* Read by the watchdog thread. */
 	_Atomic uint64_t progress_ns;   /* last time a stop was handled */
 	_Atomic int watch_tid;          /* current thread in user code, or 0 */
@@ -103,5 +108,19 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 int rec_mapping_of(struct recorder *r, uint64_t addr, uint64_t *start,
 		   uint64_t *end);
 uint64_t rec_thread_xcr0(struct recorder *r, struct rthread *t);
+
+/* recorder_xcr0.c: --xcr0 (docs/xcr0.md). */
+int rec_xcr0_setup(struct recorder *r, struct trace_header *h, char *err,
+		   size_t errlen);
+int rec_xcr0_start(struct recorder *r);
+void rec_xcr0_finish(struct recorder *r);
+uint64_t rec_xcr0_of_thread(struct recorder *r, uint64_t real);
+int rec_xcr0_exec(struct recorder *r, struct rthread *t);
+int rec_xcr0_new_thread(struct recorder *r, pid_t tid);
+int rec_xcr0_syscall(struct recorder *r, long nr, const uint64_t *args,
+		     int64_t result);
+/* enum insn_trap_result, or -1 (rec_fail called). */
+int rec_xcr0_trap(struct recorder *r, struct rthread *t, siginfo_t *fault);
+int rec_xcr0_release_child(struct recorder *r, struct process *child);
 
 #endif

@@ -45,6 +45,9 @@
 /* Instruction virtualisation the recorder used (later issues add values). */
 enum trace_insn_virt {
 	TRACE_INSN_VIRT_NONE = 0,
+	/* CPUID/XGETBV/XSAVE family patched to ud2 and emulated; sites in
+	 * the tasks stream (replay/insn_virt.h) */
+	TRACE_INSN_VIRT_PATCH = 1,
 };
 
 struct trace_thread_xcr0 {

@@ -3,6 +3,7 @@
 # with output and exit status unchanged versus a native run, the events
 # the trace must show, a recorder killed mid-run, damaged streams, a
 # refused syscall, and the diagnostic for a thread that never yields.
+# XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 plan 55
 
@@ -16,7 +17,7 @@ record_cmp() {
 	shift
 	"$@" >"$T/native.out" 2>"$T/native.err" </dev/null
 	local native=$?
-	timeout -k 5 120 "$XRR" record -- "$@" >"$T/rec.out" 2>"$T/rec.err" </dev/null
+	timeout -k 5 120 "$XRR" record ${XRR_RECORD_ARGS:-} -- "$@" >"$T/rec.out" 2>"$T/rec.err" </dev/null
 	local rec=$?
 	if [ $native -eq $rec ] && cmp -s "$T/native.out" "$T/rec.out"; then
 		ok "$name: output and exit status $rec as native"
@@ -115,14 +116,14 @@ else
 fi
 
 # ---- refused syscall -----------------------------------------------------------------------
-timeout -k 5 60 "$XRR" record -o "$T/uring" "$PROGS/rec_uring" >"$T/uring.out" 2>"$T/uring.err"
+timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/uring" "$PROGS/rec_uring" >"$T/uring.out" 2>"$T/uring.err"
 rc=$?
 [ $rc -ne 0 ] && ok "unknown syscall: non-zero status ($rc)" || fail "unknown syscall: status 0"
 check "unknown syscall: named in the error" "$T/uring.err" 'unsupported system call io_uring_setup \(425\)'
 check_not "unknown syscall: the program did not go on" "$T/uring.out" 'io_uring_setup returned'
 
 # ---- recorder killed mid-run ------------------------------------------------------------------
-"$XRR" record -o "$T/killed" "$PROGS/rec_long" 30 >"$T/long.out" 2>/dev/null &
+"$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/killed" "$PROGS/rec_long" 30 >"$T/long.out" 2>/dev/null &
 xpid=$!
 sleep 2
 kill -KILL $xpid
@@ -149,7 +150,7 @@ rc=$?
 check "truncated stream: error names the file" "$T/cut.err" "trace $T/cut/events: .*cut short"
 
 # ---- a thread that never yields -------------------------------------------------------------
-timeout -k 5 60 "$XRR" record -o "$T/spin" "$PROGS/rec_spin" 7 >/dev/null 2>"$T/spin.err"
+timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/spin" "$PROGS/rec_spin" 7 >/dev/null 2>"$T/spin.err"
 check "diagnostic for a thread without syscalls" "$T/spin.err" 'xrr: thread [0-9]+ has run [0-9]+ s without a system call while 1 thread waits; without a PMU'
 
 "$XRR" ls >"$T/ls.out" 2>&1
