@@ -59,6 +59,11 @@ int replay_cursor_advance(struct replayer *r, char *err, size_t errlen)
 	if (st == TRACE_RECORD) {
 		r->have_ev = true;
 		replay_alter_apply(&r->alter, r->ev_index, &r->ev);
+		if (r->debug)
+			fprintf(r->opts.log ? r->opts.log : stderr,
+				"xrr: replay: next event %llu %s tid %d\n",
+				(unsigned long long)r->ev_index,
+				trace_event_name(r->ev.type), (int)r->ev.tid);
 		return 0;
 	}
 	r->ev_eof = true;

@@ -70,6 +70,7 @@ struct replay_thread {
 	pid_t real_tid;
 	uint64_t xcr0;
 	bool exited;
+	uint64_t rseq_args[4];          /* its rseq registration, if [0] */
 	/* Stopped at a syscall entry that is not its turn yet (it got
 	 * there under a single step): handled when its event comes. */
 	bool parked;
@@ -90,6 +91,7 @@ struct replayer {
 	struct trace_mmap_record mm;    /* next mmaps record, if have_mm */
 	bool have_mm;
 	struct replay_alter alter;
+	bool debug;                     /* $XRR_REPLAY_DEBUG: log events */
 
 	struct process proc;
 	bool proc_live;
@@ -133,6 +135,9 @@ const struct trace_mmap_record *replay_cursor_mmap(struct replayer *r,
 
 /* Address space (replay_space.c). */
 int replay_space_build(struct replayer *r, char *err, size_t errlen);
+/* EV_EXEC of a later execve by t (stopped at it). */
+int replay_space_exec(struct replayer *r, struct task *t, char *err,
+		      size_t errlen);
 /* Open the trace's copy of a stored file inside the tracee: fd or -errno. */
 long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 				 const char *file_id, char *err, size_t errlen);

@@ -406,6 +406,42 @@ static void find_exec_path(struct replayer *r, const struct ev_exec *ex)
 	r->exec_path = strdup(path);
 }
 
+/* Everything after the scratch pages exist: mappings, memory, registers. */
+static int load_exec_state(struct replayer *r, struct task *t, char *err,
+			   size_t errlen)
+{
+	const struct ev_exec *ex = &r->ev.u.exec;
+
+	for (size_t i = 0; i < ex->nmaps; i++)
+		if (ex->maps[i].start < r->scratch + REPLAY_SCRATCH_LEN &&
+		    r->scratch < ex->maps[i].end) {
+			snprintf(err, errlen, "event %llu: mapping 0x%" PRIx64
+				 " overlaps the replayer's scratch pages",
+				 (unsigned long long)r->ev_index,
+				 ex->maps[i].start);
+			return -1;
+		}
+	if (rebuild_mappings(r, t, ex, err, errlen) < 0 ||
+	    replay_write_memory(r, ex->mem, ex->nmem, err, errlen) < 0)
+		return -1;
+	if (task_set_gregs(&r->proc, t, &ex->regs) < 0) {
+		snprintf(err, errlen, "loading the recorded registers: %s",
+			 r->proc.err);
+		return -1;
+	}
+	if (load_xstate(r, t, ex, err, errlen) < 0)
+		return -1;
+	r->brk_known = false;
+	for (size_t i = 0; i < ex->nmaps; i++)
+		if (ex->maps[i].path && strcmp(ex->maps[i].path, "[heap]") == 0) {
+			r->brk_end = ex->maps[i].end;
+			r->brk_known = true;
+		}
+	capture_auxv(r, ex->regs.rsp);
+	find_exec_path(r, ex);
+	return 0;
+}
+
 int replay_space_build(struct replayer *r, char *err, size_t errlen)
 {
 	const struct ev_exec *ex = &r->ev.u.exec;
@@ -417,23 +453,18 @@ int replay_space_build(struct replayer *r, char *err, size_t errlen)
 		return -1;
 	}
 	r->scratch = choose_scratch(r, ex, err, errlen);
-	if (!r->scratch || map_scratch(r, t, err, errlen) < 0 ||
-	    rebuild_mappings(r, t, ex, err, errlen) < 0 ||
-	    replay_write_memory(r, ex->mem, ex->nmem, err, errlen) < 0)
+	if (!r->scratch || map_scratch(r, t, err, errlen) < 0)
 		return -1;
-	if (task_set_gregs(&r->proc, t, &ex->regs) < 0) {
-		snprintf(err, errlen, "loading the recorded registers: %s",
-			 r->proc.err);
-		return -1;
-	}
-	if (load_xstate(r, t, ex, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; i < ex->nmaps; i++)
-		if (ex->maps[i].path && strcmp(ex->maps[i].path, "[heap]") == 0) {
-			r->brk_end = ex->maps[i].end;
-			r->brk_known = true;
-		}
-	capture_auxv(r, ex->regs.rsp);
-	find_exec_path(r, ex);
-	return 0;
+	return load_exec_state(r, t, err, errlen);
+}
+
+/* A later successful execve: the thread sits at its (skipped) execve;
+ * the new image replaces everything but our scratch pages. */
+int replay_space_exec(struct replayer *r, struct task *t, char *err,
+		      size_t errlen)
+{
+	/* Not a syscall-entry stop for the remote-syscall layer: it must
+	 * not come back to an instruction that is about to be unmapped. */
+	t->last_stop.kind = TASK_STOP_INTERRUPT;
+	return load_exec_state(r, t, err, errlen);
 }

@@ -332,14 +332,28 @@ static int replay_mremap(struct replayer *r, struct task *t,
 	return perform_expect(r, t, SYS_mremap, a, s, stop);
 }
 
-/* clone/clone3: a real thread; the recorded result is the recorded tid. */
+static uint64_t clone_flags(struct replayer *r, const struct ev_syscall *s)
+{
+	uint64_t flags = 0;
+
+	if (s->number == SYS_clone)
+		return s->args[0];
+	if (s->number == SYS_clone3 &&
+	    process_read_memory(&r->proc, s->args[0], &flags, 8) == 8)
+		return flags;
+	return 0;
+}
+
+/* clone/clone3 of a thread: a real thread; the recorded result is the
+ * recorded tid.  Child processes (fork, vfork, posix_spawn's clone) ran
+ * unrecorded: the parent only sees the recorded results. */
 static int replay_clone(struct replayer *r, struct task *t,
 			const struct ev_syscall *s, struct replay_stop *stop)
 {
 	struct perform_result res;
 	char err[256] = "";
 
-	if (failed(s->result))
+	if (failed(s->result) || !(clone_flags(r, s) & CLONE_THREAD))
 		return emulate(r, t, s, stop);
 	if (r->nthreads == TASK_MAX_THREADS)
 		return replay_error(r, stop, "too many threads");
@@ -427,6 +441,41 @@ static int replay_sigreturn(struct replayer *r, struct task *t,
 	return 0;
 }
 
+/* rseq is performed: the program reads the cpu id the kernel keeps
+ * writing, and replay runs on the recording's CPU so that it is the same.
+ * The registration is remembered: an execve must drop it before the area
+ * is unmapped (the kernel would fault the thread at every return). */
+static int replay_rseq(struct replayer *r, struct task *t,
+		       const struct ev_syscall *s, struct replay_stop *stop)
+{
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+
+	if (failed(s->result))
+		return emulate(r, t, s, stop);
+	int rc = perform_expect(r, t, SYS_rseq, s->args, s, stop);
+	if (rc == 0 && th) {
+		bool unregister = s->args[2] & 1;
+		memcpy(th->rseq_args, s->args, sizeof(th->rseq_args));
+		if (unregister)
+			th->rseq_args[0] = 0;
+	}
+	return rc;
+}
+
+static void drop_rseq(struct replayer *r, struct task *t)
+{
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+	long ignored;
+
+	if (!th || !th->rseq_args[0])
+		return;
+	const long args[6] = { (long)th->rseq_args[0], (long)th->rseq_args[1],
+			       1 /* RSEQ_FLAG_UNREGISTER */,
+			       (long)th->rseq_args[3] };
+	task_remote_syscall(&r->proc, t, SYS_rseq, args, &ignored);
+	th->rseq_args[0] = 0;
+}
+
 static bool arch_prctl_performed(const struct ev_syscall *s)
 {
 	return s->args[0] == ARCH_SET_FS || s->args[0] == ARCH_SET_GS;
@@ -444,8 +493,10 @@ static int replay_recorded(struct replayer *r, struct task *t,
 		return replay_brk(r, t, s, stop);
 	case SYS_mremap:
 		return replay_mremap(r, t, s, stop);
+	case SYS_rseq:
+		return replay_rseq(r, t, s, stop);
 	case SYS_munmap: case SYS_mprotect: case SYS_madvise:
-	case SYS_pkey_mprotect: case SYS_rseq:
+	case SYS_pkey_mprotect:
 		if (failed(s->result))
 			return emulate(r, t, s, stop);
 		return perform_expect(r, t, (long)s->number, s->args, s, stop);
@@ -457,24 +508,39 @@ static int replay_recorded(struct replayer *r, struct task *t,
 		if (!arch_prctl_performed(s) || failed(s->result))
 			return emulate(r, t, s, stop);
 		return perform_expect(r, t, SYS_arch_prctl, s->args, s, stop);
-	case SYS_execve: case SYS_execveat: case SYS_fork: case SYS_vfork:
-		return replay_error(r, stop, "%s is not supported by replay yet",
-				    syscall_name(s->number));
+	case SYS_execve: case SYS_execveat:
+		/* Failed (a successful one is an EV_EXEC). */
+		return emulate(r, t, s, stop);
 	default:
 		/* Everything else, set_tid_address and set_robust_list
-		 * included, is emulated.  rseq is performed: the program
-		 * reads the cpu id the kernel keeps writing, and replay
-		 * runs on the recording's CPU so that it is the same. */
+		 * included, is emulated. */
 		return emulate(r, t, s, stop);
 	}
 }
 
 /* ---- entry ----------------------------------------------------------------------------- */
 
+static int replay_exec(struct replayer *r, struct task *t,
+		       struct replay_stop *stop)
+{
+	char err[512] = "";
+
+	t->last_stop.kind = TASK_STOP_INTERRUPT;
+	drop_rseq(r, t);
+	if (replay_space_exec(r, t, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "execve: %s", err);
+	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
 static int check_exit(struct replayer *r, struct task *t, long nr,
 		      struct replay_stop *stop)
 {
 	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+
+	if (r->ev.type == EV_EXEC && (nr == SYS_execve || nr == SYS_execveat))
+		return replay_exec(r, t, stop);
 
 	if (r->ev.type == EV_THREAD_EXIT && nr == SYS_exit) {
 		struct ev_syscall s = { .number = SYS_exit };

@@ -225,6 +225,7 @@ struct replayer *replayer_open(const char *trace_dir,
 	if (opts)
 		r->opts = *opts;
 	snprintf(r->trace_dir, sizeof(r->trace_dir), "%s", trace_dir);
+	r->debug = getenv("XRR_REPLAY_DEBUG") != NULL;
 	if (replay_alter_parse(getenv("XRR_TEST_ALTER_EVENT"), &r->alter, err,
 			       errlen) < 0 ||
 	    find_stub(r, err, errlen) < 0)
