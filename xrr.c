@@ -16,6 +16,7 @@ const struct subcommand xrr_subcommands[] = {
 	{ "dump", "list a trace's events", cmd_dump },
 	{ "ps", "list the processes and threads a trace recorded", cmd_ps },
 	{ "ls", "list the traces in the trace directory", cmd_ls },
+	{ "check", "can this host replay a trace? (XCR0, XSAVE layout, ISA controls)", cmd_check },
 	{ NULL, NULL, NULL },
 };
 

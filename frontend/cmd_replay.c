@@ -5,6 +5,7 @@
  * divergence or replay failure prints its message and exits 1. */
 #include "config.h"
 
+#include "frontend/check.h"
 #include "frontend/frontend.h"
 #include "frontend/replay_cli.h"
 #include "replay/replayer.h"
@@ -171,6 +172,9 @@ int cmd_replay(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	if (resolve_trace(&cli) < 0)
+		return REPLAY_FAILED;
+	/* Components this host lacks: refuse with xrr check's report. */
+	if (xrr_check_before_replay(cli.trace_dir, stderr))
 		return REPLAY_FAILED;
 	if (cli.autopilot)
 		return autopilot(&cli);

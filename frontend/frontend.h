@@ -27,5 +27,6 @@ XRR_OPTIONAL_COMMAND int cmd_info(int argc, char **argv);
 XRR_OPTIONAL_COMMAND int cmd_dump(int argc, char **argv);
 XRR_OPTIONAL_COMMAND int cmd_ps(int argc, char **argv);
 XRR_OPTIONAL_COMMAND int cmd_ls(int argc, char **argv);
+XRR_OPTIONAL_COMMAND int cmd_check(int argc, char **argv);
 
 #endif

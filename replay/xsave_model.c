@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/xcr0.h"
@@ -118,6 +119,16 @@ int xsave_model_check(uint64_t xcr0, uint64_t supported, char *why,
 			return -1;
 		}
 	return 0;
+}
+
+uint64_t xsave_model_host_xcr0(void)
+{
+	const char *env = getenv("XRR_HOST_XCR0");
+	uint64_t v;
+
+	if (env && *env && xcr0_parse(env, &v) && v)
+		return v;
+	return xsave_host_xcr0();
 }
 
 /* ---- sizes --------------------------------------------------------------- */

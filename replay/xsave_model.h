@@ -23,6 +23,10 @@ uint64_t xsave_model_supervisor_mask(void);
 int xsave_model_check(uint64_t xcr0, uint64_t supported, char *why,
 		      size_t whylen);
 
+/* This host's XCR0 as xrr treats it: $XRR_HOST_XCR0 when set (a testing
+ * aid: pretend this host has that smaller XCR0), else XGETBV(0). */
+uint64_t xsave_model_host_xcr0(void);
+
 /* Standard-format XSAVE size for xcr0 under l: what CPUID(0xD,0).EBX
  * reports while XCR0 == xcr0 (576 at least).  0 if xcr0 names a
  * component l does not know. */
