@@ -151,6 +151,13 @@ int insn_virt_scan_code(const uint8_t *code, size_t len, uint64_t base,
 		if (starts[i] >= base && starts[i] < base + len)
 			s[n++] = starts[i];
 	qsort(s, n, sizeof(*s), cmp_u64);
+	/* A section start is often also a symbol: keep each start once, or
+	 * the run from it would end at its own duplicate. */
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || s[u - 1] != s[i])
+			s[u++] = s[i];
+	n = u;
 	out->bytes += len;
 	/* Bytes before the first start are never reached. */
 	if (n == 0)
@@ -158,8 +165,6 @@ int insn_virt_scan_code(const uint8_t *code, size_t len, uint64_t base,
 	else
 		out->undecodable += s[0] - base;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (i && s[i] == s[i - 1])
-			continue;
 		out->starts++;
 		size_t from = (size_t)(s[i] - base);
 		size_t to = i + 1 < n ? (size_t)(s[i + 1] - base) : len;
