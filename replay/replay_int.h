@@ -95,6 +95,7 @@ struct replayer {
 
 	struct process proc;
 	bool proc_live;
+	int cpu;                        /* the tracee's CPU, or -1 */
 	uint64_t scratch;
 	uint64_t brk_end;               /* page end of the heap we mapped */
 	bool brk_known;
@@ -119,6 +120,8 @@ struct replayer {
 	 * is delivered when replay resumes. */
 	bool announced;
 	bool stepping;                  /* the current resume is a step */
+	/* Registers at the syscall-entry stop being replayed. */
+	struct user_regs_struct entry_regs;
 };
 
 /* Cursor (replay_cursor.c). */

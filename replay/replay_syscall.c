@@ -213,7 +213,10 @@ static int emulate(struct replayer *r, struct task *t,
 	char err[256] = "";
 
 	echo_output(r, s);
-	if (set_rax(r, t, s->result) < 0)
+	/* The registers of the entry stop were read by replay_syscall:
+	 * one ptrace call less per syscall than reading them again. */
+	r->entry_regs.rax = (uint64_t)s->result;
+	if (task_set_gregs(&r->proc, t, &r->entry_regs) < 0)
 		return replay_error(r, stop, "setting the result: %s",
 				    r->proc.err);
 	if (replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
@@ -571,6 +574,7 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 
 	if (task_get_gregs(&r->proc, t, &g) < 0)
 		return replay_error(r, stop, "%s", r->proc.err);
+	r->entry_regs = g;
 	regs_args(&g, args);
 	long nr = (long)g.orig_rax;
 	if (!r->have_ev || r->ev.type != EV_SYSCALL)
