@@ -1011,6 +1011,55 @@ static bool skipped(const struct implant *im, uint64_t start, uint64_t end)
 		      inside(start, end, im->stack, im->stack_len));
 }
 
+/* Remove [a, a + len) from the ranges (it lies in at most one). */
+static int cut_out(struct implant_range **r, size_t *n, uint64_t a,
+		   uint64_t len)
+{
+	for (size_t i = 0; i < *n; i++) {
+		struct implant_range x = (*r)[i];
+		if (!inside(x.addr, x.addr + x.len, a, len))
+			continue;
+		uint64_t end = a + len < x.addr + x.len ? a + len
+							: x.addr + x.len;
+		struct implant_range *bigger = realloc(*r, (*n + 1) * sizeof(**r));
+		if (!bigger)
+			return -ENOMEM;
+		*r = bigger;
+		memmove(&(*r)[i + 1], &(*r)[i], (*n - i) * sizeof(**r));
+		(*n)++;
+		(*r)[i] = (struct implant_range){ x.addr, a > x.addr ? a - x.addr
+								     : 0 };
+		(*r)[i + 1] = (struct implant_range){ end, x.addr + x.len - end };
+		return 0;
+	}
+	return 0;
+}
+
+/* The kernel rewrites each thread's struct rseq (cpu_id, mm_cid) whenever
+ * the thread returns to user space on another CPU, injected syscalls and
+ * implant calls included: not program state worth a checksum. */
+static void cut_rseq(struct process *p, struct implant_range **r, size_t *n)
+{
+	struct {
+		uint64_t abi_pointer;
+		uint32_t abi_size, flags, signature, pad;
+	} conf;
+
+	for (size_t i = 0; i < p->ntasks; i++) {
+		if (p->tasks[i].exited ||
+		    ptrace(0x420f /* PTRACE_GET_RSEQ_CONFIGURATION */,
+			   p->tasks[i].tid, (void *)sizeof(conf), &conf) <= 0 ||
+		    !conf.abi_pointer)
+			continue;
+		cut_out(r, n, conf.abi_pointer, conf.abi_size);
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if ((*r)[i].len)
+			(*r)[k++] = (*r)[i];
+	*n = k;
+}
+
 int implant_writable_ranges(struct process *p, const struct implant *skip,
 			    struct implant_range **out, size_t *n)
 {
@@ -1053,6 +1102,7 @@ int implant_writable_ranges(struct process *p, const struct implant *skip,
 		(*out)[(*n)++] = (struct implant_range){ start, end - start };
 	}
 	fclose(f);
+	cut_rseq(p, out, n);
 	return 0;
 }
 

@@ -80,8 +80,10 @@ struct implant_range {
 };
 
 /* Writable private mappings of p from /proc/PID/maps, skipping [vvar],
- * [vsyscall] and, if skip is not NULL, the implant's own mappings (its
- * stack changes while it runs).  *out is malloc'd.  Returns 0 or -errno. */
+ * [vsyscall], each thread's rseq area (the kernel rewrites its cpu id
+ * fields whenever the thread runs, remote syscalls included) and, if skip
+ * is not NULL, the implant's own mappings (its stack changes while it
+ * runs).  *out is malloc'd.  Returns 0 or -errno. */
 int implant_writable_ranges(struct process *p, const struct implant *skip,
 			    struct implant_range **out, size_t *n);
 

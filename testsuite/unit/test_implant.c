@@ -52,6 +52,8 @@ static bool host_has_avx512f(void)
 	       (xsave_host_xcr0() & XCR0_AVX512) == XCR0_AVX512;
 }
 
+static void find_rseq(pid_t tid);
+
 /* ---- the target program ---------------------------------------------------- */
 
 struct target {
@@ -104,6 +106,7 @@ static bool target_start(struct target *tg, const char *mode, const char *arg)
 		return false;
 	tg->buf = r.rdi;
 	tg->len = r.rsi;
+	find_rseq(tg->t->tid);
 	return true;
 }
 
@@ -164,6 +167,34 @@ struct snapshot {
 	uint64_t mem;           /* host XXH3 of all writable private memory */
 };
 
+/* The rseq area (struct rseq in the main thread's TLS) belongs to the
+ * kernel, which rewrites cpu_id and mm_cid whenever the task returns to
+ * user space on another CPU -- as it does after any injected syscall on a
+ * multi-core machine.  Memory comparisons leave it out. */
+static uint64_t rseq_addr, rseq_len;
+
+static void find_rseq(pid_t tid)
+{
+	struct {
+		uint64_t abi_pointer;
+		uint32_t abi_size, flags, signature, pad;
+	} conf;
+
+	rseq_addr = rseq_len = 0;
+	if (ptrace(0x420f /* PTRACE_GET_RSEQ_CONFIGURATION */, tid,
+		   (void *)sizeof(conf), &conf) > 0 && conf.abi_pointer) {
+		rseq_addr = conf.abi_pointer;
+		rseq_len = conf.abi_size;
+	}
+}
+
+static void blank_rseq(uint8_t *chunk, uint64_t at, size_t len)
+{
+	for (uint64_t a = rseq_addr; a < rseq_addr + rseq_len; a++)
+		if (a >= at && a < at + len)
+			chunk[a - at] = 0;
+}
+
 /* Host-side XXH3-64 of ranges read through the task layer. */
 static uint64_t host_hash(struct process *p, const struct implant_range *r,
 			  size_t n)
@@ -178,8 +209,9 @@ static uint64_t host_hash(struct process *p, const struct implant_range *r,
 				   r[i].len - done : sizeof(chunk);
 			ssize_t got = process_read_memory(p, r[i].addr + done,
 							  chunk, k);
-			if (got <= 0)
+			if (got != (ssize_t)k)
 				memset(chunk, 0xee, k);  /* fails the compare */
+			blank_rseq(chunk, r[i].addr + done, k);
 			XXH3_64bits_update(st, chunk, k);
 			done += k;
 		}
@@ -216,10 +248,16 @@ static bool snap(struct process *p, struct task *t, struct snapshot *s,
 
 static bool same_state(const struct snapshot *a, const struct snapshot *b)
 {
-	return memcmp(&a->regs, &b->regs, sizeof(a->regs)) == 0 &&
-	       a->xlen == b->xlen &&
-	       memcmp(a->xstate, b->xstate, (size_t)a->xlen) == 0 &&
-	       a->mask == b->mask && a->mem == b->mem;
+	bool regs = memcmp(&a->regs, &b->regs, sizeof(a->regs)) == 0;
+	bool xs = a->xlen == b->xlen &&
+		  memcmp(a->xstate, b->xstate, (size_t)a->xlen) == 0;
+	bool mask = a->mask == b->mask, mem = a->mem == b->mem;
+
+	if (!(regs && xs && mask && mem))
+		fprintf(stderr, "\n    state differs:%s%s%s%s\n",
+			regs ? "" : " registers", xs ? "" : " xstate",
+			mask ? "" : " mask", mem ? "" : " memory");
+	return regs && xs && mask && mem;
 }
 
 /* ---- diversions ----------------------------------------------------------------- */
@@ -246,6 +284,12 @@ static void test_fork_original_untouched(void)
 	CU_ASSERT(copy->ntasks == 1 && copy->pid != tg.p->pid);
 	REQUIRE(snap(copy, &copy->tasks[0], &child, true));
 	CU_ASSERT(same_state(&before, &child));
+	/* Where the injected syscall ran, the copy has the program's code. */
+	uint8_t code_o[16], code_c[16];
+	CU_ASSERT(tg.p->rsys_addr != 0);
+	CU_ASSERT(process_read_memory(tg.p, tg.p->rsys_addr, code_o, 16) == 16);
+	CU_ASSERT(process_read_memory(copy, tg.p->rsys_addr, code_c, 16) == 16);
+	CU_ASSERT(memcmp(code_o, code_c, 16) == 0);
 	/* Independent memory: a write in the copy stays there. */
 	memset(a, 0xab, sizeof(a));
 	CU_ASSERT(process_write_memory(copy, tg.buf + 100, a, sizeof(a)) == 64);
