@@ -91,6 +91,13 @@ struct replayer {
 	struct trace_mmap_record mm;    /* next mmaps record, if have_mm */
 	bool have_mm;
 	struct replay_alter alter;
+	/* Instruction virtualisation (replay_virt.c); iv NULL when unused. */
+	struct insn_virt *iv;
+	struct trace_reader *tasks;
+	struct insn_site *sites;        /* the next sites record, if have_sites */
+	size_t nsites;
+	uint64_t sites_event;
+	bool have_sites;
 	bool debug;                     /* $XRR_REPLAY_DEBUG: log events */
 
 	struct process proc;
@@ -148,6 +155,18 @@ long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 int replay_write_memory(struct replayer *r,
 			const struct trace_mem_write *w, size_t n,
 			char *err, size_t errlen);
+
+/* Instruction virtualisation (replay_virt.c). */
+int replay_virt_open(struct replayer *r, char *err, size_t errlen);
+void replay_virt_close(struct replayer *r);
+/* Sites of the EV_EXEC just rebuilt (event r->ev_index). */
+int replay_virt_after_exec(struct replayer *r, char *err, size_t errlen);
+/* After a performed mmap/mprotect/munmap (event r->ev_index). */
+int replay_virt_after_syscall(struct replayer *r, const struct ev_syscall *s,
+			      char *err, size_t errlen);
+/* A SIGILL: enum insn_trap_result, or -1 with err. */
+int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
+		     siginfo_t *fault, char *err, size_t errlen);
 
 /* Syscalls (replay_syscall.c). */
 int replay_syscall(struct replayer *r, struct task *t,

@@ -530,7 +530,8 @@ static int replay_exec(struct replayer *r, struct task *t,
 
 	t->last_stop.kind = TASK_STOP_INTERRUPT;
 	drop_rseq(r, t);
-	if (replay_space_exec(r, t, err, sizeof(err)) < 0)
+	if (replay_space_exec(r, t, err, sizeof(err)) < 0 ||
+	    replay_virt_after_exec(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "execve: %s", err);
 	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err);
@@ -597,6 +598,9 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 		int rc = replay_recorded(r, t, s, stop);
 		if (rc)
 			return rc;
+		if (replay_virt_after_syscall(r, s, err, sizeof(err)) < 0)
+			return replay_error(r, stop, "instruction "
+					    "virtualisation: %s", err);
 	}
 	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err);

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "replay/replay_int.h"
+#include "replay/insn_virt.h"
 #include "replay/syscalls.h"
 
 #include <errno.h>
@@ -149,6 +150,7 @@ static void stop_replay(struct replayer *r)
 		r->proc_live = false;
 	}
 	replay_cursor_close(r);
+	replay_virt_close(r);
 	r->nthreads = 0;
 	r->nrunq = 0;
 	r->ended = r->diverged = r->at_exit_group = false;
@@ -192,6 +194,7 @@ static int start_replay(struct replayer *r, char *err, size_t errlen)
 	const struct trace_header *h = trace_header(r->trace);
 
 	if (replay_cursor_open(r, err, errlen) < 0 ||
+	    replay_virt_open(r, err, errlen) < 0 ||
 	    replay_cursor_advance(r, err, errlen) < 0)
 		return -1;
 	if (!r->have_ev) {
@@ -199,7 +202,8 @@ static int start_replay(struct replayer *r, char *err, size_t errlen)
 		return -1;
 	}
 	if (spawn_stub(r, err, errlen) < 0 ||
-	    replay_space_build(r, err, errlen) < 0)
+	    replay_space_build(r, err, errlen) < 0 ||
+	    replay_virt_after_exec(r, err, errlen) < 0)
 		return -1;
 	r->rec_pid = r->ev.tid;
 	r->nthreads = 1;
@@ -441,6 +445,25 @@ static int replay_rdtsc(struct replayer *r, struct task *t,
 	return 0;
 }
 
+/* A ud2 of instruction virtualisation: emulated, no event.  0: done;
+ * 1: a real SIGILL or a fault of the emulated instruction (the recorded
+ * EV_SIGNAL must follow); -1: stop filled. */
+static int virt_trap(struct replayer *r, struct task *t,
+		     struct replay_stop *stop)
+{
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+	siginfo_t fault;
+	char err[256] = "";
+	int rc = replay_virt_trap(r, t, th ? th->xcr0 : 0, &fault, err,
+				  sizeof(err));
+
+	if (rc < 0) {
+		replay_error(r, stop, "instruction virtualisation: %s", err);
+		return -1;
+	}
+	return rc == INSN_TRAP_EMULATED ? 0 : 1;
+}
+
 static int debug_trap(struct replayer *r, struct task *t,
 		      const struct task_stop *ts, struct replay_stop *stop)
 {
@@ -487,6 +510,11 @@ static int signal_stop(struct replayer *r, struct task *t,
 		int rc = replay_rdtsc(r, t, stop);
 		if (rc >= 0)
 			return rc;
+	}
+	if (signo == SIGILL && r->iv) {
+		int rc = virt_trap(r, t, stop);
+		if (rc <= 0)
+			return rc == 0 ? 0 : 1;
 	}
 	if (r->have_ev && r->ev.type == EV_SIGNAL && r->ev.tid ==
 	    replay_thread_by_real(r, t->tid)->rec_tid &&

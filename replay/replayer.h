@@ -93,4 +93,10 @@ const char *replayer_exec_path(const struct replayer *r);  /* as recorded */
  * recorded path: an fd, or -errno. */
 int replayer_open_recorded_file(struct replayer *r, const char *path);
 
+/* Instruction virtualisation of an `xrr record --xcr0` trace (CPUID,
+ * XGETBV, XSAVE* patched to ud2 in the replayed process), or NULL: reads
+ * for GDB put the original bytes back with insn_virt_original_bytes(). */
+struct insn_virt;
+struct insn_virt *replayer_insn_virt(struct replayer *r);
+
 #endif

@@ -4,7 +4,7 @@
 # Debian programs); a trace altered on purpose reports a divergence with
 # its event number; replaying twice gives the same output; -q; errors.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 40
+plan 42
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -16,7 +16,11 @@ cd "$T" || exit 1
 record_replay() {
 	local name=$1
 	shift
-	timeout -k 5 120 "$XRR" record -- "$@" >"$T/rec.out" 2>"$T/rec.err" </dev/null
+	if [ "$1" = --xcr0 ]; then
+		timeout -k 5 120 "$XRR" record "$@" >"$T/rec.out" 2>"$T/rec.err" </dev/null
+	else
+		timeout -k 5 120 "$XRR" record -- "$@" >"$T/rec.out" 2>"$T/rec.err" </dev/null
+	fi
 	local rec=$?
 	if ! grep -q '^xrr: saving trace to' "$T/rec.err" || grep -q '^xrr: record' "$T/rec.err"; then
 		fail "$name: recording failed (status $rec)"
@@ -43,6 +47,25 @@ record_replay "signal handlers and an interval timer" "$PROGS/signals"
 record_replay "watch" "$PROGS/watch"
 record_replay "avx512 registers" "$PROGS/avx512"
 record_replay "four threads" "$PROGS/threads" 4
+
+# Recorded under a smaller XCR0 (instruction virtualisation: CPUID,
+# XGETBV and XSAVE patched to ud2): replay patches the same sites.
+if "$XRR" record -o "$T/xcr0-probe" --xcr0 0x7 -- "$PROGS/hello" >/dev/null 2>&1; then
+	XRR_RECORD_XCR0=1
+else
+	XRR_RECORD_XCR0=
+fi
+record_replay_xcr0() {
+	if [ -n "$XRR_RECORD_XCR0" ]; then
+		local name=$1
+		shift
+		record_replay "$name" --xcr0 0x7 -- "$@"
+	else
+		skip "xrr record --xcr0 0x7 does not work on this host"
+	fi
+}
+record_replay_xcr0 "threads recorded with --xcr0 0x7" "$PROGS/threads" 3
+record_replay_xcr0 "avx512 recorded with --xcr0 0x7 (no AVX-512 seen)" "$PROGS/avx512"
 
 # ---- the recorder's programs -------------------------------------------------------------
 record_replay "rec_files (files, mmap of a file, directories)" "$PROGS/rec_files"
