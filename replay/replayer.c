@@ -10,6 +10,7 @@
 #include "replay/replay_int.h"
 #include "replay/insn_virt.h"
 #include "replay/syscalls.h"
+#include "replay/task_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -610,6 +611,31 @@ static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 	return 0;
 }
 
+static struct breakpoint *lift_breakpoint_at_pc(struct replayer *r,
+						struct task *t)
+{
+	struct user_regs_struct g;
+
+	if (!r->proc.nbps || task_get_gregs(&r->proc, t, &g) < 0)
+		return NULL;
+	for (size_t i = 0; i < r->proc.nbps; i++) {
+		struct breakpoint *b = &r->proc.bps[i];
+		if (b->addr == g.rip) {
+			task_mem_write_raw(&r->proc, b->addr, &b->saved, 1);
+			return b;
+		}
+	}
+	return NULL;
+}
+
+static void put_back_breakpoint(struct replayer *r, struct breakpoint *b)
+{
+	static const uint8_t int3 = 0xcc;
+
+	if (b)
+		task_mem_write_raw(&r->proc, b->addr, &int3, 1);
+}
+
 /* Resume th (one step or until something happens) and handle the stop.
  * 1: stop filled. */
 static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
@@ -621,13 +647,19 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 	if (!t)
 		return replay_error(r, stop, "thread %d is not running",
 				    (int)th->rec_tid);
+	struct breakpoint *over = NULL;
 	if (r->proc.npending) {
 		process_wait(&r->proc, &ts, 0);
 	} else {
-		if (task_resume(&r->proc, t, step ? TASK_RESUME_SYSEMU_SINGLESTEP
-						 : TASK_RESUME_SYSEMU, 0) < 0)
+		/* Leaving a caller's breakpoint: one instruction without it,
+		 * then it is back (gdbserver's step-over). */
+		over = lift_breakpoint_at_pc(r, t);
+		if (task_resume(&r->proc, t, step || over ?
+				TASK_RESUME_SYSEMU_SINGLESTEP :
+				TASK_RESUME_SYSEMU, 0) < 0)
 			return replay_error(r, stop, "%s", r->proc.err);
-		int w = wait_stop(r, &ts, ifd);
+		int w = wait_stop(r, &ts, over ? -1 : ifd);
+		put_back_breakpoint(r, over);
 		if (w < 0)
 			return replay_error(r, stop, "%s", r->proc.err);
 		if (w == 0) {
@@ -645,7 +677,7 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 	case TASK_STOP_SYSCALL:
 		return ts.in_syscall_entry ? thread_syscall_entry(r, sth, st, stop) : 0;
 	case TASK_STOP_SIGNAL:
-		return signal_stop(r, st, &ts, step, stop);
+		return signal_stop(r, st, &ts, step || over, stop);
 	case TASK_STOP_EXITED: case TASK_STOP_KILLED:
 		sth->exited = true;
 		replay_runq_remove(r, sth->rec_tid);
