@@ -6,7 +6,7 @@
 # thread; info threads; end of history; monitor when/goto; writes refused.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 26
+plan 27
 
 trace="$TEST_TMP/values"
 "$XRR" record -o "$trace" "$PROGS/replay_values" >"$TEST_TMP/recorded.out" 2>"$TEST_TMP/record.err"
