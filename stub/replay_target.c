@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/xcr0.h"
+#include "replay/insn_virt.h"
 #include "replay/task.h"
 #include "replay/trace.h"
 #include "replay/xsave.h"
@@ -97,11 +98,17 @@ static int rt_set_regs(struct target *t, int64_t tid,
 	return -EPERM;
 }
 
+/* GDB sees the program's own bytes: not our breakpoints, and not the
+ * traps that virtualise CPUID/XGETBV/XSAVE (--xcr0 recordings). */
 static ssize_t rt_read_memory(struct target *t, uint64_t addr, void *buf,
 			      size_t len)
 {
-	return process_read_memory_clean(replayer_process(RT(t)->r), addr, buf,
-					 len);
+	struct replayer *r = RT(t)->r;
+	ssize_t n = process_read_memory_clean(replayer_process(r), addr, buf, len);
+	struct insn_virt *iv = replayer_insn_virt(r);
+	if (n > 0 && iv)
+		insn_virt_original_bytes(iv, addr, buf, (size_t)n);
+	return n;
 }
 
 static ssize_t rt_write_memory(struct target *t, uint64_t addr,
