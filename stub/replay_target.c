@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "common/xcr0.h"
+#include "protocol/rsp_cmd.h"
 #include "replay/insn_virt.h"
 #include "replay/task.h"
 #include "replay/trace.h"
 #include "replay/xsave.h"
+#include "stub/replay_diversion.h"
 #include "stub/replay_target.h"
 
 struct replay_target {
@@ -30,6 +32,12 @@ struct replay_target {
 	int exit_status;
 	char trace_dir[4096];
 	struct replay_options opts;
+	/* The thread of the last stop: a diversion forks it. */
+	pid_t last_tid;
+	/* While a diversion is active every op goes to its copy
+	 * (stub/replay_diversion.h, docs/diversions.md). */
+	struct replay_diversion *div;
+	bool div_running;          /* the copy was resumed, not yet waited */
 };
 
 static struct replay_target *RT(struct target *t)
@@ -37,9 +45,41 @@ static struct replay_target *RT(struct target *t)
 	return t->priv;
 }
 
-static const char refuse_writes[] =
-	"this is a replay: memory and registers cannot be changed "
-	"(it would no longer be the recorded execution)";
+/* ---- diversions ------------------------------------------------------------ */
+
+static pid_t current_tid(struct replay_target *rt)
+{
+	pid_t tids[TASK_MAX_THREADS];
+	if (rt->last_tid > 0 && replayer_task(rt->r, rt->last_tid))
+		return rt->last_tid;
+	return replayer_threads(rt->r, tids, TASK_MAX_THREADS) ? tids[0] : 0;
+}
+
+static int start_diversion(struct replay_target *rt, pid_t tid, char *err,
+			   size_t errlen)
+{
+	if (rt->div)
+		return 0;
+	if (rt->at_end && rt->exited) {
+		snprintf(err, errlen, "the recorded program has exited: "
+			 "nothing to divert");
+		return -ESRCH;
+	}
+	FILE *out = rt->opts.echo_stdout ? rt->opts.echo_stdout : stdout;
+	FILE *errs = rt->opts.echo_stderr ? rt->opts.echo_stderr : stderr;
+	rt->div = replay_diversion_start(rt->r, tid > 0 ? tid : current_tid(rt),
+					 out, errs, err, errlen);
+	rt->div_running = false;
+	return rt->div ? 0 : -EIO;
+}
+
+static void end_diversion(struct replay_target *rt)
+{
+	replay_diversion_end(rt->div);
+	rt->div = NULL;
+	rt->div_running = false;
+}
+
 
 /* ---- threads and registers ------------------------------------------------ */
 
@@ -47,6 +87,17 @@ static int rt_list_threads(struct target *t, struct target_thread *out,
 			   size_t max)
 {
 	struct replay_target *rt = RT(t);
+	if (rt->div && max) {
+		struct x86_regfile rf;
+		out[0] = (struct target_thread){
+			.pid = replayer_recorded_pid(rt->r),
+			.tid = replay_diversion_tid(rt->div),
+			.xcr0 = replay_diversion_get_regs(rt->div, &rf) == 0
+				? rf.xcr0 : 0,
+			.core = -1,
+		};
+		return 1;
+	}
 	pid_t tids[TASK_MAX_THREADS];
 	size_t n = replayer_threads(rt->r, tids, TASK_MAX_THREADS);
 	if (n > TASK_MAX_THREADS)
@@ -65,12 +116,18 @@ static int rt_list_threads(struct target *t, struct target_thread *out,
 
 static bool rt_thread_alive(struct target *t, int64_t tid)
 {
-	return tid > 0 && replayer_task(RT(t)->r, (pid_t)tid) != NULL;
+	struct replay_target *rt = RT(t);
+	if (rt->div)
+		return tid == replay_diversion_tid(rt->div);
+	return tid > 0 && replayer_task(rt->r, (pid_t)tid) != NULL;
 }
 
 static int rt_get_regs(struct target *t, int64_t tid, struct x86_regfile *out)
 {
 	struct replay_target *rt = RT(t);
+	if (rt->div)
+		return tid == replay_diversion_tid(rt->div)
+		       ? replay_diversion_get_regs(rt->div, out) : -ESRCH;
 	struct task *task = replayer_task(rt->r, (pid_t)tid);
 	if (!task)
 		return -ESRCH;
@@ -82,20 +139,25 @@ static int rt_get_regs(struct target *t, int64_t tid, struct x86_regfile *out)
 
 /* Writes that change nothing are accepted, and so is orig_rax: GDB sets
  * it to -1 around `run` and inferior calls to stop syscall restarting,
- * which the replay controls anyway. */
+ * which the replay controls anyway.  Any other write starts a diversion
+ * (the replay itself is never changed) and goes to its copy. */
 static int rt_set_regs(struct target *t, int64_t tid,
 		       const struct x86_regfile *in, char *err, size_t errlen)
 {
+	struct replay_target *rt = RT(t);
 	struct x86_regfile cur, want = *in;
 	int rc = rt_get_regs(t, tid, &cur);
 	if (rc < 0)
 		return rc;
-	want.orig_rax = cur.orig_rax;
-	want.xcr0 = cur.xcr0;
-	if (memcmp(&want, &cur, sizeof(cur)) == 0)
-		return 0;
-	snprintf(err, errlen, "%s", refuse_writes);
-	return -EPERM;
+	if (!rt->div) {
+		want.orig_rax = cur.orig_rax;
+		want.xcr0 = cur.xcr0;
+		if (memcmp(&want, &cur, sizeof(cur)) == 0)
+			return 0;
+		if ((rc = start_diversion(rt, (pid_t)tid, err, errlen)) < 0)
+			return rc;
+	}
+	return replay_diversion_set_regs(rt->div, in);
 }
 
 /* GDB sees the program's own bytes: not our breakpoints, and not the
@@ -104,6 +166,8 @@ static ssize_t rt_read_memory(struct target *t, uint64_t addr, void *buf,
 			      size_t len)
 {
 	struct replayer *r = RT(t)->r;
+	if (RT(t)->div)
+		return replay_diversion_read(RT(t)->div, addr, buf, len);
 	ssize_t n = process_read_memory_clean(replayer_process(r), addr, buf, len);
 	struct insn_virt *iv = replayer_insn_virt(r);
 	if (n > 0 && iv)
@@ -115,8 +179,11 @@ static ssize_t rt_write_memory(struct target *t, uint64_t addr,
 			       const void *buf, size_t len, char *err,
 			       size_t errlen)
 {
-	snprintf(err, errlen, "%s", refuse_writes);
-	return -EPERM;
+	struct replay_target *rt = RT(t);
+	int rc = start_diversion(rt, 0, err, errlen);
+	if (rc < 0)
+		return rc;
+	return replay_diversion_write(rt->div, addr, buf, len);
 }
 
 /* ---- breakpoints --------------------------------------------------------------- */
@@ -132,10 +199,9 @@ static int hw_args(enum target_bp_type type, size_t kind, enum hw_type *hw,
 	}
 }
 
-static int rt_insert_bp(struct target *t, enum target_bp_type type,
-			uint64_t addr, size_t kind)
+static int insert_bp(struct process *p, enum target_bp_type type,
+		     uint64_t addr, size_t kind)
 {
-	struct process *p = replayer_process(RT(t)->r);
 	if (type == TARGET_BP_SOFTWARE)
 		return process_insert_breakpoint(p, addr);
 	enum hw_type hw;
@@ -143,10 +209,9 @@ static int rt_insert_bp(struct target *t, enum target_bp_type type,
 	return rc < 0 ? rc : process_insert_hw(p, hw, addr, len);
 }
 
-static int rt_remove_bp(struct target *t, enum target_bp_type type,
-			uint64_t addr, size_t kind)
+static int remove_bp(struct process *p, enum target_bp_type type,
+		     uint64_t addr, size_t kind)
 {
-	struct process *p = replayer_process(RT(t)->r);
 	if (type == TARGET_BP_SOFTWARE)
 		return process_remove_breakpoint(p, addr);
 	enum hw_type hw;
@@ -154,7 +219,52 @@ static int rt_remove_bp(struct target *t, enum target_bp_type type,
 	return rc < 0 ? rc : process_remove_hw(p, hw, addr, len);
 }
 
+/* Breakpoints go to the replay and, during a diversion, to its copy too:
+ * GDB's view of what is inserted stays true when the diversion ends. */
+static int rt_insert_bp(struct target *t, enum target_bp_type type,
+			uint64_t addr, size_t kind)
+{
+	struct replay_target *rt = RT(t);
+	int rc = insert_bp(replayer_process(rt->r), type, addr, kind);
+	if (rc == 0 && rt->div &&
+	    (rc = insert_bp(replay_diversion_process(rt->div), type, addr,
+			    kind)) < 0)
+		remove_bp(replayer_process(rt->r), type, addr, kind);
+	return rc;
+}
+
+static int rt_remove_bp(struct target *t, enum target_bp_type type,
+			uint64_t addr, size_t kind)
+{
+	struct replay_target *rt = RT(t);
+	int rc = remove_bp(replayer_process(rt->r), type, addr, kind);
+	if (rt->div) {
+		int rc2 = remove_bp(replay_diversion_process(rt->div), type,
+				    addr, kind);
+		if (rc == 0)
+			rc = rc2;
+	}
+	return rc;
+}
+
 /* ---- execution --------------------------------------------------------------------- */
+
+/* The action for the diverted thread (its own, else the default). */
+static int resume_diversion(struct replay_target *rt,
+			    const struct target_resume *actions, size_t n)
+{
+	pid_t tid = replay_diversion_tid(rt->div);
+	for (size_t i = 0; i < n; i++) {
+		if (actions[i].tid != tid && actions[i].tid != RSP_ID_ALL &&
+		    actions[i].tid != 0)
+			continue;
+		int rc = replay_diversion_resume(rt->div, actions[i].step,
+						 actions[i].signo);
+		rt->div_running = rc == 0;
+		return rc;
+	}
+	return -ESRCH;
+}
 
 static int rt_resume(struct target *t, const struct target_resume *actions,
 		     size_t n)
@@ -162,6 +272,13 @@ static int rt_resume(struct target *t, const struct target_resume *actions,
 	struct replay_target *rt = RT(t);
 	rt->step = false;
 	rt->interrupt_requested = false;
+	if (rt->div && !replay_diversion_over(rt->div) &&
+	    !replay_diversion_back_at_start(rt->div))
+		return resume_diversion(rt, actions, n);
+	/* GDB put back the registers it saved (an inferior call is over),
+	 * or the copy is gone: the replay goes on as if nothing happened. */
+	if (rt->div)
+		end_diversion(rt);
 	/* Signals GDB asks to deliver are ignored: a replay delivers exactly
 	 * the recorded ones. */
 	for (size_t i = 0; i < n; i++)
@@ -181,6 +298,7 @@ static void stop_at(struct replay_target *rt, struct target_stop *stop,
 	stop->pid = replayer_recorded_pid(rt->r);
 	stop->tid = tid > 0 && replayer_task(rt->r, tid) ? tid : stop->pid;
 	stop->signo = signo;
+	rt->last_tid = (pid_t)stop->tid;
 }
 
 static void describe_status(char *out, size_t len, int status)
@@ -265,11 +383,42 @@ static void translate_stop(struct replay_target *rt,
 	}
 }
 
+static enum target_wait_result wait_diversion(struct replay_target *rt,
+					     struct target_stop *stop,
+					     int interrupt_fd)
+{
+	pid_t tid = replay_diversion_tid(rt->div);
+	if (rt->interrupt_requested) {
+		rt->interrupt_requested = false;
+		rt->div_running = false;
+		replay_diversion_interrupt(rt->div);
+		stop_at(rt, stop, tid, SIGINT);
+		return TARGET_WAIT_STOPPED;
+	}
+	enum target_wait_result w = replay_diversion_wait(rt->div, stop,
+							  interrupt_fd);
+	if (w != TARGET_WAIT_STOPPED)
+		return w;
+	rt->div_running = false;
+	if (replay_diversion_over(rt->div)) {
+		/* The copy exited or died: report a stop in the replay, where
+		 * the diversion started, with the copy's fate as a message. */
+		char message[sizeof(stop->message)];
+		memcpy(message, stop->message, sizeof(message));
+		end_diversion(rt);
+		stop_at(rt, stop, tid, SIGTRAP);
+		memcpy(stop->message, message, sizeof(message));
+	}
+	return TARGET_WAIT_STOPPED;
+}
+
 static enum target_wait_result rt_wait(struct target *t,
 				       struct target_stop *stop,
 				       int interrupt_fd)
 {
 	struct replay_target *rt = RT(t);
+	if (rt->div)
+		return wait_diversion(rt, stop, interrupt_fd);
 	if (rt->interrupt_requested) {
 		rt->interrupt_requested = false;
 		stop_at(rt, stop, 0, SIGINT);
@@ -296,6 +445,8 @@ static int rt_interrupt(struct target *t)
 
 static int rt_kill(struct target *t)
 {
+	if (RT(t)->div)
+		end_diversion(RT(t));
 	/* The replay process stays until the target is closed or restarted:
 	 * a replay has nothing to clean up in the world. */
 	return 0;
@@ -303,12 +454,16 @@ static int rt_kill(struct target *t)
 
 static int rt_detach(struct target *t)
 {
+	if (RT(t)->div)
+		end_diversion(RT(t));
 	return 0;
 }
 
 static int rt_restart(struct target *t, char *err, size_t errlen)
 {
 	struct replay_target *rt = RT(t);
+	if (rt->div)
+		end_diversion(rt);
 	rt->at_end = rt->exited = false;
 	rt->interrupt_requested = false;
 	return replayer_restart(rt->r, err, errlen);
@@ -418,6 +573,59 @@ static int monitor_goto(struct replay_target *rt, const char *arg,
 	return 0;
 }
 
+static const char flush_hint[] =
+	" (run 'maint flush register-cache' so GDB rereads registers)\n";
+
+static int monitor_diversion(struct replay_target *rt, const char *arg,
+			     struct rsp_buf *out)
+{
+	char err[400] = "";
+	if (strcmp(arg, "start") == 0) {
+		if (rt->div) {
+			replay_diversion_status(rt->div, out);
+			return 0;
+		}
+		if (start_diversion(rt, 0, err, sizeof(err)) < 0) {
+			rsp_buf_printf(out, "xrr: %s\n", err);
+			return 0;
+		}
+		replay_diversion_status(rt->div, out);
+		rsp_buf_append_str(out, "xrr: diversion started");
+		rsp_buf_append_str(out, flush_hint);
+	} else if (strcmp(arg, "end") == 0) {
+		if (!rt->div) {
+			rsp_buf_append_str(out, "xrr: no diversion is active\n");
+			return 0;
+		}
+		end_diversion(rt);
+		rsp_buf_printf(out, "xrr: diversion ended; back in the replay "
+			       "at event %" PRIu64, replayer_current_event(rt->r));
+		rsp_buf_append_str(out, flush_hint);
+	} else if (strcmp(arg, "status") == 0 || !*arg) {
+		if (rt->div)
+			replay_diversion_status(rt->div, out);
+		else
+			rsp_buf_printf(out, "diversion: none (replaying, next "
+				       "event %" PRIu64 ")\n",
+				       replayer_current_event(rt->r));
+	} else {
+		rsp_buf_append_str(out, "xrr: monitor diversion start|end|status\n");
+	}
+	return 0;
+}
+
+/* implant ... and checksum ...: in the diversion, started if needed. */
+static int monitor_in_diversion(struct replay_target *rt, const char *cmd,
+				struct rsp_buf *out)
+{
+	char err[400] = "";
+	if (!rt->div && start_diversion(rt, 0, err, sizeof(err)) < 0) {
+		rsp_buf_printf(out, "xrr: %s\n", err);
+		return 0;
+	}
+	return replay_diversion_monitor(rt->div, cmd, out);
+}
+
 static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 {
 	struct replay_target *rt = RT(t);
@@ -425,9 +633,20 @@ static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 		rsp_buf_append_str(out,
 			"  when               the number of the next event to replay\n"
 			"  goto EVENT         replay forward (or restart and replay) to EVENT\n"
-			"  trace              the trace being replayed\n");
+			"  trace              the trace being replayed\n"
+			"  diversion start|end|status\n"
+			"                     run a copy of the replayed process for real\n"
+			"  implant load PATH  load an implant into the diversion\n"
+			"  implant call SYMBOL [ARGS...]\n"
+			"                     call an implant function in the diversion\n"
+			"  checksum ADDR LEN [ADDR LEN...] | --writable\n"
+			"                     XXH3-64 of memory, computed in the diversion\n");
 		return 0;
 	}
+	if (strncmp(cmd, "diversion", 9) == 0 && (!cmd[9] || cmd[9] == ' '))
+		return monitor_diversion(rt, cmd[9] ? cmd + 10 : "", out);
+	if (strncmp(cmd, "implant ", 8) == 0 || strncmp(cmd, "checksum ", 9) == 0)
+		return monitor_in_diversion(rt, cmd, out);
 	if (strcmp(cmd, "when") == 0) {
 		rsp_buf_printf(out, "Current event: %" PRIu64 "\n",
 			       replayer_current_event(rt->r));
@@ -483,6 +702,8 @@ int replay_target_goto(struct target *t, uint64_t event, char *err,
 		       size_t errlen)
 {
 	struct replay_target *rt = RT(t);
+	if (rt->div)
+		end_diversion(rt);
 	if (event < replayer_current_event(rt->r) &&
 	    rt_restart(t, err, errlen) < 0)
 		return -1;
@@ -533,6 +754,8 @@ void replay_target_close(struct target *t)
 {
 	if (!t)
 		return;
+	if (RT(t)->div)
+		end_diversion(RT(t));
 	replayer_close(RT(t)->r);
 	free(RT(t));
 }
