@@ -17,6 +17,7 @@ const struct subcommand xrr_subcommands[] = {
 	{ "ps", "list the processes and threads a trace recorded", cmd_ps },
 	{ "ls", "list the traces in the trace directory", cmd_ls },
 	{ "check", "can this host replay a trace? (XCR0, XSAVE layout, ISA controls)", cmd_check },
+	{ "checksum", "XXH3-64 of replayed memory at events, computed in a diversion", cmd_checksum },
 	{ NULL, NULL, NULL },
 };
 

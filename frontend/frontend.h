@@ -28,5 +28,6 @@ XRR_OPTIONAL_COMMAND int cmd_dump(int argc, char **argv);
 XRR_OPTIONAL_COMMAND int cmd_ps(int argc, char **argv);
 XRR_OPTIONAL_COMMAND int cmd_ls(int argc, char **argv);
 XRR_OPTIONAL_COMMAND int cmd_check(int argc, char **argv);
+XRR_OPTIONAL_COMMAND int cmd_checksum(int argc, char **argv);
 
 #endif
