@@ -3,10 +3,10 @@
 # values that came from syscalls and rdtsc read at a breakpoint equal the
 # recorded ones, again after `run` restarts the replay; a watchpoint fires
 # at the same place every time; a conditional breakpoint in a worker
-# thread; info threads; end of history; monitor when/goto; writes refused.
+# thread; info threads; end of history; monitor when/goto; writes go to a diversion.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 27
+plan 28
 
 trace="$TEST_TMP/values"
 "$XRR" record -o "$trace" "$PROGS/replay_values" >"$TEST_TMP/recorded.out" 2>"$TEST_TMP/record.err"
@@ -81,11 +81,16 @@ monitor goto 5
 monitor when
 monitor goto 99999999
 set var g_pid = 1
+p g_pid
+monitor diversion end
+p g_pid
 GDB
 run_gdb "$TEST_TMP/goto.out" "$TEST_TMP/goto.gdb" "$PROGS/replay_values"
 check "monitor goto moves forward" "$TEST_TMP/goto.out" 'xrr: now at event 20'
 check "monitor goto moves backward (restart)" "$TEST_TMP/goto.out" 'xrr: now at event 5'
 check "monitor when after goto" "$TEST_TMP/goto.out" '^Current event: 5$'
 check "goto past the end is explained" "$TEST_TMP/goto.out" 'xrr: the recording ends at event [0-9]+; stopped there'
-check "writes are refused in a replay" "$TEST_TMP/goto.out" 'this is a replay: memory and registers cannot be changed'
+# Writes go to a diversion (docs/diversions.md), never to the replay.
+check "a write goes to a diversion" "$TEST_TMP/goto.out" '^\$1 = 1$'
+check "the replay keeps its recorded value" "$TEST_TMP/goto.out" '^\$2 = ([02-9]|[0-9]{2,})$'
 finish
