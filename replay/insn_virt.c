@@ -120,6 +120,8 @@ void insn_virt_forget_range(struct insn_virt *iv, uint64_t start, uint64_t end)
 {
 	size_t a = lower_bound(iv, start), b = lower_bound(iv, end);
 
+	if (a == b)
+		return;   /* nothing there (sites may not even be allocated) */
 	memmove(&iv->sites[a], &iv->sites[b], (iv->n - b) * sizeof(*iv->sites));
 	iv->n -= b - a;
 }

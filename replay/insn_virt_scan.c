@@ -127,6 +127,8 @@ static void sort_unique(struct insn_scan *out)
 {
 	size_t w = 0;
 
+	if (out->nsites == 0)
+		return;   /* sites may be NULL: qsort must not see it */
 	qsort(out->sites, out->nsites, sizeof(*out->sites), cmp_site);
 	for (size_t i = 0; i < out->nsites; i++)
 		if (w == 0 || out->sites[w - 1].addr != out->sites[i].addr)

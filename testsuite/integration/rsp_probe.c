@@ -91,6 +91,9 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
+	rsp_buf_free(&reply);
+	rsp_buf_free(&console);
+	rsp_buf_free(&frame);
 	rsp_conn_close(&c);
 	return status;
 }
