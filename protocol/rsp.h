@@ -32,6 +32,8 @@ void rsp_buf_append_str(struct rsp_buf *b, const char *s);
 void rsp_buf_printf(struct rsp_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void rsp_buf_vprintf(struct rsp_buf *b, const char *fmt, va_list ap);
+/* Value of one hex digit (either case), or -1. */
+int rsp_hex_digit(int c);
 /* Append `len` bytes as lower-case hex pairs. */
 void rsp_buf_append_hex(struct rsp_buf *b, const void *data, size_t len);
 

@@ -97,6 +97,17 @@ void rsp_buf_printf(struct rsp_buf *b, const char *fmt, ...)
 	va_end(ap);
 }
 
+int rsp_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void rsp_buf_append_hex(struct rsp_buf *b, const void *data, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -7,17 +7,6 @@
 
 #include "protocol/rsp.h"
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "O<hex>" is console output; "OK" and anything else starting with 'O'
  * but not followed by whole hex pairs is a real reply. */
 static bool is_console_output(const char *p, size_t len)
@@ -25,7 +14,7 @@ static bool is_console_output(const char *p, size_t len)
 	if (len < 3 || p[0] != 'O' || (len - 1) % 2 != 0)
 		return false;
 	for (size_t i = 1; i < len; i++)
-		if (hex_value(p[i]) < 0)
+		if (rsp_hex_digit(p[i]) < 0)
 			return false;
 	return true;
 }
@@ -34,7 +23,7 @@ static void append_console(struct rsp_buf *console, const char *hex,
 			   size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i += 2) {
-		char byte = (char)(hex_value(hex[i]) << 4 | hex_value(hex[i + 1]));
+		char byte = (char)(rsp_hex_digit(hex[i]) << 4 | rsp_hex_digit(hex[i + 1]));
 		rsp_buf_append(console, &byte, 1);
 	}
 }

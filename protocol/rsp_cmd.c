@@ -62,28 +62,17 @@ int rsp_dispatch(const struct rsp_command *table, size_t n, void *ctx,
 	return cmd->handler(ctx, args, args_len, reply);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool rsp_parse_hex_u64(const char **p, const char *end, uint64_t *out)
 {
 	const char *s = *p;
 	uint64_t v = 0;
 
-	if (s >= end || hex_value(*s) < 0)
+	if (s >= end || rsp_hex_digit(*s) < 0)
 		return false;
-	for (; s < end && hex_value(*s) >= 0; s++) {
+	for (; s < end && rsp_hex_digit(*s) >= 0; s++) {
 		if (v >> 60)
 			return false;   /* a 17th significant digit */
-		v = v << 4 | (uint64_t)hex_value(*s);
+		v = v << 4 | (uint64_t)rsp_hex_digit(*s);
 	}
 	*out = v;
 	*p = s;
@@ -123,7 +112,7 @@ long rsp_hex_decode(const char *hex, size_t hex_len, void *out, size_t max)
 	if (hex_len % 2 != 0 || hex_len / 2 > max || hex_len / 2 > LONG_MAX)
 		return -1;
 	for (size_t i = 0; i < hex_len; i += 2) {
-		int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+		int hi = rsp_hex_digit(hex[i]), lo = rsp_hex_digit(hex[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		o[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -162,7 +151,7 @@ static bool parse_id(const char **p, const char *end, int64_t *out)
 			return false;
 		s++;
 		/* "-10" is not "-1" followed by "0". */
-		if (s < end && hex_value(*s) >= 0)
+		if (s < end && rsp_hex_digit(*s) >= 0)
 			return false;
 		*out = RSP_ID_ALL;
 		*p = s;

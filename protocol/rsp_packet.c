@@ -63,17 +63,6 @@ void rsp_decoder_free(struct rsp_decoder *d)
 	rsp_buf_free(&d->payload);
 }
 
-static int hex_digit_value(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void start_packet(struct rsp_decoder *d)
 {
 	d->state = DEC_BODY;
@@ -180,7 +169,7 @@ static enum rsp_event feed_rle_count(struct rsp_decoder *d, uint8_t byte)
 static enum rsp_event finish_packet(struct rsp_decoder *d, uint8_t lo)
 {
 	int hi = d->csum_hi;
-	int lo_val = hex_digit_value(lo);
+	int lo_val = rsp_hex_digit(lo);
 
 	d->state = DEC_IDLE;
 	/* Checksum first: a corrupted frame may look malformed or oversize
@@ -208,7 +197,7 @@ enum rsp_event rsp_decoder_feed(struct rsp_decoder *d, uint8_t byte)
 	case DEC_RLE_COUNT:
 		return feed_rle_count(d, byte);
 	case DEC_CSUM_HI: {
-		int v = hex_digit_value(byte);
+		int v = rsp_hex_digit(byte);
 		/* Remember a bad digit as an impossible value so the frame
 		 * is still consumed whole and then reported. */
 		d->csum_hi = v < 0 ? 0xff : (uint8_t)v;

@@ -418,24 +418,13 @@ int tdesc_encode_reg(const struct tdesc *td, unsigned regnum,
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One hex byte: 0-255, XX_BYTE for "xx", or -1. */
 #define XX_BYTE 256
 static int hex_byte(const char *p)
 {
 	if (p[0] == 'x' && p[1] == 'x')
 		return XX_BYTE;
-	int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
+	int hi = rsp_hex_digit(p[0]), lo = rsp_hex_digit(p[1]);
 	return hi < 0 || lo < 0 ? -1 : hi << 4 | lo;
 }
 

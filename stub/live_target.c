@@ -19,6 +19,7 @@
 
 #include "replay/task.h"
 #include "stub/live_target.h"
+#include "stub/process_target.h"
 
 struct pending_event {
 	struct task_stop ts;
@@ -171,31 +172,13 @@ static ssize_t lt_write_memory(struct target *t, uint64_t addr,
 
 /* ---- breakpoints and watchpoints ---------------------------------------- */
 
-static int hw_args(enum target_bp_type type, size_t kind, enum hw_type *hw,
-		   int *len)
-{
-	switch (type) {
-	case TARGET_BP_HARDWARE: *hw = HW_EXECUTE; *len = 1; return 0;
-	case TARGET_WP_WRITE: *hw = HW_WRITE; *len = (int)kind; return 0;
-	case TARGET_WP_ACCESS: *hw = HW_ACCESS; *len = (int)kind; return 0;
-	default:
-		/* x86 debug registers cannot trap reads alone. */
-		return -EOPNOTSUPP;
-	}
-}
-
 static int lt_insert_bp(struct target *t, enum target_bp_type type,
 			uint64_t addr, size_t kind)
 {
 	struct live_target *lt = LT(t);
 	if (lt->gone)
 		return -ESRCH;
-	if (type == TARGET_BP_SOFTWARE)
-		return process_insert_breakpoint(&lt->proc, addr);
-	enum hw_type hw;
-	int len;
-	int rc = hw_args(type, kind, &hw, &len);
-	return rc < 0 ? rc : process_insert_hw(&lt->proc, hw, addr, len);
+	return process_target_insert_bp(&lt->proc, type, addr, kind);
 }
 
 static int lt_remove_bp(struct target *t, enum target_bp_type type,
@@ -204,12 +187,7 @@ static int lt_remove_bp(struct target *t, enum target_bp_type type,
 	struct live_target *lt = LT(t);
 	if (lt->gone)
 		return -ESRCH;
-	if (type == TARGET_BP_SOFTWARE)
-		return process_remove_breakpoint(&lt->proc, addr);
-	enum hw_type hw;
-	int len;
-	int rc = hw_args(type, kind, &hw, &len);
-	return rc < 0 ? rc : process_remove_hw(&lt->proc, hw, addr, len);
+	return process_target_remove_bp(&lt->proc, type, addr, kind);
 }
 
 /* ---- execution control ---------------------------------------------------- */
@@ -581,22 +559,8 @@ static int lt_file_open(struct target *t, const char *path, int flags, int mode)
 	return fd < 0 ? -errno : fd;
 }
 
-static ssize_t lt_file_pread(struct target *t, int fd, void *buf, size_t len,
-			     uint64_t offset)
-{
-	ssize_t n = pread(fd, buf, len, (off_t)offset);
-	return n < 0 ? -errno : n;
-}
 
-static int lt_file_close(struct target *t, int fd)
-{
-	return close(fd) < 0 ? -errno : 0;
-}
 
-static int lt_file_fstat(struct target *t, int fd, struct stat *st)
-{
-	return fstat(fd, st) < 0 ? -errno : 0;
-}
 
 static ssize_t lt_file_readlink(struct target *t, const char *path, char *buf,
 				size_t len)
@@ -630,9 +594,9 @@ static const struct target_ops live_ops = {
 	.exec_file = lt_exec_file,
 	.get_siginfo = lt_get_siginfo,
 	.file_open = lt_file_open,
-	.file_pread = lt_file_pread,
-	.file_close = lt_file_close,
-	.file_fstat = lt_file_fstat,
+	.file_pread = target_fd_pread,
+	.file_close = target_fd_close,
+	.file_fstat = target_fd_fstat,
 	.file_readlink = lt_file_readlink,
 	.set_pass_signals = lt_set_pass_signals,
 };

@@ -19,6 +19,7 @@
 #include "replay/trace.h"
 #include "replay/xsave.h"
 #include "stub/replay_diversion.h"
+#include "stub/process_target.h"
 #include "stub/replay_target.h"
 
 struct replay_target {
@@ -188,48 +189,20 @@ static ssize_t rt_write_memory(struct target *t, uint64_t addr,
 
 /* ---- breakpoints --------------------------------------------------------------- */
 
-static int hw_args(enum target_bp_type type, size_t kind, enum hw_type *hw,
-		   int *len)
-{
-	switch (type) {
-	case TARGET_BP_HARDWARE: *hw = HW_EXECUTE; *len = 1; return 0;
-	case TARGET_WP_WRITE: *hw = HW_WRITE; *len = (int)kind; return 0;
-	case TARGET_WP_ACCESS: *hw = HW_ACCESS; *len = (int)kind; return 0;
-	default: return -EOPNOTSUPP;   /* x86 cannot trap reads alone */
-	}
-}
-
-static int insert_bp(struct process *p, enum target_bp_type type,
-		     uint64_t addr, size_t kind)
-{
-	if (type == TARGET_BP_SOFTWARE)
-		return process_insert_breakpoint(p, addr);
-	enum hw_type hw;
-	int len, rc = hw_args(type, kind, &hw, &len);
-	return rc < 0 ? rc : process_insert_hw(p, hw, addr, len);
-}
-
-static int remove_bp(struct process *p, enum target_bp_type type,
-		     uint64_t addr, size_t kind)
-{
-	if (type == TARGET_BP_SOFTWARE)
-		return process_remove_breakpoint(p, addr);
-	enum hw_type hw;
-	int len, rc = hw_args(type, kind, &hw, &len);
-	return rc < 0 ? rc : process_remove_hw(p, hw, addr, len);
-}
-
 /* Breakpoints go to the replay and, during a diversion, to its copy too:
  * GDB's view of what is inserted stays true when the diversion ends. */
 static int rt_insert_bp(struct target *t, enum target_bp_type type,
 			uint64_t addr, size_t kind)
 {
 	struct replay_target *rt = RT(t);
-	int rc = insert_bp(replayer_process(rt->r), type, addr, kind);
-	if (rc == 0 && rt->div &&
-	    (rc = insert_bp(replay_diversion_process(rt->div), type, addr,
-			    kind)) < 0)
-		remove_bp(replayer_process(rt->r), type, addr, kind);
+	struct process *replay = replayer_process(rt->r);
+	int rc = process_target_insert_bp(replay, type, addr, kind);
+	if (rc == 0 && rt->div) {
+		rc = process_target_insert_bp(replay_diversion_process(rt->div),
+					      type, addr, kind);
+		if (rc < 0)
+			process_target_remove_bp(replay, type, addr, kind);
+	}
 	return rc;
 }
 
@@ -237,10 +210,11 @@ static int rt_remove_bp(struct target *t, enum target_bp_type type,
 			uint64_t addr, size_t kind)
 {
 	struct replay_target *rt = RT(t);
-	int rc = remove_bp(replayer_process(rt->r), type, addr, kind);
+	int rc = process_target_remove_bp(replayer_process(rt->r), type, addr,
+					  kind);
 	if (rt->div) {
-		int rc2 = remove_bp(replay_diversion_process(rt->div), type,
-				    addr, kind);
+		int rc2 = process_target_remove_bp(
+			replay_diversion_process(rt->div), type, addr, kind);
 		if (rc == 0)
 			rc = rc2;
 	}
@@ -528,22 +502,8 @@ static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 	return fd;
 }
 
-static ssize_t rt_file_pread(struct target *t, int fd, void *buf, size_t len,
-			     uint64_t offset)
-{
-	ssize_t n = pread(fd, buf, len, (off_t)offset);
-	return n < 0 ? -errno : n;
-}
 
-static int rt_file_close(struct target *t, int fd)
-{
-	return close(fd) < 0 ? -errno : 0;
-}
 
-static int rt_file_fstat(struct target *t, int fd, struct stat *st)
-{
-	return fstat(fd, st) < 0 ? -errno : 0;
-}
 
 /* ---- monitor commands ------------------------------------------------------------------- */
 
@@ -678,9 +638,9 @@ static const struct target_ops replay_ops = {
 	.get_auxv = rt_get_auxv,
 	.exec_file = rt_exec_file,
 	.file_open = rt_file_open,
-	.file_pread = rt_file_pread,
-	.file_close = rt_file_close,
-	.file_fstat = rt_file_fstat,
+	.file_pread = target_fd_pread,
+	.file_close = target_fd_close,
+	.file_fstat = target_fd_fstat,
 	.monitor = rt_monitor,
 	.restart = rt_restart,
 };
