@@ -55,7 +55,8 @@ static pid_t launch_gdb(const struct replay_cli *cli, int port)
 
 int cmd_replay_gdb(struct replay_cli *cli)
 {
-	struct serve_where where = { .host = "127.0.0.1" };
+	/* Extended-remote, so GDB's `run` restarts the replay. */
+	struct serve_where where = { .host = "127.0.0.1", .extended = true };
 	static char host[256];
 	bool launch = !cli->port && !cli->stdio;
 	if (cli->stdio) {

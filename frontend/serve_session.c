@@ -62,8 +62,9 @@ static int open_listener(struct serve_session *s)
 			xrr_error("%s", err);
 			return -1;
 		}
-		fprintf(stderr, "xrr: listening on %s (gdb -ex 'target remote %s')\n",
-			w->unix_path, w->unix_path);
+		fprintf(stderr, "xrr: listening on %s (gdb -ex 'target %s %s')\n",
+			w->unix_path, w->extended ? "extended-remote" : "remote",
+			w->unix_path);
 		return 0;
 	}
 	const char *host = w->host ? w->host : "127.0.0.1";
@@ -76,8 +77,9 @@ static int open_listener(struct serve_session *s)
 		xrr_error("%s", err);
 		return -1;
 	}
-	fprintf(stderr, "xrr: listening on %s:%d (gdb -ex 'target remote %s:%d')\n",
-		host, s->listener.port, host, s->listener.port);
+	fprintf(stderr, "xrr: listening on %s:%d (gdb -ex 'target %s %s:%d')\n",
+		host, s->listener.port, w->extended ? "extended-remote" : "remote",
+		host, s->listener.port);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ struct serve_where {
 	bool stdio;              /* stdin/stdout (target remote | xrr ...) */
 	bool once;               /* stop after the first connection */
 	bool verbose;            /* log packets */
+	bool extended;           /* suggest `target extended-remote` */
 };
 
 struct serve_session {

@@ -6,7 +6,7 @@
 # thread; info threads; end of history; monitor when/goto; writes go to a diversion.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 28
+plan 32
 
 trace="$TEST_TMP/values"
 "$XRR" record -o "$trace" "$PROGS/replay_values" >"$TEST_TMP/recorded.out" 2>"$TEST_TMP/record.err"
@@ -93,4 +93,34 @@ check "goto past the end is explained" "$TEST_TMP/goto.out" 'xrr: the recording 
 # Writes go to a diversion (docs/diversions.md), never to the replay.
 check "a write goes to a diversion" "$TEST_TMP/goto.out" '^\$1 = 1$'
 check "the replay keeps its recorded value" "$TEST_TMP/goto.out" '^\$2 = ([02-9]|[0-9]{2,})$'
+
+# `xrr replay TRACE` launches GDB itself (here a wrapper adding batch
+# commands), connected over loopback with the trace's program loaded.
+cat >"$TEST_TMP/gdb-wrapper" <<WRAP
+#!/bin/sh
+exec "$GDB" -nx -batch "\$@" -iex 'set debuginfod enabled off' \
+	-ex 'break values_ready' -ex continue \
+	-ex 'printf "LAUNCHED random 0x%lx\\n", g_random' -ex kill
+WRAP
+chmod +x "$TEST_TMP/gdb-wrapper"
+timeout -k 5 120 "$XRR" replay -q --gdb "$TEST_TMP/gdb-wrapper" "$trace" \
+	>"$TEST_TMP/launch.out" 2>&1 </dev/null
+check "xrr replay launches GDB on the replay" "$TEST_TMP/launch.out" "^LAUNCHED random $(rec random)\$"
+check "the launched GDB found the program's symbols" "$TEST_TMP/launch.out" 'Breakpoint 1, values_ready \(\)'
+
+# -s PORT serves only and says how to connect.
+"$XRR" replay -q -s 0 "$trace" >"$TEST_TMP/serve.out" 2>"$TEST_TMP/serve.err" &
+srv=$!
+port=
+for _ in $(seq 50); do
+	port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$TEST_TMP/serve.err")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+check "-s prints the command to connect" "$TEST_TMP/serve.err" "target extended-remote 127.0.0.1:$port"
+printf 'target extended-remote 127.0.0.1:%s\nbreak values_ready\ncontinue\nprintf "SERVED tsc 0x%%lx\\n", g_tsc\ndetach\n' "$port" >"$TEST_TMP/s.gdb"
+run_gdb "$TEST_TMP/s.out" "$TEST_TMP/s.gdb" "$PROGS/replay_values"
+check "GDB connects to xrr replay -s" "$TEST_TMP/s.out" "^SERVED tsc $(rec tsc)\$"
+kill "$srv" 2>/dev/null
+wait "$srv" 2>/dev/null
 finish
