@@ -40,8 +40,7 @@ static void usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (const struct subcommand *c = xrr_subcommands; c->name; c++)
-		if (c->run)
-			fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
 	fprintf(out,
 		"\n"
 		"Run 'xrr COMMAND --help' for a command's options.\n");
@@ -64,7 +63,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (const struct subcommand *c = xrr_subcommands; c->name; c++)
-		if (c->run && strcmp(c->name, cmd) == 0)
+		if (strcmp(c->name, cmd) == 0)
 			return c->run(argc - 1, argv + 1);
 	xrr_error("unknown command '%s' (run 'xrr --help' for the list)", cmd);
 	return 2;

@@ -178,8 +178,5 @@ int cmd_replay(int argc, char **argv)
 		return REPLAY_FAILED;
 	if (cli.autopilot)
 		return autopilot(&cli);
-	if (cmd_replay_gdb)
-		return cmd_replay_gdb(&cli);
-	xrr_error("replay under GDB: not built yet (use -a)");
-	return REPLAY_FAILED;
+	return cmd_replay_gdb(&cli);
 }

@@ -18,16 +18,13 @@ void xrr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_serve(int argc, char **argv);
 
-/* Commands under construction are weak: a build without them simply does
- * not offer them (the table skips NULL entries). */
-#define XRR_OPTIONAL_COMMAND __attribute__((weak))
-XRR_OPTIONAL_COMMAND int cmd_record(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_replay(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_info(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_dump(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_ps(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_ls(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_check(int argc, char **argv);
-XRR_OPTIONAL_COMMAND int cmd_checksum(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_checksum(int argc, char **argv);
 
 #endif

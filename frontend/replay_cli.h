@@ -18,8 +18,7 @@ struct replay_cli {
 	char trace_dir[4096];   /* resolved */
 };
 
-/* The GDB modes (everything but -a), provided by the debugger side when
- * it is built; NULL otherwise. */
-int cmd_replay_gdb(struct replay_cli *cli) __attribute__((weak));
+/* The GDB modes (everything but -a): frontend/cmd_replay_gdb.c. */
+int cmd_replay_gdb(struct replay_cli *cli);
 
 #endif
