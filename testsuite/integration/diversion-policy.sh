@@ -4,7 +4,7 @@
 # processes, and the replay unchanged afterwards.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 7
+plan 10
 
 trace="$TEST_TMP/hello"
 "$XRR" record -o "$trace" "$PROGS/hello" >"$TEST_TMP/rec.out" 2>&1
@@ -22,6 +22,15 @@ printf "KILLSELF %d\n", (int) kill((int) getpid(), 0)
 monitor diversion end
 maint flush register-cache
 printf "AFTER a=%d b=%d\n", a, b
+set unwindonsignal on
+python
+try:
+    gdb.execute("call ((void (*)(void)) 0)()")
+except gdb.error as e:
+    print("CALL FAILED:", str(e).splitlines()[0])
+end
+delete
+printf "CALL AFTER CRASH %d\n", add(2, 3)
 continue
 GDB
 run_gdb "$TEST_TMP/pol.out" "$TEST_TMP/pol.gdb" "$PROGS/hello"
@@ -33,4 +42,7 @@ check "a signal to another process is refused" "$out" '^KILL -1$'
 check "... with ENOSYS" "$out" '^KILL_ERRNO 38$'
 check "a signal to itself (recorded pid) is allowed" "$out" '^KILLSELF 0$'
 check "the replay's values are untouched afterwards" "$out" '^AFTER a=42 b=1$'
+check "a crash in an inferior call is reported" "$out" '^CALL FAILED: The program being debugged was signaled'
+check "the session goes on: another call works" "$out" '^CALL AFTER CRASH 5$'
+check "and the replay still runs to its recorded end" "$out" 'xrr: end of the recording: the program exited with status 0'
 finish
