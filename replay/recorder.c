@@ -371,6 +371,22 @@ static bool others_ready(struct recorder *r, const struct rthread *t)
 	return false;
 }
 
+/* No event marks a new thread's first stretch of user code, so it must
+ * run at a point replay can find: right after the clone's events, before
+ * its creator's next stretch (the replayer's order). */
+static int clone_made_thread(struct recorder *r, struct rthread *t)
+{
+	pid_t child = t->new_tid;
+
+	if (finish_syscall(r, t) < 0)
+		return -1;
+	struct rthread *c = find_thread(r, child);
+	if (!c || c->state != RT_READY || r->done)
+		return run_user(r, t);
+	r->then_run = t->tid;   /* t: events written, stretch still to run */
+	return run_user(r, c);
+}
+
 static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 {
 	if (t->state != RT_SYSCALL)
@@ -380,6 +396,8 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	t->state = RT_READY;
 	if (r->current != t)
 		return 0;       /* a blocking syscall came back: wait for a turn */
+	if (t->new_tid && !t->exec_pending)
+		return clone_made_thread(r, t);
 	/* Round robin at syscall boundaries keeps busy threads from
 	 * starving the others. */
 	if (others_ready(r, t) && !t->exec_pending) {
@@ -829,7 +847,17 @@ static int schedule(struct recorder *r)
 {
 	if (r->current || r->group_exiting)
 		return 0;
-	struct rthread *t = pick_ready(r);
+	struct rthread *t = NULL;
+	if (r->then_run) {
+		t = find_thread(r, r->then_run);
+		r->then_run = 0;
+		if (t && t->state == RT_READY)
+			r->rr_cursor = (size_t)(t - r->threads);
+		else
+			t = NULL;
+	}
+	if (!t)
+		t = pick_ready(r);
 	if (!t)
 		return 0;
 	r->current = t;

@@ -63,6 +63,9 @@ struct recorder {
 	size_t nthreads;
 	struct rthread *current;
 	size_t rr_cursor;       /* round-robin position */
+	/* The creator of a new thread, which gets the turn right after the
+	 * new thread's first stretch (0: none). */
+	pid_t then_run;
 	bool group_exiting;
 	bool done;
 	uint64_t nevents;       /* index of the next event */
