@@ -123,6 +123,8 @@ if [ "$total" -gt 40 ] && [ "$failed" -eq 0 ]; then
 	ok "record.sh under --xcr0 0x7: $total tests pass"
 else
 	fail "record.sh under --xcr0 0x7: $failed of $total failed"
-	grep '^not ok' "$T/record-suite.out" | sed 's/^/#   /' | head
+	# The failing tests with their own diagnostics (diffs, stderr).
+	awk '/^not ok/ { show = 1 } /^ok/ { show = 0 } show' "$T/record-suite.out" |
+		sed 's/^/#   /' | head -n 40
 fi
 exit $_tap_failed
