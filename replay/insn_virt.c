@@ -39,7 +39,21 @@ struct insn_virt {
 	struct scan_cache *cache;
 	size_t ncache;
 	struct insn_virt_stats stats;
+	/* Asynchronous signals that arrived while a site was single-stepped,
+	 * with their siginfo, for the caller to deliver (insn_virt_take_held). */
+	siginfo_t held[INSN_VIRT_MAX_HELD];
+	size_t nheld;
 };
+
+size_t insn_virt_take_held(struct insn_virt *iv, siginfo_t *out, size_t max)
+{
+	size_t n = iv->nheld < max ? iv->nheld : max;
+
+	memcpy(out, iv->held, n * sizeof(*out));
+	memmove(iv->held, iv->held + n, (iv->nheld - n) * sizeof(*out));
+	iv->nheld -= n;
+	return n;
+}
 
 static uint64_t now_ns(void)
 {
@@ -342,9 +356,8 @@ static int step_original(struct insn_virt *iv, struct process *p,
 {
 	struct user_regs_struct saved = *g;
 	uint64_t rfbm = (((uint64_t)(uint32_t)g->rdx << 32) | (uint32_t)g->rax) & xcr0;
-	int lost_signal = 0, status;
+	int status;
 
-	(void)iv;
 	set32(&g->rax, (uint32_t)rfbm);
 	set32(&g->rdx, (uint32_t)(rfbm >> 32));
 	if (task_set_gregs(p, t, g) < 0 ||
@@ -374,9 +387,11 @@ static int step_original(struct insn_virt *iv, struct process *p,
 			*result = INSN_TRAP_FAULTED;
 			break;
 		}
-		/* An asynchronous signal came first: take it out of the way
-		 * and send it again once the instruction has run. */
-		lost_signal = sig;
+		/* An asynchronous signal came first: hold it, siginfo and
+		 * all (a POSIX timer's si_value must survive), for the caller
+		 * to deliver once the instruction has run. */
+		if (iv->nheld < INSN_VIRT_MAX_HELD)
+			iv->held[iv->nheld++] = si;
 	}
 	if (process_write_memory(p, s->addr, trap_bytes, INSN_TRAP_LEN) != INSN_TRAP_LEN ||
 	    task_get_gregs(p, t, g) < 0) {
@@ -386,8 +401,6 @@ static int step_original(struct insn_virt *iv, struct process *p,
 	}
 	g->rax = saved.rax;
 	g->rdx = saved.rdx;
-	if (lost_signal)
-		syscall(SYS_tgkill, p->pid, t->tid, lost_signal);
 	return 0;
 }
 

@@ -133,11 +133,17 @@ enum insn_trap_result {
 /* Thread t of p stopped with SIGILL: emulate the site at rip for a
  * thread whose virtual XCR0 is xcr0.  XSAVE-family sites are single-
  * stepped in place (other threads must be stopped; an asynchronous
- * signal that arrives meanwhile is re-sent with tgkill afterwards).
+ * signal that arrives meanwhile is held, with its siginfo, for the caller
+ * to take with insn_virt_take_held and deliver).
  * Returns enum insn_trap_result, or -1 with err on failure. */
 int insn_virt_handle_trap(struct insn_virt *iv, struct process *p,
 			  struct task *t, uint64_t xcr0, siginfo_t *fault,
 			  char *err, size_t errlen);
+
+#define INSN_VIRT_MAX_HELD 8
+/* Signals held by insn_virt_handle_trap, oldest first; returns how many
+ * were copied to out (and removed). */
+size_t insn_virt_take_held(struct insn_virt *iv, siginfo_t *out, size_t max);
 
 /* The CPUID answer a program under virtual XCR0 xcr0 gets. */
 void insn_virt_cpuid(const struct insn_virt_cpu *cpu, uint64_t xcr0,

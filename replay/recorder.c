@@ -113,16 +113,27 @@ static int resume(struct recorder *r, struct rthread *t,
 	return 0;
 }
 
-/* Resume into user code from a deterministic point (syscall exit, handler
- * entry, emulated instruction), releasing one deferred signal if any. */
+static int resume_user(struct recorder *r, struct rthread *t,
+		       bool may_release);
+
+/* Resume into user code from a point an event marks (syscall exit,
+ * handler entry, emulated rdtsc), releasing one deferred signal if any:
+ * replay delivers it right after the thread's event. */
 static int run_user(struct recorder *r, struct rthread *t)
+{
+	return resume_user(r, t, true);
+}
+
+/* Resume into user code; deferred signals are released only where an
+ * event marks the point (may_release), else they keep waiting. */
+static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 {
 	int sig = 0;
 
 	if (get_regs(r, t, &t->boundary_regs) < 0)
 		return -1;
-	t->boundary_valid = true;
-	if (t->ndeferred && !t->releasing) {
+	t->boundary_valid = may_release;
+	if (may_release && t->ndeferred && !t->releasing) {
 		/* Re-sent by the kernel at this stop; it is dequeued before
 		 * any user instruction and comes back as a signal stop with
 		 * boundary_regs, where its original siginfo is restored. */
@@ -642,8 +653,10 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 		int v = rec_xcr0_trap(r, t, &fault);
 		if (v < 0)
 			return -1;
+		/* No event marks an emulated CPUID/XGETBV/XSAVE, so no
+		 * deferred signal may be released here. */
 		if (v == 1)
-			return run_user(r, t);
+			return resume_user(r, t, false);
 		if (v == 2)
 			return deliver_signal(r, t, &fault);
 	}

@@ -250,6 +250,17 @@ int rec_xcr0_trap(struct recorder *r, struct rthread *t, siginfo_t *fault)
 				       sizeof(err));
 	if (rc < 0)
 		return rec_fail(r, "instruction virtualisation: %s", err);
+	/* Signals that arrived during the emulation wait for the thread's
+	 * next syscall boundary like any asynchronous signal, siginfo kept. */
+	siginfo_t held[INSN_VIRT_MAX_HELD];
+	size_t n = insn_virt_take_held(r->iv, held, INSN_VIRT_MAX_HELD);
+	for (size_t i = 0; i < n; i++) {
+		if (t->ndeferred == RT_MAX_DEFERRED)
+			return rec_fail(r, "thread %d: more than %d signals waiting"
+					" for a system call", (int)t->tid,
+					RT_MAX_DEFERRED);
+		t->deferred[t->ndeferred++] = held[i];
+	}
 	return rc;
 }
 

@@ -111,8 +111,13 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 {
 	if (!r->iv)
 		return INSN_TRAP_NOT_OURS;
-	return insn_virt_handle_trap(r->iv, &r->proc, t, xcr0, fault, err,
-				     errlen);
+	int rc = insn_virt_handle_trap(r->iv, &r->proc, t, xcr0, fault, err,
+				       errlen);
+	/* A replay delivers only recorded signals: anything from outside
+	 * that arrived during the emulation is dropped. */
+	siginfo_t held[INSN_VIRT_MAX_HELD];
+	insn_virt_take_held(r->iv, held, INSN_VIRT_MAX_HELD);
+	return rc;
 }
 
 struct insn_virt *replayer_insn_virt(struct replayer *r)
