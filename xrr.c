@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "frontend/frontend.h"
+#include "replay/trace.h"
 
 const struct subcommand xrr_subcommands[] = {
 	{ "record", "record a program into a trace directory", cmd_record },
@@ -29,6 +31,23 @@ void xrr_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int xrr_resolve_trace(const char *arg, char *dir, size_t dirlen, char *err,
+		      size_t errlen)
+{
+	char root[4096];
+
+	if (trace_default_root(root, sizeof(root), err, errlen) < 0)
+		return -1;
+	return trace_resolve(root, arg, dir, dirlen, err, errlen);
+}
+
+int xrr_shell_status(int wait_status)
+{
+	if (WIFSIGNALED(wait_status))
+		return 128 + WTERMSIG(wait_status);
+	return WEXITSTATUS(wait_status);
 }
 
 static void usage(FILE *out)

@@ -316,10 +316,9 @@ int cmd_check(int argc, char **argv)
 			return 2;
 		}
 	}
-	char root[4096], dir[4096], err[512];
-	if (trace_default_root(root, sizeof(root), err, sizeof(err)) < 0 ||
-	    trace_resolve(root, optind < argc ? argv[optind] : NULL, dir,
-			  sizeof(dir), err, sizeof(err)) < 0) {
+	char dir[4096], err[512];
+	if (xrr_resolve_trace(optind < argc ? argv[optind] : NULL, dir,
+			      sizeof(dir), err, sizeof(err)) < 0) {
 		xrr_error("check: %s", err);
 		return 2;
 	}

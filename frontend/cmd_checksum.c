@@ -223,13 +223,12 @@ static int checksum_at(const struct checksum_cli *cli, struct replayer *r,
 int cmd_checksum(int argc, char **argv)
 {
 	struct checksum_cli cli;
-	char root[4096], err[1024];
+	char err[1024];
 	int rc = parse_cli(argc, argv, &cli);
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
-	if (trace_default_root(root, sizeof(root), err, sizeof(err)) < 0 ||
-	    trace_resolve(root, cli.trace, cli.trace_dir, sizeof(cli.trace_dir),
-			  err, sizeof(err)) < 0 ||
+	if (xrr_resolve_trace(cli.trace, cli.trace_dir, sizeof(cli.trace_dir),
+			      err, sizeof(err)) < 0 ||
 	    diversion_checksum_implant_path(cli.implant, sizeof(cli.implant),
 					    err, sizeof(err)) < 0) {
 		xrr_error("checksum: %s", err);

@@ -85,8 +85,6 @@ static int choose_dir(const char *opt_dir, const char *prog, char *dir,
 
 static int program_status(int status)
 {
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status)) {
 		char buf[32];
 		const char *name = syscall_signal_name(WTERMSIG(status), buf,
@@ -94,9 +92,8 @@ static int program_status(int status)
 		xrr_error("the program was killed by %s%s",
 			  name ? name : "signal", WCOREDUMP(status) ?
 			  " (core dumped)" : "");
-		return 128 + WTERMSIG(status);
 	}
-	return 1;
+	return WIFEXITED(status) || WIFSIGNALED(status) ? xrr_shell_status(status) : 1;
 }
 
 /* --xcr0 / --disable-avx512: refused before anything starts, naming the

@@ -108,25 +108,14 @@ static int parse_replay_cli(int argc, char **argv, struct replay_cli *cli)
 
 static int resolve_trace(struct replay_cli *cli)
 {
-	char root[4096], err[512];
+	char err[512];
 
-	if (trace_default_root(root, sizeof(root), err, sizeof(err)) < 0 ||
-	    trace_resolve(root, cli->trace, cli->trace_dir,
-			  sizeof(cli->trace_dir), err, sizeof(err)) < 0) {
+	if (xrr_resolve_trace(cli->trace, cli->trace_dir,
+			      sizeof(cli->trace_dir), err, sizeof(err)) < 0) {
 		xrr_error("replay: %s", err);
 		return -1;
 	}
 	return 0;
-}
-
-/* A wait status as a shell would report it. */
-static int shell_status(int status)
-{
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return REPLAY_FAILED;
 }
 
 static int autopilot(const struct replay_cli *cli)
@@ -148,7 +137,7 @@ static int autopilot(const struct replay_cli *cli)
 			break;
 		}
 		if (stop.kind == REPLAY_STOP_END) {
-			status = shell_status(stop.exit_status);
+			status = xrr_shell_status(stop.exit_status);
 			break;
 		}
 		if (stop.kind == REPLAY_STOP_DIVERGED ||

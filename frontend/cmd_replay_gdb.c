@@ -24,11 +24,7 @@ static bool replay_alive(struct target *t)
 static int replay_exit_code(struct target *t)
 {
 	int status = replay_target_exit_status(t);
-	if (status < 0)
-		return 0;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return status < 0 ? 0 : xrr_shell_status(status);
 }
 
 /* GDB runs as our child; we serve it until it disconnects.  GDB gets the

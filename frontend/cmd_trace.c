@@ -26,13 +26,9 @@
 
 static struct trace *open_trace_arg(const char *arg)
 {
-	char root[PATH_MAX], dir[PATH_MAX], err[512];
+	char dir[PATH_MAX], err[512];
 
-	if (trace_default_root(root, sizeof(root), err, sizeof(err)) < 0) {
-		xrr_error("%s", err);
-		return NULL;
-	}
-	if (trace_resolve(root, arg, dir, sizeof(dir), err, sizeof(err)) < 0) {
+	if (xrr_resolve_trace(arg, dir, sizeof(dir), err, sizeof(err)) < 0) {
 		xrr_error("%s", err);
 		return NULL;
 	}

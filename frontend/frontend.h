@@ -16,6 +16,16 @@ extern const struct subcommand xrr_subcommands[];
 /* "xrr: " + message on stderr. */
 void xrr_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#include <stddef.h>
+
+/* A TRACE argument (NULL: latest-trace) to a trace directory under the
+ * default root.  0, or -1 with a message in err. */
+int xrr_resolve_trace(const char *arg, char *dir, size_t dirlen, char *err,
+		      size_t errlen);
+
+/* A wait status as a shell reports it: the exit code, or 128 + signal. */
+int xrr_shell_status(int wait_status);
+
 int cmd_serve(int argc, char **argv);
 
 int cmd_record(int argc, char **argv);
