@@ -32,21 +32,30 @@ static pid_t current_rec_tid(const struct replayer *r)
 	return r->have_ev ? r->ev.tid : r->rec_pid;
 }
 
-int replay_diverged(struct replayer *r, struct replay_stop *stop,
-		    const char *fmt, ...)
+/* Fill stop with "replay <verb> at event N (tid T): <what>". */
+static void stop_with_message(struct replayer *r, struct replay_stop *stop,
+			      enum replay_stop_kind kind, const char *verb,
+			      const char *fmt, va_list ap)
 {
 	char what[400];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	stop->kind = REPLAY_STOP_DIVERGED;
+	stop->kind = kind;
 	stop->tid = current_rec_tid(r);
 	stop->event = r->ev_index;
 	snprintf(stop->message, sizeof(stop->message),
-		 "replay diverged at event %llu (tid %d): %s",
+		 "replay %s at event %llu (tid %d): %s", verb,
 		 (unsigned long long)r->ev_index, (int)stop->tid, what);
+}
+
+int replay_diverged(struct replayer *r, struct replay_stop *stop,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	stop_with_message(r, stop, REPLAY_STOP_DIVERGED, "diverged", fmt, ap);
+	va_end(ap);
 	r->diverged = true;
 	snprintf(r->divergence, sizeof(r->divergence), "%s", stop->message);
 	return 1;
@@ -55,18 +64,11 @@ int replay_diverged(struct replayer *r, struct replay_stop *stop,
 int replay_error(struct replayer *r, struct replay_stop *stop,
 		 const char *fmt, ...)
 {
-	char what[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	stop_with_message(r, stop, REPLAY_STOP_ERROR, "failed", fmt, ap);
 	va_end(ap);
-	stop->kind = REPLAY_STOP_ERROR;
-	stop->tid = current_rec_tid(r);
-	stop->event = r->ev_index;
-	snprintf(stop->message, sizeof(stop->message),
-		 "replay failed at event %llu (tid %d): %s",
-		 (unsigned long long)r->ev_index, (int)stop->tid, what);
 	return 1;
 }
 

@@ -278,12 +278,17 @@ static int handle_stop_query(void *ctx, const char *a, size_t n,
 
 /* ---- registers ------------------------------------------------------------- */
 
-static int current_regs(struct stub *s, int64_t *tid, struct x86_regfile *rf)
+/* The Hg thread's registers; false with an E.. reply when they cannot
+ * be read. */
+static bool current_regs(struct stub *s, int64_t *tid, struct x86_regfile *rf,
+			 struct rsp_buf *reply)
 {
 	*tid = stub_pick_thread(s, s->g_tid);
-	if (*tid <= 0)
-		return -ESRCH;
-	return s->target->ops->get_regs(s->target, *tid, rf);
+	int rc = *tid <= 0 ? -ESRCH
+			   : s->target->ops->get_regs(s->target, *tid, rf);
+	if (rc < 0)
+		stub_error_reply(reply, rc);
+	return rc >= 0;
 }
 
 static int handle_g(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
@@ -291,11 +296,8 @@ static int handle_g(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	struct stub *s = ctx;
 	struct x86_regfile rf;
 	int64_t tid;
-	int rc = current_regs(s, &tid, &rf);
-	if (rc < 0) {
-		stub_error_reply(reply, rc);
+	if (!current_regs(s, &tid, &rf, reply))
 		return 0;
-	}
 	tdesc_encode_g(&s->tdesc, &rf, reply);
 	return 0;
 }
@@ -324,11 +326,8 @@ static int handle_G(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	struct stub *s = ctx;
 	struct x86_regfile rf;
 	int64_t tid;
-	int rc = current_regs(s, &tid, &rf);
-	if (rc < 0) {
-		stub_error_reply(reply, rc);
+	if (!current_regs(s, &tid, &rf, reply))
 		return 0;
-	}
 	if (tdesc_decode_g(&s->tdesc, a, n, &rf) < 0) {
 		stub_error_reply(reply, EINVAL);
 		return 0;
@@ -349,11 +348,8 @@ static int handle_p(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	}
 	struct x86_regfile rf;
 	int64_t tid;
-	int rc = current_regs(s, &tid, &rf);
-	if (rc < 0) {
-		stub_error_reply(reply, rc);
+	if (!current_regs(s, &tid, &rf, reply))
 		return 0;
-	}
 	tdesc_encode_reg(&s->tdesc, (unsigned)regnum, &rf, reply);
 	return 0;
 }
@@ -370,11 +366,8 @@ static int handle_P(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	}
 	struct x86_regfile rf;
 	int64_t tid;
-	int rc = current_regs(s, &tid, &rf);
-	if (rc < 0) {
-		stub_error_reply(reply, rc);
+	if (!current_regs(s, &tid, &rf, reply))
 		return 0;
-	}
 	if (tdesc_decode_reg(&s->tdesc, (unsigned)regnum, p,
 			     (size_t)(end - p), &rf) < 0) {
 		stub_error_reply(reply, EINVAL);
