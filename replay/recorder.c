@@ -1109,7 +1109,11 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	if (rc == 0) {
 		atomic_store(&r->progress_ns, rec_now_ns());
 		have_wd = pthread_create(&wd, NULL, watchdog, r) == 0;
+		/* After the watchdog starts: it keeps every CPU. */
+		cpu_set_t saved;
+		bool bound = tracer_bind(r->cpu, &saved);
 		rc = loop(r);
+		tracer_unbind(bound, &saved);
 	}
 	if (have_wd) {
 		atomic_store(&r->watch_stop, true);

@@ -763,31 +763,14 @@ static int run(struct replayer *r, bool step, pid_t step_tid, uint64_t target,
 /* While replaying, our thread runs on the tracee's CPU: every stop is a
  * wake-up of the other side, and on the same CPU it costs no
  * cross-CPU interrupt (measured: a third less time per syscall here). */
-static bool bind_self(const struct replayer *r, cpu_set_t *saved)
-{
-	cpu_set_t one;
-
-	if (r->cpu < 0 || sched_getaffinity(0, sizeof(*saved), saved) < 0)
-		return false;
-	CPU_ZERO(&one);
-	CPU_SET(r->cpu, &one);
-	return sched_setaffinity(0, sizeof(one), &one) == 0;
-}
-
-static void unbind_self(bool bound, const cpu_set_t *saved)
-{
-	if (bound)
-		sched_setaffinity(0, sizeof(*saved), saved);
-}
-
 static int run_bound(struct replayer *r, bool step, pid_t tid,
 		     uint64_t target, struct replay_stop *stop, int ifd)
 {
 	cpu_set_t saved;
-	bool bound = bind_self(r, &saved);
+	bool bound = tracer_bind(r->cpu, &saved);
 	int rc = run(r, step, tid, target, stop, ifd);
 
-	unbind_self(bound, &saved);
+	tracer_unbind(bound, &saved);
 	return rc;
 }
 

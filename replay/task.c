@@ -764,3 +764,21 @@ int task_set_regfile(struct process *p, struct task *t,
 	free(img);
 	return rc;
 }
+
+bool tracer_bind(int cpu, cpu_set_t *saved)
+{
+	cpu_set_t one;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE ||
+	    sched_getaffinity(0, sizeof(*saved), saved) < 0)
+		return false;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+void tracer_unbind(bool bound, const cpu_set_t *saved)
+{
+	if (bound)
+		sched_setaffinity(0, sizeof(*saved), saved);
+}
