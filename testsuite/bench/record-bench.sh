@@ -7,33 +7,10 @@
 # Usage: record-bench.sh [BUILDDIR]   (default: the current directory)
 set -u
 B=${1:-.}
-XRR="$B/xrr"
-P="$B/testsuite/progs"
-REPEAT=${REPEAT:-3}
+. "$(dirname "$0")/lib.sh"
 COMPUTE_ROUNDS=${COMPUTE_ROUNDS:-40000}
 SYSCALL_ITERS=${SYSCALL_ITERS:-20000}
 GDB_ROUNDS=${GDB_ROUNDS:-1}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/xrr-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-export XRR_TRACE_DIR="$TMP/traces"
-
-now() { date +%s%N; }
-
-# best NAME CMD...: best wall time in seconds over REPEAT runs.
-best() {
-	local b=0 i t0 t1 d
-	for i in $(seq "$REPEAT"); do
-		rm -rf "$TMP/tr"
-		t0=$(now)
-		"$@" >/dev/null 2>&1 </dev/null
-		t1=$(now)
-		d=$((t1 - t0))
-		if [ "$b" -eq 0 ] || [ "$d" -lt "$b" ]; then b=$d; fi
-	done
-	awk -v n="$b" 'BEGIN { printf "%.4f", n / 1e9 }'
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 events_of() { "$XRR" info "$1" | sed -n 's/^events: *\([0-9]*\).*/\1/p'; }
 stream_bytes() { cat "$1/events" "$1/data" "$1/mmaps" | wc -c; }

@@ -8,39 +8,9 @@
 # Usage: replay-bench.sh [BUILDDIR]   (default: the current directory)
 set -u
 B=${1:-.}
-XRR="$B/xrr"
-P="$B/testsuite/progs"
-REPEAT=${REPEAT:-3}
+. "$(dirname "$0")/lib.sh"
 COMPUTE_ROUNDS=${COMPUTE_ROUNDS:-40000}
 SYSCALL_ITERS=${SYSCALL_ITERS:-20000}
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/xrr-replay-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-export XRR_TRACE_DIR="$TMP/traces"
-
-now() { date +%s%N; }
-
-# best CMD...: best wall time in seconds over REPEAT runs.  A run that
-# fails makes the whole benchmark fail: no number without a result.
-best() {
-	local b=0 i t0 t1 d
-	for i in $(seq "$REPEAT"); do
-		rm -rf "$TMP/tr"
-		t0=$(now)
-		"$@" >/dev/null 2>"$TMP/err" </dev/null
-		local st=$?
-		t1=$(now)
-		if [ -n "${EXPECT_STATUS:-}" ] && [ $st -ne "$EXPECT_STATUS" ]; then
-			echo "replay-bench: '$*' exited $st" >&2
-			cat "$TMP/err" >&2
-			exit 1
-		fi
-		d=$((t1 - t0))
-		if [ "$b" -eq 0 ] || [ "$d" -lt "$b" ]; then b=$d; fi
-	done
-	awk -v n="$b" 'BEGIN { printf "%.4f", n / 1e9 }'
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # row NAME PROG ARGS...: native, record, replay of one program.
 row() {
