@@ -25,7 +25,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: xrr replay [-a] [-q] [-s [HOST:]PORT | --stdio] "
-		"[-g EVENT] [--gdb PATH] [TRACE]\n"
+		"[-g EVENT] [-p PID | -f PID] [--gdb PATH] [TRACE]\n"
 		"  -a, --autopilot  replay to the end without a debugger; exit "
 		"with the\n"
 		"                   program's recorded status (128+N for signal "
@@ -35,6 +35,12 @@ static void usage(FILE *out)
 		"  -s, --dbgport    serve GDB on PORT instead of launching it\n"
 		"      --stdio      serve GDB on stdin/stdout\n"
 		"  -g, --goto       start debugging at event EVENT\n"
+		"  -p, --onprocess  debug recorded process PID from its first "
+		"exec\n"
+		"                   (its fork if it never execs); the others "
+		"are replayed\n"
+		"                   around it (`xrr ps` lists them)\n"
+		"  -f, --onfork     debug recorded process PID from its fork\n"
 		"      --gdb PATH   the debugger to launch\n"
 		"TRACE defaults to the latest trace.\n");
 }
@@ -62,6 +68,8 @@ static int parse_replay_cli(int argc, char **argv, struct replay_cli *cli)
 		{ "stdio", no_argument, NULL, OPT_STDIO },
 		{ "goto", required_argument, NULL, 'g' },
 		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "onprocess", required_argument, NULL, 'p' },
+		{ "onfork", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,7 +77,7 @@ static int parse_replay_cli(int argc, char **argv, struct replay_cli *cli)
 
 	memset(cli, 0, sizeof(*cli));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+aqs:g:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+aqs:g:p:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': cli->autopilot = true; break;
 		case 'q': cli->quiet = true; break;
@@ -84,6 +92,19 @@ static int parse_replay_cli(int argc, char **argv, struct replay_cli *cli)
 			}
 			cli->have_goto = true;
 			break;
+		case 'p': case 'f': {
+			uint64_t pid;
+			if (parse_event(optarg, &pid) < 0 || !pid ||
+			    pid > 0x7fffffff) {
+				xrr_error("replay: -%c %s: not a process id "
+					  "(`xrr ps` lists the trace's)", c,
+					  optarg);
+				return -1;
+			}
+			cli->target_pid = (int)pid;
+			cli->from_fork = c == 'f';
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -120,7 +141,12 @@ static int resolve_trace(struct replay_cli *cli)
 
 static int autopilot(const struct replay_cli *cli)
 {
-	struct replay_options opts = { .echo_output = !cli->quiet };
+	struct replay_options opts = {
+		.echo_output = !cli->quiet,
+		.target_pid = cli->target_pid,
+		.from_fork = cli->from_fork,
+		.whole_tree = true,     /* every process's output, to the end */
+	};
 	char err[1024];
 	struct replay_stop stop;
 	struct replayer *r = replayer_open(cli->trace_dir, &opts, err,

@@ -77,6 +77,8 @@ int cmd_replay_gdb(struct replay_cli *cli)
 		.echo_output = !cli->quiet,
 		/* In stdio mode stdout is the protocol channel. */
 		.echo_stdout = cli->stdio ? stderr : NULL,
+		.target_pid = cli->target_pid,
+		.from_fork = cli->from_fork,
 	};
 	char err[1024];
 	struct target *target = replay_target_open(cli->trace_dir, &opts, err,

@@ -21,6 +21,7 @@
 #include "replay/syscalls.h"
 #include "replay/trace.h"
 #include "replay/trace_events.h"
+#include "replay/trace_procs.h"
 
 /* ---- common ------------------------------------------------------------------ */
 
@@ -315,6 +316,11 @@ static void describe_event(struct event_iter *it, char *line, size_t len)
 			 PRIx64, e->u.thread_create.new_tid,
 			 e->u.thread_create.clone_flags, e->u.thread_create.xcr0);
 		return;
+	case EV_FORK:
+		snprintf(line, len, "fork: process %d flags=%#" PRIx64 " xcr0=%#"
+			 PRIx64, e->u.fork.new_tid, e->u.fork.clone_flags,
+			 e->u.fork.xcr0);
+		return;
 	case EV_THREAD_EXIT:
 		status_words(st, sizeof(st), e->u.thread_exit.status);
 		snprintf(line, len, "thread-exit (%s)", st);
@@ -582,46 +588,68 @@ int cmd_info(int argc, char **argv)
 static const char ps_help[] =
 	"Usage: xrr ps [TRACE]\n"
 	"\n"
-	"The process and threads a trace recorded: ids, how each ended, the\n"
-	"command line.\n";
+	"Every process the trace recorded, in the order they were made: pid,\n"
+	"parent pid, how it ended (exit status or fatal signal), the events\n"
+	"where it was forked and first exec'd, how many threads it had, and\n"
+	"its command line (of its\n"
+	"last exec; a child that never exec'd shows its parent's).  Debug one\n"
+	"with `xrr replay -p PID` (from its exec) or `-f PID` (from its fork).\n";
+
+static void ps_event(char *buf, size_t len, uint64_t ev)
+{
+	if (ev == TRACE_NO_EVENT)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%" PRIu64, ev);
+}
 
 int cmd_ps(int argc, char **argv)
 {
 	if (wants_help(argc, argv, ps_help))
 		return 0;
 	struct trace *t = open_trace_arg(argc > 1 ? argv[1] : NULL);
-	struct event_iter it;
+	struct trace_proc *procs;
+	size_t n;
+	bool complete;
+	char err[1024];
+
 	if (!t)
 		return 1;
-	if (iter_open(&it, t) < 0)
+	if (trace_procs_read(t, &procs, &n, &complete, err, sizeof(err)) < 0) {
+		xrr_error("ps: %s", err);
+		trace_close(t, NULL, 0);
 		return 1;
-	const struct trace_header *h = trace_header(t);
-	enum trace_status st;
-	printf("%-8s %-8s %-8s %-28s %s\n", "TID", "EVENT", "PARENT", "END", "COMMAND");
-	while ((st = iter_next(&it)) == TRACE_RECORD) {
-		char end[64];
-		const struct trace_event *e = &it.cur;
-		uint64_t n = it.index - 1;
-		if (e->type == EV_EXEC) {
-			printf("%-8d %-8" PRIu64 " %-8s %-28s", e->tid, n, "-", "exec");
-			for (size_t i = 0; n == 0 && i < h->argc; i++)
-				printf(" %s", h->argv[i]);
-			printf("\n");
-		} else if (e->type == EV_THREAD_CREATE) {
-			printf("%-8d %-8" PRIu64 " %-8d %-28s\n", e->u.thread_create.new_tid,
-			       n, e->tid, "thread created");
-		} else if (e->type == EV_THREAD_EXIT || e->type == EV_EXIT) {
-			status_words(end, sizeof(end), e->u.exit.status);
-			printf("%-8d %-8" PRIu64 " %-8s %-28s\n", e->tid, n,
-			       e->type == EV_EXIT ? "process" : "-", end);
-		}
 	}
-	int rc = st == TRACE_EOF ? 0 : stream_end(t, it.ev, st, "");
-	if (st != TRACE_EOF)
+	printf("%-8s %-8s %-16s %-7s %-7s %-7s %s\n", "PID", "PPID", "EXIT",
+	       "FORK", "EXEC", "THREADS", "COMMAND");
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_proc *p = &procs[i];
+		char end[64], fork_ev[24], exec_ev[24], ppid[16];
+		if (p->exit_event == TRACE_NO_EVENT)
+			snprintf(end, sizeof(end), "%s",
+				 complete ? "not recorded" : "(trace ends)");
+		else if (WIFSIGNALED(p->exit_status))
+			snprintf(end, sizeof(end), "%d (SIG%s)",
+				 -WTERMSIG(p->exit_status),
+				 sigabbrev_np(WTERMSIG(p->exit_status)) ?
+				 sigabbrev_np(WTERMSIG(p->exit_status)) : "?");
+		else
+			snprintf(end, sizeof(end), "%d",
+				 WEXITSTATUS(p->exit_status));
+		ps_event(fork_ev, sizeof(fork_ev), p->fork_event);
+		ps_event(exec_ev, sizeof(exec_ev), p->exec_event);
+		snprintf(ppid, sizeof(ppid), p->ppid ? "%d" : "-", (int)p->ppid);
+		printf("%-8d %-8s %-16s %-7s %-7s %-7zu", (int)p->pid, ppid, end,
+		       fork_ev, exec_ev, p->nthreads);
+		for (size_t k = 0; k < p->argc; k++)
+			printf(" %s", p->argv[k]);
+		printf("\n");
+	}
+	if (!complete)
 		printf("(the trace ends here: %s)\n", state_words(t));
-	iter_close(&it);
+	trace_procs_free(procs, n);
 	trace_close(t, NULL, 0);
-	return rc;
+	return 0;
 }
 
 /* ---- xrr ls ---------------------------------------------------------------------- */

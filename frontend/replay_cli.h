@@ -14,6 +14,8 @@ struct replay_cli {
 	bool have_goto;         /* -g EVENT: start the debugger at EVENT */
 	uint64_t goto_event;
 	const char *gdb;        /* --gdb PATH: the debugger to launch */
+	int target_pid;         /* -p/-f PID: debug that process, 0: the first */
+	bool from_fork;         /* -f: from its fork rather than its exec */
 	const char *trace;      /* TRACE, NULL: latest-trace */
 	char trace_dir[4096];   /* resolved */
 };

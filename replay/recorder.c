@@ -55,15 +55,27 @@ static struct rthread *find_thread(struct recorder *r, pid_t tid)
 	return NULL;
 }
 
-static struct rthread *add_thread(struct recorder *r, pid_t tid)
+/* Slots of dead threads are reused: a shell loop makes hundreds of
+ * short processes one after the other. */
+static struct rthread *add_thread(struct recorder *r, pid_t tid,
+				  struct process *proc)
 {
-	if (r->nthreads == TASK_MAX_THREADS) {
-		rec_fail(r, "more than %d threads", TASK_MAX_THREADS);
-		return NULL;
+	struct rthread *t = NULL;
+
+	for (size_t i = 0; i < r->nthreads && !t; i++)
+		if (r->threads[i].state == RT_DEAD)
+			t = &r->threads[i];
+	if (!t) {
+		if (r->nthreads == TASK_MAX_THREADS) {
+			rec_fail(r, "more than %d threads and processes alive"
+				 " at once", TASK_MAX_THREADS);
+			return NULL;
+		}
+		t = &r->threads[r->nthreads++];
 	}
-	struct rthread *t = &r->threads[r->nthreads++];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
+	t->proc = proc;
 	t->state = RT_READY;
 	r->ticks->attach(NULL, tid);
 	return t;
@@ -71,7 +83,14 @@ static struct rthread *add_thread(struct recorder *r, pid_t tid)
 
 static struct task *task_of(struct recorder *r, struct rthread *t)
 {
-	return process_find_task(r->proc, t->tid);
+	(void)r;
+	return process_find_task(t->proc, t->tid);
+}
+
+/* Act on t's process from now on (memory reads, /proc files). */
+static void use_thread(struct recorder *r, struct rthread *t)
+{
+	r->proc = t->proc;
 }
 
 static int get_regs(struct recorder *r, struct rthread *t,
@@ -79,9 +98,9 @@ static int get_regs(struct recorder *r, struct rthread *t,
 {
 	struct task *tk = task_of(r, t);
 
-	if (!tk || task_get_gregs(r->proc, tk, regs) < 0)
+	if (!tk || task_get_gregs(t->proc, tk, regs) < 0)
 		return rec_fail(r, "event %" PRIu64 ": registers of thread %d:"
-				" %s", r->nevents, (int)t->tid, r->proc->err);
+				" %s", r->nevents, (int)t->tid, t->proc->err);
 	return 0;
 }
 
@@ -90,10 +109,10 @@ static int set_regs(struct recorder *r, struct rthread *t,
 {
 	struct task *tk = task_of(r, t);
 
-	if (!tk || task_set_gregs(r->proc, tk, regs) < 0)
+	if (!tk || task_set_gregs(t->proc, tk, regs) < 0)
 		return rec_fail(r, "event %" PRIu64 ": setting registers of"
 				" thread %d: %s", r->nevents, (int)t->tid,
-				r->proc->err);
+				t->proc->err);
 	return 0;
 }
 
@@ -101,14 +120,15 @@ static int resume(struct recorder *r, struct rthread *t,
 		  enum task_resume_mode mode, int sig)
 {
 	struct task *tk = task_of(r, t);
+	int rc = tk ? task_resume(t->proc, tk, mode, sig) : -ESRCH;
 
-	if (!tk || task_resume(r->proc, tk, mode, sig) < 0) {
-		/* Killed meanwhile (exit_group of another thread): its
-		 * exit status is on its way. */
-		if (tk && tk->exited)
+	if (rc < 0) {
+		/* Killed meanwhile (exit_group of another thread, SIGKILL
+		 * from outside): its exit status is on its way. */
+		if (!tk || tk->exited || rc == -ESRCH)
 			return 0;
 		return rec_fail(r, "resuming thread %d: %s", (int)t->tid,
-				r->proc->err);
+				t->proc->err);
 	}
 	return 0;
 }
@@ -130,6 +150,7 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 {
 	int sig = 0;
 
+	use_thread(r, t);
 	if (get_regs(r, t, &t->boundary_regs) < 0)
 		return -1;
 	t->boundary_valid = may_release;
@@ -350,10 +371,17 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		return refuse(r, t, err);
 	t->new_tid = 0;
 	t->blocking = (t->desc->flags & SC_F_BLOCKING) != 0;
+	/* A vfork parent waits for its child's exec or exit. */
+	if (is_vfork_like(t, clone_flags_of(r, t)))
+		t->blocking = true;
 	if (t->nr == NR_EXIT_GROUP) {
 		if (record_noreturn(r, t) < 0)
 			return -1;
-		r->group_exiting = true;
+		/* Its process's other threads never run again. */
+		for (size_t i = 0; i < r->nthreads; i++)
+			if (r->threads[i].proc == t->proc &&
+			    r->threads[i].state == RT_READY)
+				r->threads[i].state = RT_EXITING;
 		r->current = NULL;
 		t->state = RT_EXITING;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -364,7 +392,7 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		t->state = RT_EXITING;
 		/* The leader's death is only reported once every thread is
 		 * gone: others must run meanwhile. */
-		if (t->tid == r->proc->pid)
+		if (t->tid == t->proc->pid)
 			r->current = NULL;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
@@ -495,7 +523,7 @@ static enum disposition signal_disposition(struct recorder *r, pid_t tid,
 	uint64_t bit = 1ull << (sig - 1);
 
 	snprintf(name, sizeof(name), "/proc/%d/task/%d/status",
-		 (int)r->proc->pid, (int)tid);
+		 (int)r->proc->pid, (int)tid);   /* r->proc: the thread's */
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
 	if (fd >= 0)
@@ -723,17 +751,83 @@ static int release_child(struct recorder *r, pid_t pid, bool own_memory)
 	return rc;
 }
 
+static int add_process(struct recorder *r, struct process *p)
+{
+	if (r->nprocs == REC_MAX_PROCS)
+		return rec_fail(r, "more than %d processes alive at once",
+				REC_MAX_PROCS);
+	r->procs[r->nprocs++] = p;
+	return 0;
+}
+
+static void remove_process(struct recorder *r, struct process *p)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i] == p) {
+			r->procs[i] = r->procs[--r->nprocs];
+			break;
+		}
+	if (r->proc == p)
+		r->proc = NULL;
+	process_free(p);
+	free(p);
+}
+
+/* A child process (fork, vfork, clone without CLONE_THREAD, posix_spawn):
+ * recorded like a thread of its own process.  EV_FORK is written now, at
+ * the parent's fork event, before the parent's EV_SYSCALL: a vfork
+ * parent's syscall returns only after the child's exec or exit, whose
+ * events replay can only produce once the child exists. */
+static int fork_stop(struct recorder *r, struct rthread *t,
+		     const struct task_stop *st, uint64_t flags)
+{
+	struct process *cp = calloc(1, sizeof(*cp));
+
+	if (!cp)
+		return rec_fail(r, "child process %d: out of memory",
+				(int)st->new_tid);
+	if (process_adopt_child(cp, t->proc, st->new_tid) < 0) {
+		/* Killed before its first instruction: nothing it did. */
+		free(cp);
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
+	if (add_process(r, cp) < 0) {
+		free(cp);
+		return -1;
+	}
+	struct rthread *nt = add_thread(r, st->new_tid, cp);
+	if (!nt)
+		return -1;
+	use_thread(r, nt);
+	nt->xcr0 = rec_thread_xcr0(r, nt);
+	use_thread(r, t);
+	struct trace_event ev = { .type = EV_FORK, .tid = t->tid };
+	ev.u.fork.new_tid = st->new_tid;
+	ev.u.fork.clone_flags = flags;
+	ev.u.fork.xcr0 = nt->xcr0;
+	trace_header_set_thread_xcr0(trace_header_mut(r->trace), nt->tid,
+				     nt->xcr0);
+	if (rec_emit(r, &ev) < 0)
+		return -1;
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
 static int clone_stop(struct recorder *r, struct rthread *t,
 		      const struct task_stop *st)
 {
 	uint64_t flags = clone_flags_of(r, t);
 
 	if (st->event != PTRACE_EVENT_CLONE || !(flags & CLONE_THREAD)) {
+		if (!r->iv)
+			return fork_stop(r, t, st, flags);
+		/* --xcr0 by instruction virtualisation keeps one set of
+		 * patched sites per recording: children run unrecorded
+		 * (docs/recording.md). */
 		if (release_child(r, st->new_tid, !(flags & CLONE_VM)) < 0)
 			return -1;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
-	struct rthread *nt = add_thread(r, st->new_tid);
+	struct rthread *nt = add_thread(r, st->new_tid, t->proc);
 	if (!nt)
 		return -1;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
@@ -750,10 +844,10 @@ static int exec_stop(struct recorder *r, struct rthread *t)
 		return rec_fail(r, "recording stopped: execve by thread %d,"
 				" which is not the main thread, is not"
 				" supported", (int)t->tid);
-	/* Other threads died in the exec. */
+	/* Other threads of its process died in the exec. */
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct rthread *o = &r->threads[i];
-		if (o == t || o->state == RT_DEAD)
+		if (o == t || o->state == RT_DEAD || o->proc != t->proc)
 			continue;
 		struct trace_event ev = { .type = EV_THREAD_EXIT, .tid = o->tid };
 		ev.u.thread_exit.status = SIGKILL;
@@ -769,7 +863,7 @@ static int exec_stop(struct recorder *r, struct rthread *t)
 static int thread_gone(struct recorder *r, struct rthread *t,
 		       const struct task_stop *st)
 {
-	bool leader = t->tid == r->proc->pid;
+	bool leader = t->tid == t->proc->pid;
 	struct trace_event ev = { .type = leader ? EV_EXIT : EV_THREAD_EXIT,
 				  .tid = t->tid };
 
@@ -780,11 +874,26 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 		r->current = NULL;
 	if (rec_emit(r, &ev) < 0)
 		return -1;
-	if (leader) {
+	if (!leader)
+		return 0;
+	/* Threads of the process not reported gone (killed with it). */
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *o = &r->threads[i];
+		if (o->proc == t->proc && o->state != RT_DEAD) {
+			o->state = RT_DEAD;
+			if (r->current == o)
+				r->current = NULL;
+		}
+	}
+	if (t->tid == r->root_pid) {
 		r->res->program_ended = true;
 		r->res->wait_status = st->raw_status;
-		r->done = true;
 	}
+	remove_process(r, t->proc);
+	/* Orphans outlive the process xrr started: the recording ends
+	 * when the whole tree is gone. */
+	if (r->nprocs == 0)
+		r->done = true;
 	return 0;
 }
 
@@ -805,6 +914,7 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 
 	if (!t)
 		return 0;       /* a detached child's late report */
+	use_thread(r, t);
 	if (syscallbuf_flush(t->tid, syscallbuf_record, r) < 0)
 		return rec_fail(r, "thread %d: flushing its syscall buffer",
 				(int)t->tid);
@@ -858,7 +968,7 @@ static int count_ready(struct recorder *r)
 /* Give the turn to a waiting thread, if nobody has it. */
 static int schedule(struct recorder *r)
 {
-	if (r->current || r->group_exiting)
+	if (r->current)
 		return 0;
 	struct rthread *t = NULL;
 	if (r->then_run) {
@@ -874,11 +984,19 @@ static int schedule(struct recorder *r)
 	if (!t)
 		return 0;
 	r->current = t;
+	use_thread(r, t);
 	if (t->exit_pending && finish_syscall(r, t) < 0)
 		return -1;
 	if (r->done)
 		return 0;
 	return run_user(r, t);
+}
+
+static int wait_any(struct recorder *r, struct task_stop *st, int flags)
+{
+	size_t which;
+
+	return process_wait_any(r->procs, r->nprocs, &which, st, flags);
 }
 
 /* Wait for the current thread's non-blocking syscall a short while only:
@@ -889,7 +1007,7 @@ static int wait_prompt(struct recorder *r, struct task_stop *st)
 	long pause_ns = 2000;
 
 	for (;;) {
-		int got = process_wait(r->proc, st, WNOHANG);
+		int got = wait_any(r, st, WNOHANG);
 		if (got != 0)
 			return got;
 		if (rec_now_ns() > deadline) {
@@ -912,7 +1030,7 @@ static int wait_stop(struct recorder *r, struct task_stop *st)
 	if (r->unflushed && rec_now_ns() - r->last_flush_ns > 20 * 1000 * 1000ull &&
 	    rec_flush(r) < 0)
 		return -1;
-	return process_wait(r->proc, st, 0);
+	return wait_any(r, st, 0);
 }
 
 static int loop(struct recorder *r)
@@ -928,7 +1046,8 @@ static int loop(struct recorder *r)
 			if (r->res->failed)
 				return -1;
 			return rec_fail(r, "waiting for the program: %s",
-					r->proc->err);
+					r->nprocs ? r->procs[0]->err
+						  : strerror(errno));
 		}
 		atomic_store(&r->progress_ns, rec_now_ns());
 		if (got == 0)
@@ -1043,7 +1162,10 @@ static int start_program(struct recorder *r)
 			  sizeof(err)) < 0)
 		return rec_fail(r, "%s", err);
 	r->xstate_size = r->proc->layout.max_size ? r->proc->layout.max_size : 4096;
-	struct rthread *t = add_thread(r, r->proc->pid);
+	r->root_pid = r->proc->pid;
+	if (add_process(r, r->proc) < 0)
+		return -1;
+	struct rthread *t = add_thread(r, r->proc->pid, r->proc);
 	if (!t)
 		return -1;
 	/* process_spawn stops at the exec event; EV_EXEC is written at the
@@ -1098,6 +1220,7 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 		res->failed = true;
 		return -1;
 	}
+	struct process *initial = r->proc;
 	r->opts = o;
 	r->res = res;
 	r->ticks = tick_source_select();
@@ -1119,13 +1242,20 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 		atomic_store(&r->watch_stop, true);
 		pthread_join(wd, NULL);
 	}
-	if (rc < 0 && r->proc->pid > 0)
-		process_kill(r->proc);
-	if (r->proc->pid > 0)
-		process_free(r->proc);
+	/* A recording stopped early takes the whole tree with it. */
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (rc < 0)
+			process_kill(r->procs[i]);
+	while (r->nprocs)
+		remove_process(r, r->procs[0]);
+	if (!r->root_pid) {
+		/* Never started: not in procs. */
+		if (initial->pid > 0)
+			process_free(initial);
+		free(initial);
+	}
 	close_trace(r);
 	rec_xcr0_finish(r);
-	free(r->proc);
 	free(r);
 	return res->failed ? -1 : 0;
 }

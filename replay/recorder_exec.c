@@ -417,6 +417,46 @@ uint64_t rec_thread_xcr0(struct recorder *r, struct rthread *t)
 	return rec_xcr0_of_thread(r, xcr0);
 }
 
+/* The new image's argv, from its stack (argc at rsp, then the pointers):
+ * for `xrr ps`.  Best effort: a string that cannot be read ends it. */
+#define EXEC_ARGV_MAX 4096
+#define EXEC_ARG_MAX 4096
+
+static void read_exec_argv(struct recorder *r, uint64_t rsp,
+			   struct ev_exec *e)
+{
+	uint64_t argc = 0;
+
+	if (process_read_memory(r->proc, rsp, &argc, 8) != 8 || !argc)
+		return;
+	if (argc > EXEC_ARGV_MAX)
+		argc = EXEC_ARGV_MAX;
+	e->argv = calloc(argc, sizeof(*e->argv));
+	char *buf = malloc(EXEC_ARG_MAX + 1);
+	for (uint64_t i = 0; e->argv && buf && i < argc; i++) {
+		uint64_t ptr = 0;
+		if (process_read_memory(r->proc, rsp + 8 + 8 * i, &ptr, 8) != 8)
+			break;
+		ssize_t n = process_read_memory(r->proc, ptr, buf, EXEC_ARG_MAX);
+		if (n <= 0)
+			break;
+		buf[n] = 0;
+		if (!(e->argv[i] = strdup(buf)))
+			break;
+		e->argc++;
+	}
+	free(buf);
+}
+
+static void free_exec_argv(struct ev_exec *e)
+{
+	for (size_t i = 0; i < e->argc; i++)
+		free(e->argv[i]);
+	free(e->argv);
+	e->argv = NULL;
+	e->argc = 0;
+}
+
 int rec_record_exec(struct recorder *r, struct rthread *t)
 {
 	struct task *tk = process_find_task(r->proc, t->tid);
@@ -446,6 +486,7 @@ int rec_record_exec(struct recorder *r, struct rthread *t)
 	ev.u.exec.xcr0 = t->xcr0;
 	ev.u.exec.maps = c.maps;
 	ev.u.exec.nmaps = c.nmaps;
+	read_exec_argv(r, ev.u.exec.regs.rsp, &ev.u.exec);
 	rc = rec_emit_writes(r, &ev, &ev.u.exec.mem, &ev.u.exec.nmem, c.mem,
 			     c.nmem);
 	if (rc == 0) {
@@ -460,6 +501,7 @@ out:
 	free(c.maps);
 	free(c.mem);
 	free(ev.u.exec.mem);
+	free_exec_argv(&ev.u.exec);
 	free(xs);
 	return rc;
 }

@@ -28,6 +28,7 @@ enum rthread_state {
 
 struct rthread {
 	pid_t tid;
+	struct process *proc;   /* the process it belongs to */
 	enum rthread_state state;
 	bool exit_pending;      /* READY at a syscall-exit stop not yet recorded */
 	bool exec_pending;      /* saw PTRACE_EVENT_EXEC; EV_EXEC at the exit */
@@ -51,10 +52,19 @@ struct rthread {
 	uint64_t xcr0;
 };
 
+/* Processes recorded at once (a shell pipeline, make -j). */
+#define REC_MAX_PROCS 256
+
 struct recorder {
 	const struct recorder_options *opts;
 	struct recorder_result *res;
+	/* The process of the thread being handled: recorder_exec.c,
+	 * recorder_events.c and recorder_xcr0.c act on it. */
 	struct process *proc;
+	/* Every live process of the tree; procs[i] is calloc'd. */
+	struct process *procs[REC_MAX_PROCS];
+	size_t nprocs;
+	pid_t root_pid;         /* the process xrr started */
 	struct trace *trace;
 	struct trace_writer *w[TRACE_NSTREAMS];
 	const struct tick_source_ops *ticks;
@@ -66,7 +76,6 @@ struct recorder {
 	/* The creator of a new thread, which gets the turn right after the
 	 * new thread's first stretch (0: none). */
 	pid_t then_run;
-	bool group_exiting;
 	bool done;
 	uint64_t nevents;       /* index of the next event */
 	uint64_t last_flush_ns;

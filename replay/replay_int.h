@@ -65,7 +65,25 @@ void replay_alter_apply(const struct replay_alter *a, uint64_t index,
 
 /* ---- the replayer ------------------------------------------------------- */
 
+/* One replayed process: a real process rebuilt from the trace (the
+ * first from the exec stub, later ones forked from their recorded
+ * parent at its EV_FORK). */
+struct replay_proc {
+	struct process proc;
+	pid_t rec_pid;                  /* recorded pid */
+	pid_t rec_ppid;                 /* recorded parent, 0 for the first */
+	bool exited;                    /* its EV_EXIT was replayed */
+	int exit_status;
+	uint64_t brk_end;               /* page end of the heap we mapped */
+	bool brk_known;
+	bool at_exit_group;             /* a thread is in exit_group */
+	uint8_t *auxv;
+	size_t auxv_len;
+	char *exec_path;
+};
+
 struct replay_thread {
+	struct replay_proc *rp;         /* its process */
 	pid_t rec_tid;
 	pid_t real_tid;
 	uint64_t xcr0;
@@ -74,7 +92,12 @@ struct replay_thread {
 	/* Stopped at a syscall entry that is not its turn yet (it got
 	 * there under a single step): handled when its event comes. */
 	bool parked;
+	/* Its fork/vfork/clone was performed at the EV_FORK; the
+	 * EV_SYSCALL that follows only sets the recorded result. */
+	bool fork_done;
 };
+
+#define REPLAY_MAX_PROCS 256
 
 struct replayer {
 	struct replay_options opts;
@@ -100,25 +123,26 @@ struct replayer {
 	bool have_sites;
 	bool debug;                     /* $XRR_REPLAY_DEBUG: log events */
 
-	struct process proc;
-	bool proc_live;
+	/* Live processes; rp is the one being acted on and proc its
+	 * struct process (replay_space.c, replay_syscall.c use them). */
+	struct replay_proc *procs[REPLAY_MAX_PROCS];
+	size_t nprocs;
+	struct replay_proc *rp;
+	struct process *proc;
+	pid_t target_pid;               /* the process GDB debugs (recorded) */
+	uint64_t start_event;           /* replayed up to here at open */
+	pid_t root_pid;                 /* the first process (recorded) */
+	bool root_exited;
+	int root_status;
 	int cpu;                        /* the tracee's CPU, or -1 */
 	uint64_t scratch;
-	uint64_t brk_end;               /* page end of the heap we mapped */
-	bool brk_known;
 
 	struct replay_thread threads[TASK_MAX_THREADS];
 	size_t nthreads;
 	/* Threads to run now, in order (recorded tids), see replayer.c. */
 	pid_t runq[TASK_MAX_THREADS];
 	size_t nrunq;
-	pid_t rec_pid;
 
-	uint8_t *auxv;
-	size_t auxv_len;
-	char *exec_path;
-
-	bool at_exit_group;             /* a thread is in exit_group */
 	bool ended;
 	int exit_status;
 	bool diverged;                  /* never continue past one */
@@ -172,7 +196,14 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 int replay_syscall(struct replayer *r, struct task *t,
 		   struct replay_stop *stop);
 
-/* Threads. */
+/* Threads and processes. */
+void replay_use_thread(struct replayer *r, struct replay_thread *th);
+void replay_use_proc(struct replayer *r, struct replay_proc *rp);
+struct replay_thread *replay_thread_new(struct replayer *r, pid_t rec,
+					 struct replay_proc *rp);
+struct replay_proc *replay_proc_new(struct replayer *r);
+/* The fork of EV_FORK, performed by t (at its fork/vfork/clone entry). */
+int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop);
 void replay_runq_push(struct replayer *r, pid_t rec, bool front);
 void replay_runq_remove(struct replayer *r, pid_t rec);
 struct replay_thread *replay_thread_by_rec(struct replayer *r, pid_t rec);

@@ -98,7 +98,7 @@ static uint64_t choose_scratch(struct replayer *r, const struct ev_exec *ex,
 	if (rc == 0)
 		rc = add_recorded_mmaps(&l, r, err, errlen);
 	if (rc == 0)
-		rc = add_live_maps(&l, r->proc.pid);
+		rc = add_live_maps(&l, r->proc->pid);
 	if (rc == 0)
 		addr = replay_plan_scratch(l.v, l.n);
 	if (rc == 0 && !addr)
@@ -141,10 +141,10 @@ static int write_path(struct replayer *r, const char *file_id, char *err,
 		snprintf(err, errlen, "trace path too long: %s", r->trace_dir);
 		return -1;
 	}
-	if (process_write_memory(&r->proc, r->scratch + REPLAY_PAGE, path,
+	if (process_write_memory(r->proc, r->scratch + REPLAY_PAGE, path,
 				 (size_t)n + 1) != n + 1) {
 		snprintf(err, errlen, "writing a path into the tracee: %s",
-			 r->proc.err);
+			 r->proc->err);
 		return -1;
 	}
 	return 0;
@@ -168,13 +168,13 @@ long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 {
 	struct remote_session s;
 
-	if (task_remote_begin(&s, &r->proc, t) < 0) {
-		snprintf(err, errlen, "remote syscall: %s", r->proc.err);
+	if (task_remote_begin(&s, r->proc, t) < 0) {
+		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
 		return -1;
 	}
 	long fd = open_stored(r, &s, file_id, err, errlen);
 	if (task_remote_end(&s) < 0 && fd >= 0) {
-		snprintf(err, errlen, "remote syscall: %s", r->proc.err);
+		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
 		return -1;
 	}
 	return fd;
@@ -230,9 +230,9 @@ static int map_scratch(struct replayer *r, struct task *t, char *err,
 {
 	struct remote_session s;
 
-	if (task_remote_begin(&s, &r->proc, t) < 0) {
+	if (task_remote_begin(&s, r->proc, t) < 0) {
 		snprintf(err, errlen, "remote syscall in the exec stub: %s",
-			 r->proc.err);
+			 r->proc->err);
 		return -1;
 	}
 	long got = rcall(&s, SYS_mmap, (long)r->scratch, REPLAY_SCRATCH_LEN,
@@ -244,12 +244,12 @@ static int map_scratch(struct replayer *r, struct task *t, char *err,
 		return -1;
 	if (end < 0 || (uint64_t)got != r->scratch) {
 		snprintf(err, errlen, "mapping the scratch pages at 0x%" PRIx64
-			 ": %s", r->scratch, end < 0 ? r->proc.err : "moved");
+			 ": %s", r->scratch, end < 0 ? r->proc->err : "moved");
 		return -1;
 	}
 	/* From now on remote syscalls run from our own page, which no
 	 * recorded mapping will ever replace. */
-	r->proc.rsys_addr = r->scratch;
+	r->proc->rsys_addr = r->scratch;
 	return 0;
 }
 
@@ -264,8 +264,8 @@ static int rebuild_mappings(struct replayer *r, struct task *t,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (task_remote_begin(&s, &r->proc, t) < 0) {
-		snprintf(err, errlen, "remote syscall: %s", r->proc.err);
+	if (task_remote_begin(&s, r->proc, t) < 0) {
+		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
 		free(order);
 		return -1;
 	}
@@ -274,7 +274,7 @@ static int rebuild_mappings(struct replayer *r, struct task *t,
 	for (size_t i = 0; i < ex->nmaps && rc == 0; i++)
 		rc = make_mapping(r, &s, &ex->maps[order[i]], err, errlen);
 	if (task_remote_end(&s) < 0 && rc == 0) {
-		snprintf(err, errlen, "remote syscall: %s", r->proc.err);
+		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
 		rc = -1;
 	}
 	free(order);
@@ -298,12 +298,12 @@ int replay_write_memory(struct replayer *r, const struct trace_mem_write *w,
 				 i, w[i].addr, len, w[i].len);
 			return -1;
 		}
-		if (len && process_write_memory(&r->proc, w[i].addr, bytes,
+		if (len && process_write_memory(r->proc, w[i].addr, bytes,
 						len) != (ssize_t)len) {
 			snprintf(err, errlen, "event %llu: writing %zu bytes at "
 				 "0x%" PRIx64 ": %s",
 				 (unsigned long long)r->ev_index, len,
-				 w[i].addr, r->proc.err);
+				 w[i].addr, r->proc->err);
 			return -1;
 		}
 	}
@@ -325,20 +325,20 @@ static int load_xstate(struct replayer *r, struct task *t,
 	const struct xsave_layout *rec = &trace_header(r->trace)->xsave;
 	int rc;
 
-	if (!ex->xstate_len || !r->proc.layout.max_size)
+	if (!ex->xstate_len || !r->proc->layout.max_size)
 		return 0;
-	if (same_layout(rec, &r->proc.layout)) {
-		rc = task_set_xstate(&r->proc, t, ex->xstate, ex->xstate_len);
+	if (same_layout(rec, &r->proc->layout)) {
+		rc = task_set_xstate(r->proc, t, ex->xstate, ex->xstate_len);
 	} else {
 		struct x86_regfile rf;
 		struct user_regs_struct regs = ex->regs;
 		rc = xsave_decode(rec, ex->xstate, ex->xstate_len, &regs, &rf);
 		if (rc == 0)
-			rc = task_set_regfile(&r->proc, t, &rf);
+			rc = task_set_regfile(r->proc, t, &rf);
 	}
 	if (rc < 0)
 		snprintf(err, errlen, "loading the recorded extended state: %s",
-			 r->proc.err[0] ? r->proc.err : strerror(-rc));
+			 r->proc->err[0] ? r->proc->err : strerror(-rc));
 	return rc < 0 ? -1 : 0;
 }
 
@@ -348,17 +348,17 @@ static void capture_auxv(struct replayer *r, uint64_t sp)
 	uint64_t argc, word, at;
 	uint8_t buf[4096];
 
-	if (process_read_memory(&r->proc, sp, &argc, 8) != 8 || argc > 100000)
+	if (process_read_memory(r->proc, sp, &argc, 8) != 8 || argc > 100000)
 		return;
 	at = sp + 8 * (argc + 2);
 	for (int i = 0; i < 100000; i++, at += 8) {
-		if (process_read_memory(&r->proc, at, &word, 8) != 8)
+		if (process_read_memory(r->proc, at, &word, 8) != 8)
 			return;
 		if (!word)
 			break;
 	}
 	at += 8;
-	ssize_t n = process_read_memory(&r->proc, at, buf, sizeof(buf));
+	ssize_t n = process_read_memory(r->proc, at, buf, sizeof(buf));
 	if (n < 16)
 		return;
 	size_t len = 0;
@@ -369,18 +369,18 @@ static void capture_auxv(struct replayer *r, uint64_t sp)
 		if (type == 0)
 			break;
 	}
-	free(r->auxv);
-	r->auxv = malloc(len);
-	if (r->auxv)
-		memcpy(r->auxv, buf, len);
-	r->auxv_len = r->auxv ? len : 0;
+	free(r->rp->auxv);
+	r->rp->auxv = malloc(len);
+	if (r->rp->auxv)
+		memcpy(r->rp->auxv, buf, len);
+	r->rp->auxv_len = r->rp->auxv ? len : 0;
 }
 
 static uint64_t auxv_value(const struct replayer *r, uint64_t type)
 {
-	for (size_t off = 0; off + 16 <= r->auxv_len; off += 16) {
+	for (size_t off = 0; off + 16 <= r->rp->auxv_len; off += 16) {
 		uint64_t kv[2];
-		memcpy(kv, r->auxv + off, 16);
+		memcpy(kv, r->rp->auxv + off, 16);
 		if (kv[0] == type)
 			return kv[1];
 	}
@@ -402,8 +402,8 @@ static void find_exec_path(struct replayer *r, const struct ev_exec *ex)
 		const struct trace_header *h = trace_header(r->trace);
 		path = h->argc ? h->argv[0] : "";
 	}
-	free(r->exec_path);
-	r->exec_path = strdup(path);
+	free(r->rp->exec_path);
+	r->rp->exec_path = strdup(path);
 }
 
 /* Everything after the scratch pages exist: mappings, memory, registers. */
@@ -424,18 +424,18 @@ static int load_exec_state(struct replayer *r, struct task *t, char *err,
 	if (rebuild_mappings(r, t, ex, err, errlen) < 0 ||
 	    replay_write_memory(r, ex->mem, ex->nmem, err, errlen) < 0)
 		return -1;
-	if (task_set_gregs(&r->proc, t, &ex->regs) < 0) {
+	if (task_set_gregs(r->proc, t, &ex->regs) < 0) {
 		snprintf(err, errlen, "loading the recorded registers: %s",
-			 r->proc.err);
+			 r->proc->err);
 		return -1;
 	}
 	if (load_xstate(r, t, ex, err, errlen) < 0)
 		return -1;
-	r->brk_known = false;
+	r->rp->brk_known = false;
 	for (size_t i = 0; i < ex->nmaps; i++)
 		if (ex->maps[i].path && strcmp(ex->maps[i].path, "[heap]") == 0) {
-			r->brk_end = ex->maps[i].end;
-			r->brk_known = true;
+			r->rp->brk_end = ex->maps[i].end;
+			r->rp->brk_known = true;
 		}
 	capture_auxv(r, ex->regs.rsp);
 	find_exec_path(r, ex);
@@ -445,7 +445,7 @@ static int load_exec_state(struct replayer *r, struct task *t, char *err,
 int replay_space_build(struct replayer *r, char *err, size_t errlen)
 {
 	const struct ev_exec *ex = &r->ev.u.exec;
-	struct task *t = &r->proc.tasks[0];
+	struct task *t = &r->proc->tasks[0];
 
 	if (!r->have_ev || r->ev.type != EV_EXEC) {
 		snprintf(err, errlen, "trace %s: the first event is not an "

@@ -72,7 +72,7 @@ struct perform_result {
 static int wait_task(struct replayer *r, struct task *t, struct task_stop *st)
 {
 	for (;;) {
-		if (process_wait(&r->proc, st, 0) != 1)
+		if (process_wait(r->proc, st, 0) != 1)
 			return -1;
 		if (st->tid == t->tid)
 			return 0;
@@ -88,7 +88,7 @@ static int run_to_syscall_stop(struct replayer *r, struct task *t, bool entry,
 	struct task_stop st;
 
 	for (int guard = 0; guard < 8; guard++) {
-		if (task_resume(&r->proc, t, TASK_RESUME_SYSCALL, 0) < 0 ||
+		if (task_resume(r->proc, t, TASK_RESUME_SYSCALL, 0) < 0 ||
 		    wait_task(r, t, &st) < 0)
 			return -1;
 		if (st.kind == TASK_STOP_EXITED || st.kind == TASK_STOP_KILLED) {
@@ -100,7 +100,7 @@ static int run_to_syscall_stop(struct replayer *r, struct task *t, bool entry,
 		if (st.kind == TASK_STOP_SYSCALL && st.in_syscall_entry == entry)
 			return 0;
 	}
-	snprintf(r->proc.err, sizeof(r->proc.err), "thread %d: no syscall-%s "
+	snprintf(r->proc->err, sizeof(r->proc->err), "thread %d: no syscall-%s "
 		 "stop", (int)t->tid, entry ? "entry" : "exit");
 	return -1;
 }
@@ -112,7 +112,7 @@ static int perform_in_place(struct replayer *r, struct task *t, long nr,
 			    const uint64_t args[6], struct perform_result *res)
 {
 	struct user_regs_struct saved, g;
-	struct process *p = &r->proc;
+	struct process *p = r->proc;
 
 	memset(res, 0, sizeof(*res));
 	if (task_get_gregs(p, t, &saved) < 0)
@@ -151,10 +151,10 @@ static int set_rax(struct replayer *r, struct task *t, int64_t value)
 {
 	struct user_regs_struct g;
 
-	if (task_get_gregs(&r->proc, t, &g) < 0)
+	if (task_get_gregs(r->proc, t, &g) < 0)
 		return -1;
 	g.rax = (uint64_t)value;
-	return task_set_gregs(&r->proc, t, &g);
+	return task_set_gregs(r->proc, t, &g);
 }
 
 static FILE *echo_stream(struct replayer *r, uint64_t fd)
@@ -173,7 +173,7 @@ static void echo_range(struct replayer *r, FILE *out, uint64_t addr,
 
 	while (len > 0) {
 		size_t n = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		ssize_t got = process_read_memory_clean(&r->proc, addr, buf, n);
+		ssize_t got = process_read_memory_clean(r->proc, addr, buf, n);
 		if (got <= 0)
 			return;
 		fwrite(buf, 1, (size_t)got, out);
@@ -196,7 +196,7 @@ static void echo_output(struct replayer *r, const struct ev_syscall *s)
 		   s->number == SYS_pwritev2) {
 		for (uint64_t i = 0; i < s->args[2] && left; i++) {
 			struct iovec iov;
-			if (process_read_memory(&r->proc, s->args[1] + i * 16,
+			if (process_read_memory(r->proc, s->args[1] + i * 16,
 						&iov, 16) != 16)
 				break;
 			uint64_t n = iov.iov_len < left ? iov.iov_len : left;
@@ -216,9 +216,9 @@ static int emulate(struct replayer *r, struct task *t,
 	/* The registers of the entry stop were read by replay_syscall:
 	 * one ptrace call less per syscall than reading them again. */
 	r->entry_regs.rax = (uint64_t)s->result;
-	if (task_set_gregs(&r->proc, t, &r->entry_regs) < 0)
+	if (task_set_gregs(r->proc, t, &r->entry_regs) < 0)
 		return replay_error(r, stop, "setting the result: %s",
-				    r->proc.err);
+				    r->proc->err);
 	if (replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err);
 	return 0;
@@ -241,7 +241,7 @@ static int perform_expect(struct replayer *r, struct task *t, long nr,
 
 	if (perform_in_place(r, t, nr, args, &res) < 0)
 		return replay_error(r, stop, "performing %s: %s",
-				    syscall_name(s->number), r->proc.err);
+				    syscall_name(s->number), r->proc->err);
 	if (res.ret != s->result)
 		return replay_diverged(r, stop, "%s returning %" PRId64
 				       ", got %ld", syscall_name(s->number),
@@ -279,7 +279,7 @@ static int replay_mmap(struct replayer *r, struct task *t,
 	int rc = perform_expect(r, t, SYS_mmap, a, s, stop);
 	const long cargs[6] = { fd };
 	long ignored;
-	task_remote_syscall(&r->proc, t, SYS_close, cargs, &ignored);
+	task_remote_syscall(r->proc, t, SYS_close, cargs, &ignored);
 	return rc;
 }
 
@@ -294,27 +294,27 @@ static int replay_brk(struct replayer *r, struct task *t,
 	uint64_t a[6] = { 0 };
 	long nr = -1;
 
-	if (!r->brk_known) {
-		r->brk_end = want;
-		r->brk_known = true;
-	} else if (want > r->brk_end) {
+	if (!r->rp->brk_known) {
+		r->rp->brk_end = want;
+		r->rp->brk_known = true;
+	} else if (want > r->rp->brk_end) {
 		nr = SYS_mmap;
-		a[0] = r->brk_end;
-		a[1] = want - r->brk_end;
+		a[0] = r->rp->brk_end;
+		a[1] = want - r->rp->brk_end;
 		a[2] = PROT_READ | PROT_WRITE;
 		a[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
 		a[4] = (uint64_t)-1;
-	} else if (want < r->brk_end) {
+	} else if (want < r->rp->brk_end) {
 		nr = SYS_munmap;
 		a[0] = want;
-		a[1] = r->brk_end - want;
+		a[1] = r->rp->brk_end - want;
 	}
 	if (nr >= 0) {
 		if (perform_in_place(r, t, nr, a, &res) < 0 || failed(res.ret))
 			return replay_error(r, stop, "brk to 0x%" PRIx64 ": %s",
 					    want, res.ret < 0 ?
-					    strerror((int)-res.ret) : r->proc.err);
-		r->brk_end = want;
+					    strerror((int)-res.ret) : r->proc->err);
+		r->rp->brk_end = want;
 	}
 	return emulate(r, t, s, stop);
 }
@@ -342,7 +342,7 @@ static uint64_t clone_flags(struct replayer *r, const struct ev_syscall *s)
 	if (s->number == SYS_clone)
 		return s->args[0];
 	if (s->number == SYS_clone3 &&
-	    process_read_memory(&r->proc, s->args[0], &flags, 8) == 8)
+	    process_read_memory(r->proc, s->args[0], &flags, 8) == 8)
 		return flags;
 	return 0;
 }
@@ -358,20 +358,18 @@ static int replay_clone(struct replayer *r, struct task *t,
 
 	if (failed(s->result) || !(clone_flags(r, s) & CLONE_THREAD))
 		return emulate(r, t, s, stop);
-	if (r->nthreads == TASK_MAX_THREADS)
-		return replay_error(r, stop, "too many threads");
 	if (perform_in_place(r, t, (long)s->number, s->args, &res) < 0)
 		return replay_error(r, stop, "performing %s: %s",
-				    syscall_name(s->number), r->proc.err);
+				    syscall_name(s->number), r->proc->err);
 	if (failed(res.ret) || !res.new_tid)
 		return replay_diverged(r, stop, "%s creating thread %" PRId64
 				       ", got %ld", syscall_name(s->number),
 				       s->result, res.ret);
 	struct replay_thread *th = replay_thread_by_rec(r, (pid_t)s->result);
-	if (!th) {
-		th = &r->threads[r->nthreads++];
-		memset(th, 0, sizeof(*th));
-		th->rec_tid = (pid_t)s->result;
+	if (!th || th->exited) {
+		th = replay_thread_new(r, (pid_t)s->result, r->rp);
+		if (!th)
+			return replay_error(r, stop, "too many threads");
 		th->xcr0 = replay_thread_by_real(r, t->tid)->xcr0;
 	}
 	th->real_tid = res.new_tid;
@@ -381,11 +379,11 @@ static int replay_clone(struct replayer *r, struct task *t,
 	 * writes put the recorded ones back, and the child's copy too. */
 	if (set_rax(r, t, s->result) < 0 ||
 	    replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
-		return replay_error(r, stop, "%s", err[0] ? err : r->proc.err);
+		return replay_error(r, stop, "%s", err[0] ? err : r->proc->err);
 	uint64_t flags = s->args[0], ctid = s->args[3];
 	if (s->number == SYS_clone3) {
 		uint64_t ca[3];
-		if (process_read_memory(&r->proc, s->args[0], ca, sizeof(ca)) ==
+		if (process_read_memory(r->proc, s->args[0], ca, sizeof(ca)) ==
 		    sizeof(ca)) {
 			flags = ca[0];
 			ctid = ca[2];
@@ -393,9 +391,137 @@ static int replay_clone(struct replayer *r, struct task *t,
 	}
 	if ((flags & CLONE_CHILD_SETTID) && ctid) {
 		int32_t tid = (int32_t)s->result;
-		process_write_memory(&r->proc, ctid, &tid, sizeof(tid));
+		process_write_memory(r->proc, ctid, &tid, sizeof(tid));
 	}
 	return 0;
+}
+
+/* ---- child processes ------------------------------------------------------ */
+
+/* The flags and child stack top of a fork/vfork/clone/clone3 at its
+ * entry (registers of t). */
+static void fork_args(struct replayer *r, long nr, const uint64_t a[6],
+		      uint64_t *flags, uint64_t *stack, uint64_t *ctid)
+{
+	*flags = 0;
+	*stack = 0;
+	*ctid = 0;
+	if (nr == SYS_vfork) {
+		*flags = CLONE_VM | CLONE_VFORK;
+	} else if (nr == SYS_clone) {
+		*flags = a[0];
+		*stack = a[1];
+		*ctid = a[3];
+	} else if (nr == SYS_clone3) {
+		uint64_t ca[7] = { 0 };  /* flags pidfd child_tid parent_tid
+					  * exit_signal stack stack_size */
+		if (process_read_memory(r->proc, a[0], ca, sizeof(ca)) ==
+		    sizeof(ca)) {
+			*flags = ca[0];
+			*ctid = ca[2];
+			*stack = ca[5] ? ca[5] + ca[6] : 0;
+		}
+	}
+}
+
+/* EV_FORK: the recorded child process comes to life here.  It is always
+ * made by a plain fork (a copy of the parent's memory), even for vfork
+ * and CLONE_VM: its exec is rebuilt in place by replay, which must not
+ * touch the parent's memory, and what a vfork child wrote into its
+ * parent's is in the parent's recorded writes.  The parent stays inside
+ * its syscall until the fork's EV_SYSCALL sets the recorded result. */
+int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
+{
+	struct replay_thread *parent = replay_thread_by_real(r, t->tid);
+	const struct ev_thread_create *f = &r->ev.u.fork;
+	struct user_regs_struct g;
+	uint64_t args[6], flags, stack, ctid;
+	struct perform_result res;
+	char err[256] = "";
+
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
+	regs_args(&g, args);
+	long nr = (long)g.orig_rax;
+	if (nr != SYS_fork && nr != SYS_vfork && nr != SYS_clone &&
+	    nr != SYS_clone3)
+		return replay_diverged(r, stop, "expected the fork of process "
+				       "%d, got syscall %s (%ld)",
+				       (int)f->new_tid, syscall_name(nr) ?
+				       syscall_name(nr) : "?", nr);
+	fork_args(r, nr, args, &flags, &stack, &ctid);
+	struct replay_proc *parent_rp = r->rp;
+	struct replay_proc *cp = replay_proc_new(r);
+	if (!cp)
+		return replay_error(r, stop, "more than %d processes",
+				    REPLAY_MAX_PROCS);
+	/* SIGCHLD: any other exit signal would make it a "clone" child
+	 * that ptrace reports as a new thread of the parent. */
+	const uint64_t fa[6] = { SIGCHLD, stack, 0, 0, 0, 0 };
+	if (perform_in_place(r, t, SYS_clone, fa, &res) < 0)
+		return replay_error(r, stop, "forking process %d: %s",
+				    (int)f->new_tid, r->proc->err);
+	if (failed(res.ret) || !res.new_tid)
+		return replay_diverged(r, stop, "forking process %d failed "
+				       "(%ld)", (int)f->new_tid, res.ret);
+	if (process_adopt_child(&cp->proc, &parent_rp->proc, res.new_tid) < 0)
+		return replay_error(r, stop, "process %d (real %d) died at "
+				    "birth", (int)f->new_tid, (int)res.new_tid);
+	/* The recording's child started with its parent's registers (the
+	 * clone's arguments included), rax 0, and its own stack if given. */
+	struct user_regs_struct cg;
+	int regs_rc = task_get_gregs(r->proc, t, &cg);
+	cg.rax = 0;
+	if (stack)
+		cg.rsp = stack;
+	if (regs_rc < 0 ||
+	    task_set_gregs(&cp->proc, &cp->proc.tasks[0], &cg) < 0)
+		return replay_error(r, stop, "process %d: setting its first "
+				    "registers: %s", (int)f->new_tid,
+				    cp->proc.err);
+	cp->rec_pid = f->new_tid;
+	cp->rec_ppid = parent_rp->rec_pid;
+	cp->brk_end = parent_rp->brk_end;
+	cp->brk_known = parent_rp->brk_known;
+	if (parent_rp->auxv && (cp->auxv = malloc(parent_rp->auxv_len))) {
+		memcpy(cp->auxv, parent_rp->auxv, parent_rp->auxv_len);
+		cp->auxv_len = parent_rp->auxv_len;
+	}
+	if (parent_rp->exec_path)
+		cp->exec_path = strdup(parent_rp->exec_path);
+	struct replay_thread *th = replay_thread_new(r, f->new_tid, cp);
+	if (!th)
+		return replay_error(r, stop, "too many threads");
+	th->real_tid = res.new_tid;
+	th->xcr0 = f->xcr0;
+	/* The kernel keeps a fork's rseq registration. */
+	memcpy(th->rseq_args, parent->rseq_args, sizeof(th->rseq_args));
+	/* The child's copy of its tid, as the recording's kernel wrote it. */
+	if ((flags & CLONE_CHILD_SETTID) && ctid) {
+		int32_t tid = f->new_tid;
+		if (process_write_memory(&cp->proc, ctid, &tid, sizeof(tid)) !=
+		    sizeof(tid))
+			return replay_error(r, stop, "process %d: writing its "
+					    "tid at 0x%" PRIx64 ": %s",
+					    (int)f->new_tid, ctid,
+					    cp->proc.err);
+	}
+	replay_runq_push(r, th->rec_tid, false);
+	parent->fork_done = true;
+	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
+/* The fork's EV_SYSCALL after its EV_FORK: the recorded result and the
+ * memory the kernel (and a vfork child) wrote. */
+static int finish_fork(struct replayer *r, struct task *t,
+		       const struct ev_syscall *s, struct replay_stop *stop)
+{
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+
+	th->fork_done = false;
+	return emulate(r, t, s, stop);
 }
 
 static int replay_thread_exit(struct replayer *r, struct task *t,
@@ -408,7 +534,7 @@ static int replay_thread_exit(struct replayer *r, struct task *t,
 	if (perform_in_place(r, t, SYS_exit, s->args, &res) < 0 ||
 	    !res.task_exited)
 		return replay_error(r, stop, "thread %d: exit: %s",
-				    (int)th->rec_tid, r->proc.err);
+				    (int)th->rec_tid, r->proc->err);
 	th->exited = true;
 	replay_runq_remove(r, th->rec_tid);
 	return 0;
@@ -424,23 +550,23 @@ static int replay_sigreturn(struct replayer *r, struct task *t,
 	struct perform_result res;
 	struct user_regs_struct before, g;
 
-	if (task_get_gregs(&r->proc, t, &before) < 0)
-		return replay_error(r, stop, "%s", r->proc.err);
+	if (task_get_gregs(r->proc, t, &before) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
 	g = before;
 	g.rip -= 2;
 	g.rax = SYS_rt_sigreturn;
 	g.orig_rax = (uint64_t)-1;
-	if (task_set_gregs(&r->proc, t, &g) < 0 ||
+	if (task_set_gregs(r->proc, t, &g) < 0 ||
 	    run_to_syscall_stop(r, t, true, &res) < 0 ||
 	    run_to_syscall_stop(r, t, false, &res) < 0 ||
-	    task_get_gregs(&r->proc, t, &g) < 0)
-		return replay_error(r, stop, "rt_sigreturn: %s", r->proc.err);
+	    task_get_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "rt_sigreturn: %s", r->proc->err);
 	if (g.rip != s->regs.rip || g.rsp != s->regs.rsp)
 		return replay_diverged(r, stop, "rt_sigreturn to rip 0x%llx "
 				       "rsp 0x%llx, got rip 0x%llx rsp 0x%llx",
 				       s->regs.rip, s->regs.rsp, g.rip, g.rsp);
-	if (task_set_gregs(&r->proc, t, &s->regs) < 0)
-		return replay_error(r, stop, "%s", r->proc.err);
+	if (task_set_gregs(r->proc, t, &s->regs) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
 	return 0;
 }
 
@@ -475,7 +601,7 @@ static void drop_rseq(struct replayer *r, struct task *t)
 	const long args[6] = { (long)th->rseq_args[0], (long)th->rseq_args[1],
 			       1 /* RSEQ_FLAG_UNREGISTER */,
 			       (long)th->rseq_args[3] };
-	task_remote_syscall(&r->proc, t, SYS_rseq, args, &ignored);
+	task_remote_syscall(r->proc, t, SYS_rseq, args, &ignored);
 	th->rseq_args[0] = 0;
 }
 
@@ -545,19 +671,21 @@ static int check_exit(struct replayer *r, struct task *t, long nr,
 
 	if (r->ev.type == EV_EXEC && (nr == SYS_execve || nr == SYS_execveat))
 		return replay_exec(r, t, stop);
+	if (r->ev.type == EV_FORK)
+		return replay_fork(r, t, stop);
 
 	if (r->ev.type == EV_THREAD_EXIT && nr == SYS_exit) {
 		struct ev_syscall s = { .number = SYS_exit };
 		struct user_regs_struct g;
-		if (task_get_gregs(&r->proc, t, &g) < 0)
-			return replay_error(r, stop, "%s", r->proc.err);
+		if (task_get_gregs(r->proc, t, &g) < 0)
+			return replay_error(r, stop, "%s", r->proc->err);
 		regs_args(&g, s.args);
 		return replay_thread_exit(r, t, &s, stop);
 	}
 	/* The program ends at exit_group: END is reported before it runs,
 	 * so the debugger can still look at everything. */
 	if (r->ev.type == EV_EXIT && nr == SYS_exit_group) {
-		r->at_exit_group = true;
+		r->rp->at_exit_group = true;
 		return 0;
 	}
 	return replay_diverged(r, stop, "expected %s, got syscall %s (%ld) in "
@@ -573,11 +701,21 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 	char msg[480];
 	char err[256] = "";
 
-	if (task_get_gregs(&r->proc, t, &g) < 0)
-		return replay_error(r, stop, "%s", r->proc.err);
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
 	r->entry_regs = g;
 	regs_args(&g, args);
 	long nr = (long)g.orig_rax;
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+	if (th && th->fork_done && r->have_ev && r->ev.type == EV_SYSCALL) {
+		/* Sitting after the fork performed at EV_FORK. */
+		int rc = finish_fork(r, t, &r->ev.u.syscall, stop);
+		if (rc)
+			return rc;
+		if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+			return replay_error(r, stop, "%s", err);
+		return 0;
+	}
 	if (!r->have_ev || r->ev.type != EV_SYSCALL)
 		return r->have_ev ? check_exit(r, t, nr, stop)
 				  : replay_diverged(r, stop, "the end of the "
@@ -588,7 +726,7 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 		return replay_diverged(r, stop, "%s", msg);
 	/* The recorded exit of exit_group: nothing to run. */
 	if (s->number == SYS_exit_group || s->number == SYS_exit) {
-		r->at_exit_group = s->number == SYS_exit_group;
+		r->rp->at_exit_group = s->number == SYS_exit_group;
 		if (s->number == SYS_exit) {
 			int rc = replay_thread_exit(r, t, s, stop);
 			if (rc)

@@ -76,7 +76,7 @@ static int apply_sites(struct replayer *r, uint64_t index, char *err,
 		r->have_sites = false;
 		if (r->sites_event < index)
 			continue;       /* an event replay did not perform */
-		if (insn_virt_apply(r->iv, &r->proc, r->sites, r->nsites, err,
+		if (insn_virt_apply(r->iv, r->proc, r->sites, r->nsites, err,
 				    errlen) < 0)
 			return -1;
 	}
@@ -111,7 +111,7 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 {
 	if (!r->iv)
 		return INSN_TRAP_NOT_OURS;
-	int rc = insn_virt_handle_trap(r->iv, &r->proc, t, xcr0, fault, err,
+	int rc = insn_virt_handle_trap(r->iv, r->proc, t, xcr0, fault, err,
 				       errlen);
 	/* A replay delivers only recorded signals: anything from outside
 	 * that arrived during the emulation is dropped. */

@@ -11,6 +11,7 @@
 #include "replay/insn_virt.h"
 #include "replay/syscalls.h"
 #include "replay/task_int.h"
+#include "replay/trace_procs.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,7 +30,7 @@
 
 static pid_t current_rec_tid(const struct replayer *r)
 {
-	return r->have_ev ? r->ev.tid : r->rec_pid;
+	return r->have_ev ? r->ev.tid : r->target_pid;
 }
 
 /* Fill stop with "replay <verb> at event N (tid T): <what>". */
@@ -74,12 +75,109 @@ int replay_error(struct replayer *r, struct replay_stop *stop,
 
 /* ---- threads ------------------------------------------------------------------- */
 
+/* Recorded tids are unique among live threads only: a live one wins
+ * over an exited one that had the same number. */
 struct replay_thread *replay_thread_by_rec(struct replayer *r, pid_t rec)
 {
+	struct replay_thread *dead = NULL;
+
 	for (size_t i = 0; i < r->nthreads; i++)
-		if (r->threads[i].rec_tid == rec)
-			return &r->threads[i];
+		if (r->threads[i].rec_tid == rec) {
+			if (!r->threads[i].exited)
+				return &r->threads[i];
+			dead = &r->threads[i];
+		}
+	return dead;
+}
+
+/* A slot for a new thread of rp (exited threads' slots are reused). */
+struct replay_thread *replay_thread_new(struct replayer *r, pid_t rec,
+					 struct replay_proc *rp)
+{
+	struct replay_thread *th = NULL;
+
+	for (size_t i = 0; i < r->nthreads && !th; i++)
+		if (r->threads[i].exited)
+			th = &r->threads[i];
+	if (!th) {
+		if (r->nthreads == TASK_MAX_THREADS)
+			return NULL;
+		th = &r->threads[r->nthreads++];
+	}
+	memset(th, 0, sizeof(*th));
+	th->rec_tid = rec;
+	th->rp = rp;
+	return th;
+}
+
+void replay_use_proc(struct replayer *r, struct replay_proc *rp)
+{
+	r->rp = rp;
+	r->proc = &rp->proc;
+}
+
+void replay_use_thread(struct replayer *r, struct replay_thread *th)
+{
+	if (th && th->rp)
+		replay_use_proc(r, th->rp);
+}
+
+static struct replay_proc *proc_by_rec(struct replayer *r, pid_t rec_pid)
+{
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i]->rec_pid == rec_pid && !r->procs[i]->exited)
+			return r->procs[i];
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i]->rec_pid == rec_pid)
+			return r->procs[i];
 	return NULL;
+}
+
+static struct replay_proc *target_proc(const struct replayer *r)
+{
+	return proc_by_rec((struct replayer *)r, r->target_pid);
+}
+
+static void free_proc(struct replay_proc *rp)
+{
+	if (rp->proc.pid > 0) {
+		process_kill(&rp->proc);
+		process_free(&rp->proc);
+	}
+	free(rp->auxv);
+	free(rp->exec_path);
+	free(rp);
+}
+
+/* Forget a process whose replay ended: its threads, its real process. */
+static void drop_proc(struct replayer *r, struct replay_proc *rp)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].rp == rp) {
+			r->threads[i].exited = true;
+			r->threads[i].rp = NULL;
+			replay_runq_remove(r, r->threads[i].rec_tid);
+		}
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i] == rp) {
+			r->procs[i] = r->procs[--r->nprocs];
+			break;
+		}
+	if (r->rp == rp) {
+		r->rp = NULL;
+		r->proc = NULL;
+	}
+	free_proc(rp);
+}
+
+struct replay_proc *replay_proc_new(struct replayer *r)
+{
+	if (r->nprocs == REPLAY_MAX_PROCS)
+		return NULL;
+	struct replay_proc *rp = calloc(1, sizeof(*rp));
+	if (rp)
+		r->procs[r->nprocs++] = rp;
+	return rp;
 }
 
 struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real)
@@ -93,9 +191,10 @@ struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real)
 static struct task *thread_task(struct replayer *r,
 				const struct replay_thread *th)
 {
-	if (!th || th->exited || !th->real_tid)
+	(void)r;
+	if (!th || th->exited || !th->real_tid || !th->rp)
 		return NULL;
-	struct task *t = process_find_task(&r->proc, th->real_tid);
+	struct task *t = process_find_task(&th->rp->proc, th->real_tid);
 	return t && !t->exited ? t : NULL;
 }
 
@@ -147,18 +246,13 @@ static int find_stub(struct replayer *r, char *err, size_t errlen)
 
 static void stop_replay(struct replayer *r)
 {
-	if (r->proc_live) {
-		process_kill(&r->proc);
-		process_free(&r->proc);
-		r->proc_live = false;
-	}
+	while (r->nprocs)
+		drop_proc(r, r->procs[r->nprocs - 1]);
 	replay_cursor_close(r);
 	replay_virt_close(r);
 	r->nthreads = 0;
 	r->nrunq = 0;
-	r->ended = r->diverged = r->at_exit_group = false;
-	r->brk_known = false;
-	r->brk_end = 0;
+	r->ended = r->diverged = r->root_exited = false;
 	r->announced = false;
 }
 
@@ -186,9 +280,17 @@ static int spawn_stub(struct replayer *r, char *err, size_t errlen)
 	/* rdtsc and rdtscp fault (SIGSEGV) so that they can be answered
 	 * from the trace; the setting survives the exec. */
 	so.trap_tsc = true;
-	if (process_spawn(&r->proc, argv, envp, &so, err, errlen) < 0)
+	/* Recorded children are forked by their replayed parent: traced
+	 * from birth, never running unwatched. */
+	so.trace_fork = true;
+	struct replay_proc *rp = replay_proc_new(r);
+	if (!rp) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
-	r->proc_live = true;
+	}
+	replay_use_proc(r, rp);
+	if (process_spawn(r->proc, argv, envp, &so, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -208,16 +310,59 @@ static int start_replay(struct replayer *r, char *err, size_t errlen)
 	    replay_space_build(r, err, errlen) < 0 ||
 	    replay_virt_after_exec(r, err, errlen) < 0)
 		return -1;
-	r->rec_pid = r->ev.tid;
-	r->nthreads = 1;
+	r->root_pid = r->ev.tid;
+	r->rp->rec_pid = r->ev.tid;
+	if (!r->target_pid)
+		r->target_pid = r->root_pid;
+	struct replay_thread *th = replay_thread_new(r, r->ev.tid, r->rp);
+	th->real_tid = r->proc->pid;
+	th->xcr0 = r->ev.u.exec.xcr0 ? r->ev.u.exec.xcr0 : h->initial_xcr0;
 	r->nrunq = 1;
 	r->runq[0] = r->ev.tid;
-	memset(&r->threads[0], 0, sizeof(r->threads[0]));
-	r->threads[0].rec_tid = r->ev.tid;
-	r->threads[0].real_tid = r->proc.pid;
-	r->threads[0].xcr0 = r->ev.u.exec.xcr0 ? r->ev.u.exec.xcr0
-					       : h->initial_xcr0;
 	return replay_cursor_advance(r, err, errlen);
+}
+
+/* Where a process other than the first is shown from: after its first
+ * exec, or its fork (-f, or when it never execs).  r->start_event. */
+static int find_start(struct replayer *r, char *err, size_t errlen)
+{
+	struct trace_proc *procs;
+	size_t n;
+
+	r->start_event = 0;
+	if (!r->target_pid)
+		return 0;
+	if (trace_procs_read(r->trace, &procs, &n, NULL, err, errlen) < 0)
+		return -1;
+	const struct trace_proc *p = trace_procs_find(procs, n, r->target_pid);
+	int rc = 0;
+	if (!p) {
+		snprintf(err, errlen, "trace %s has no process %d (`xrr ps` "
+			 "lists its processes)", r->trace_dir, (int)r->target_pid);
+		rc = -1;
+	} else if (p->fork_event != TRACE_NO_EVENT) {
+		bool at_exec = !r->opts.from_fork &&
+			       p->exec_event != TRACE_NO_EVENT;
+		r->start_event = (at_exec ? p->exec_event : p->fork_event) + 1;
+	}
+	trace_procs_free(procs, n);
+	return rc;
+}
+
+static int go_to_start(struct replayer *r, char *err, size_t errlen)
+{
+	struct replay_stop stop;
+
+	if (!r->start_event)
+		return 0;
+	if (replayer_goto(r, r->start_event, &stop) < 0 ||
+	    stop.kind != REPLAY_STOP_EVENT) {
+		snprintf(err, errlen, "replaying up to process %d (event %"
+			 PRIu64 "): %s", (int)r->target_pid, r->start_event,
+			 stop.message[0] ? stop.message : "it ended before");
+		return -1;
+	}
+	return 0;
 }
 
 struct replayer *replayer_open(const char *trace_dir,
@@ -241,7 +386,9 @@ struct replayer *replayer_open(const char *trace_dir,
 	r->trace = trace_open(trace_dir, err, errlen);
 	if (!r->trace)
 		goto fail;
-	if (start_replay(r, err, errlen) < 0)
+	r->target_pid = r->opts.target_pid;
+	if (find_start(r, err, errlen) < 0 || start_replay(r, err, errlen) < 0 ||
+	    go_to_start(r, err, errlen) < 0)
 		goto fail;
 	return r;
 fail:
@@ -256,15 +403,15 @@ void replayer_close(struct replayer *r)
 	stop_replay(r);
 	if (r->trace)
 		trace_close(r->trace, NULL, 0);
-	free(r->auxv);
-	free(r->exec_path);
 	free(r);
 }
 
 int replayer_restart(struct replayer *r, char *err, size_t errlen)
 {
 	stop_replay(r);
-	return start_replay(r, err, errlen);
+	if (start_replay(r, err, errlen) < 0)
+		return -1;
+	return go_to_start(r, err, errlen);
 }
 
 /* ---- signals ------------------------------------------------------------------------------ */
@@ -301,18 +448,19 @@ static int deliver_signal(struct replayer *r, struct replay_stop *stop)
 	if (!t)
 		return replay_error(r, stop, "signal %d for unknown thread %d",
 				    s->signo, (int)r->ev.tid);
+	replay_use_thread(r, th);
 	/* It runs on from the handler, before anyone else. */
 	th->parked = false;
 	replay_runq_push(r, th->rec_tid, true);
 	if (s->frame_len) {
-		if (process_write_memory(&r->proc, s->frame_addr, s->frame,
+		if (process_write_memory(r->proc, s->frame_addr, s->frame,
 					 s->frame_len) != (ssize_t)s->frame_len)
 			return replay_error(r, stop, "writing the signal frame "
 					    "at 0x%" PRIx64 ": %s",
-					    s->frame_addr, r->proc.err);
-		if (task_set_gregs(&r->proc, t, &s->regs) < 0)
+					    s->frame_addr, r->proc->err);
+		if (task_set_gregs(r->proc, t, &s->regs) < 0)
 			return replay_error(r, stop, "entering the handler: %s",
-					    r->proc.err);
+					    r->proc->err);
 	}
 	return 0;
 }
@@ -329,28 +477,61 @@ static int announce_signal(struct replayer *r, struct replay_stop *stop)
 
 /* ---- events that need no execution ------------------------------------------------------------ */
 
+/* The end GDB sees: the target process's recorded status. */
 static int end_of_program(struct replayer *r, struct replay_stop *stop)
 {
+	struct replay_proc *tp = target_proc(r);
+
 	r->ended = true;
-	r->exit_status = r->ev.u.exit.status;
+	if (tp && tp->exited)
+		r->exit_status = tp->exit_status;
 	stop->kind = REPLAY_STOP_END;
-	stop->tid = r->ev.tid;
+	stop->tid = r->target_pid;
 	stop->exit_status = r->exit_status;
 	stop->event = r->ev_index;
 	return 1;
 }
 
-static void note_thread(struct replayer *r, pid_t rec, uint64_t xcr0)
+/* EV_EXIT of one process.  1: the replay ends here (the target's end,
+ * unless the whole tree is replayed); 0: go on.  Other processes are
+ * killed now: nothing they do is in the trace any more. */
+static int process_exit(struct replayer *r, struct replay_stop *stop)
+{
+	struct replay_proc *rp = proc_by_rec(r, r->ev.tid);
+
+	if (r->ev.tid == r->root_pid && !r->root_exited) {
+		r->root_exited = true;
+		r->root_status = r->ev.u.exit.status;
+	}
+	if (!rp)
+		return 0;       /* a 1.x trace, or never started */
+	rp->exited = true;
+	rp->exit_status = r->ev.u.exit.status;
+	if (rp->rec_pid == r->target_pid) {
+		if (!r->opts.whole_tree)
+			return end_of_program(r, stop);
+		return 0;       /* kept for a look at its last state */
+	}
+	drop_proc(r, rp);
+	return 0;
+}
+
+static void note_thread(struct replayer *r, pid_t rec, uint64_t xcr0,
+			struct replay_proc *rp)
 {
 	struct replay_thread *th = replay_thread_by_rec(r, rec);
 
-	if (!th && r->nthreads < TASK_MAX_THREADS) {
-		th = &r->threads[r->nthreads++];
-		memset(th, 0, sizeof(*th));
-		th->rec_tid = rec;
-	}
+	if (!th || th->exited)
+		th = rp ? replay_thread_new(r, rec, rp) : NULL;
 	if (th)
 		th->xcr0 = xcr0;
+}
+
+static bool in_target(struct replayer *r, pid_t rec_tid)
+{
+	struct replay_thread *th = replay_thread_by_rec(r, rec_tid);
+
+	return th && th->rp && th->rp->rec_pid == r->target_pid;
 }
 
 /* 1: stop filled; 0: the next event needs its thread to run. */
@@ -367,30 +548,46 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			stop->event = r->ev_index;
 			return 1;
 		}
-		if (!r->have_ev)
+		if (!r->have_ev) {
+			struct replay_proc *tp = target_proc(r);
+			if (r->root_exited && tp && tp->exited)
+				return end_of_program(r, stop);
 			return replay_error(r, stop, "the trace ends without the "
 					    "program's exit (recording "
 					    "interrupted?)");
+		}
 		struct replay_thread *th = replay_thread_by_rec(r, r->ev.tid);
 		switch (r->ev.type) {
 		case EV_EXIT:
-			return end_of_program(r, stop);
+			if (process_exit(r, stop))
+				return 1;
+			break;
 		case EV_THREAD_CREATE:
 			note_thread(r, r->ev.u.thread_create.new_tid,
-				    r->ev.u.thread_create.xcr0);
+				    r->ev.u.thread_create.xcr0,
+				    th ? th->rp : NULL);
 			break;
 		case EV_XCR0_CHANGE:
-			note_thread(r, r->ev.tid, r->ev.u.xcr0_change.new_xcr0);
+			note_thread(r, r->ev.tid, r->ev.u.xcr0_change.new_xcr0,
+				    th ? th->rp : NULL);
 			break;
 		case EV_THREAD_EXIT:
 			/* Exited already, or killed by another thread's
 			 * exit_group: nothing to run. */
-			if (th && !th->exited && !r->at_exit_group)
+			if (th && !th->exited && th->rp &&
+			    !th->rp->at_exit_group)
 				return 0;
+			if (th && th->rp && th->rp->at_exit_group)
+				th->exited = true;
 			break;
 		case EV_SIGNAL:
-			if (!r->announced && !synchronous_signal(&r->ev.u.signal))
+			/* Only the debugged process's signals stop the
+			 * replay; the others' are delivered on the way. */
+			if (!r->announced && !synchronous_signal(&r->ev.u.signal) &&
+			    in_target(r, r->ev.tid))
 				return announce_signal(r, stop);
+			if (!r->announced && !synchronous_signal(&r->ev.u.signal))
+				r->announced = true;
 			if (!r->announced)
 				return 0;
 			r->announced = false;
@@ -411,7 +608,7 @@ static bool rdtsc_at(struct replayer *r, uint64_t rip, bool *rdtscp)
 {
 	uint8_t insn[3];
 
-	if (process_read_memory_clean(&r->proc, rip, insn, 3) < 2)
+	if (process_read_memory_clean(r->proc, rip, insn, 3) < 2)
 		return false;
 	*rdtscp = insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == 0xf9;
 	return (insn[0] == 0x0f && insn[1] == 0x31) || *rdtscp;
@@ -424,8 +621,8 @@ static int replay_rdtsc(struct replayer *r, struct task *t,
 	bool rdtscp;
 	char err[256] = "";
 
-	if (task_get_gregs(&r->proc, t, &g) < 0)
-		return replay_error(r, stop, "%s", r->proc.err);
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
 	if (!rdtsc_at(r, g.rip, &rdtscp))
 		return -1;      /* a real SIGSEGV */
 	const struct ev_rdtsc *e = &r->ev.u.rdtsc;
@@ -441,8 +638,8 @@ static int replay_rdtsc(struct replayer *r, struct task *t,
 	if (rdtscp)
 		g.rcx = e->tsc_aux;
 	g.rip += rdtscp ? 3 : 2;
-	if (task_set_gregs(&r->proc, t, &g) < 0)
-		return replay_error(r, stop, "%s", r->proc.err);
+	if (task_set_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
 	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err);
 	return 0;
@@ -473,7 +670,7 @@ static int debug_trap(struct replayer *r, struct task *t,
 	uint64_t addr;
 	enum hw_type type;
 
-	if (task_hw_hit(&r->proc, t, &addr, &type) >= 0) {
+	if (task_hw_hit(r->proc, t, &addr, &type) >= 0) {
 		stop->kind = type == HW_EXECUTE ? REPLAY_STOP_HW_BREAK
 						: REPLAY_STOP_WATCH;
 		stop->watch_addr = addr;
@@ -481,10 +678,10 @@ static int debug_trap(struct replayer *r, struct task *t,
 		return 1;
 	}
 	struct user_regs_struct g;
-	if (ts->siginfo.si_code == 0x80 && task_get_gregs(&r->proc, t, &g) == 0 &&
-	    process_has_breakpoint(&r->proc, g.rip - 1)) {
+	if (ts->siginfo.si_code == 0x80 && task_get_gregs(r->proc, t, &g) == 0 &&
+	    process_has_breakpoint(r->proc, g.rip - 1)) {
 		g.rip--;
-		task_set_gregs(&r->proc, t, &g);
+		task_set_gregs(r->proc, t, &g);
 		stop->kind = REPLAY_STOP_BREAKPOINT;
 		return 1;
 	}
@@ -521,11 +718,16 @@ static int signal_stop(struct replayer *r, struct task *t,
 	}
 	if (r->have_ev && r->ev.type == EV_SIGNAL && r->ev.tid ==
 	    replay_thread_by_real(r, t->tid)->rec_tid &&
-	    r->ev.u.signal.signo == signo)
+	    r->ev.u.signal.signo == signo) {
+		if (!in_target(r, r->ev.tid)) {
+			r->announced = true;    /* delivered by settle */
+			return 0;
+		}
 		return announce_signal(r, stop);
+	}
 	if (fault_signal(signo, ts->siginfo.si_code)) {
 		struct user_regs_struct g;
-		task_get_gregs(&r->proc, t, &g);
+		task_get_gregs(r->proc, t, &g);
 		return replay_diverged(r, stop, "expected %s, got signal %d at "
 				       "0x%llx", r->have_ev ?
 				       trace_event_name(r->ev.type) : "the end",
@@ -572,9 +774,9 @@ void replay_runq_remove(struct replayer *r, pid_t rec)
 static int wait_stop(struct replayer *r, struct task_stop *ts, int ifd)
 {
 	if (ifd < 0)
-		return process_wait(&r->proc, ts, 0) == 1 ? 1 : -1;
+		return process_wait(r->proc, ts, 0) == 1 ? 1 : -1;
 	for (int idle = 0;; idle++) {
-		int n = process_wait(&r->proc, ts, WNOHANG);
+		int n = process_wait(r->proc, ts, WNOHANG);
 		if (n != 0)
 			return n == 1 ? 1 : -1;
 		struct pollfd pfd = { .fd = ifd, .events = POLLIN };
@@ -597,7 +799,8 @@ static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 			 struct task *t, struct replay_stop *stop)
 {
 	bool its_turn = r->have_ev && (r->ev.tid == th->rec_tid ||
-				       r->ev.type == EV_EXIT);
+				       (r->ev.type == EV_EXIT && th->rp &&
+					r->ev.tid == th->rp->rec_pid));
 
 	if (!its_turn) {
 		th->parked = true;
@@ -605,11 +808,20 @@ static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 		return 0;
 	}
 	th->parked = false;
+	replay_use_thread(r, th);
 	int rc = replay_syscall(r, t, stop);
 	if (rc)
 		return rc;
-	if (r->at_exit_group)
-		r->nrunq = 0;           /* nothing runs any more */
+	if (th->rp && th->rp->at_exit_group)
+		/* Its process runs no more. */
+		for (size_t i = 0; i < r->nthreads; i++)
+			if (r->threads[i].rp == th->rp)
+				replay_runq_remove(r, r->threads[i].rec_tid);
+	if (th->fork_done) {
+		/* Inside its fork until the fork's EV_SYSCALL. */
+		th->parked = true;
+		replay_runq_remove(r, th->rec_tid);
+	}
 	return 0;
 }
 
@@ -618,12 +830,12 @@ static struct breakpoint *lift_breakpoint_at_pc(struct replayer *r,
 {
 	struct user_regs_struct g;
 
-	if (!r->proc.nbps || task_get_gregs(&r->proc, t, &g) < 0)
+	if (!r->proc->nbps || task_get_gregs(r->proc, t, &g) < 0)
 		return NULL;
-	for (size_t i = 0; i < r->proc.nbps; i++) {
-		struct breakpoint *b = &r->proc.bps[i];
+	for (size_t i = 0; i < r->proc->nbps; i++) {
+		struct breakpoint *b = &r->proc->bps[i];
 		if (b->addr == g.rip) {
-			task_mem_write_raw(&r->proc, b->addr, &b->saved, 1);
+			task_mem_write_raw(r->proc, b->addr, &b->saved, 1);
 			return b;
 		}
 	}
@@ -635,7 +847,7 @@ static void put_back_breakpoint(struct replayer *r, struct breakpoint *b)
 	static const uint8_t int3 = 0xcc;
 
 	if (b)
-		task_mem_write_raw(&r->proc, b->addr, &int3, 1);
+		task_mem_write_raw(r->proc, b->addr, &int3, 1);
 }
 
 /* Resume th (one step or until something happens) and handle the stop.
@@ -649,31 +861,33 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 	if (!t)
 		return replay_error(r, stop, "thread %d is not running",
 				    (int)th->rec_tid);
+	replay_use_thread(r, th);
 	struct breakpoint *over = NULL;
-	if (r->proc.npending) {
-		process_wait(&r->proc, &ts, 0);
+	if (r->proc->npending) {
+		process_wait(r->proc, &ts, 0);
 	} else {
 		/* Leaving a caller's breakpoint: one instruction without it,
 		 * then it is back (gdbserver's step-over). */
 		over = lift_breakpoint_at_pc(r, t);
-		if (task_resume(&r->proc, t, step || over ?
+		if (task_resume(r->proc, t, step || over ?
 				TASK_RESUME_SYSEMU_SINGLESTEP :
 				TASK_RESUME_SYSEMU, 0) < 0)
-			return replay_error(r, stop, "%s", r->proc.err);
+			return replay_error(r, stop, "%s", r->proc->err);
 		int w = wait_stop(r, &ts, over ? -1 : ifd);
 		put_back_breakpoint(r, over);
 		if (w < 0)
-			return replay_error(r, stop, "%s", r->proc.err);
+			return replay_error(r, stop, "%s", r->proc->err);
 		if (w == 0) {
-			process_stop_all(&r->proc);
+			process_stop_all(r->proc);
 			return fill_stop(r, stop, REPLAY_STOP_INTERRUPTED,
 					 th->rec_tid);
 		}
 	}
 	struct replay_thread *sth = replay_thread_by_real(r, ts.tid);
-	struct task *st = process_find_task(&r->proc, ts.tid);
+	struct task *st = sth ? thread_task(r, sth) : NULL;
 	if (!sth || !st)
 		return 0;
+	replay_use_thread(r, sth);
 	stop->tid = sth->rec_tid;
 	switch (ts.kind) {
 	case TASK_STOP_SYSCALL:
@@ -816,7 +1030,9 @@ bool replayer_at_end(const struct replayer *r)
 
 struct process *replayer_process(struct replayer *r)
 {
-	return &r->proc;
+	struct replay_proc *tp = target_proc(r);
+
+	return tp ? &tp->proc : r->proc;
 }
 
 size_t replayer_threads(struct replayer *r, pid_t *recorded_tids, size_t max)
@@ -824,7 +1040,8 @@ size_t replayer_threads(struct replayer *r, pid_t *recorded_tids, size_t max)
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->nthreads; i++)
-		if (thread_task(r, &r->threads[i])) {
+		if (thread_task(r, &r->threads[i]) &&
+		    r->threads[i].rp->rec_pid == r->target_pid) {
 			if (n < max)
 				recorded_tids[n] = r->threads[i].rec_tid;
 			n++;
@@ -832,14 +1049,20 @@ size_t replayer_threads(struct replayer *r, pid_t *recorded_tids, size_t max)
 	return n;
 }
 
+/* Threads of the target process only: the caller uses them with
+ * replayer_process(). */
 struct task *replayer_task(struct replayer *r, pid_t recorded_tid)
 {
-	return thread_task(r, replay_thread_by_rec(r, recorded_tid));
+	struct replay_thread *th = replay_thread_by_rec(r, recorded_tid);
+
+	if (!th || !th->rp || th->rp->rec_pid != r->target_pid)
+		return NULL;
+	return thread_task(r, th);
 }
 
 pid_t replayer_recorded_pid(const struct replayer *r)
 {
-	return r->rec_pid;
+	return r->target_pid;
 }
 
 uint64_t replayer_thread_xcr0(struct replayer *r, pid_t recorded_tid)
@@ -856,16 +1079,20 @@ const struct trace *replayer_trace(const struct replayer *r)
 
 int replayer_auxv(struct replayer *r, const void **data, size_t *len)
 {
-	if (!r->auxv)
+	struct replay_proc *tp = target_proc(r);
+
+	if (!tp || !tp->auxv)
 		return -1;
-	*data = r->auxv;
-	*len = r->auxv_len;
+	*data = tp->auxv;
+	*len = tp->auxv_len;
 	return 0;
 }
 
 const char *replayer_exec_path(const struct replayer *r)
 {
-	return r->exec_path ? r->exec_path : "";
+	struct replay_proc *tp = target_proc(r);
+
+	return tp && tp->exec_path ? tp->exec_path : "";
 }
 
 /* The file the recorded mapping of `path` came from, by the filemap. */

@@ -29,6 +29,16 @@ struct replay_options {
 	FILE *log;                         /* diagnostics (stderr) */
 	/* Path of the exec stub program; NULL: found next to xrr. */
 	const char *exec_stub;
+	/* The process shown to the caller (registers, memory, threads,
+	 * stops, END): a recorded pid, 0 for the first process.  The
+	 * others are replayed around it.  replayer_open replays up to
+	 * its first exec (or its fork when it never execs, or always its
+	 * fork with from_fork). */
+	pid_t target_pid;
+	bool from_fork;
+	/* END only once every process's events are replayed (replay -a:
+	 * orphans outlive the first process); else at the target's exit. */
+	bool whole_tree;
 };
 
 enum replay_stop_kind {
@@ -75,13 +85,13 @@ int replayer_goto(struct replayer *r, uint64_t event, struct replay_stop *stop);
 uint64_t replayer_current_event(const struct replayer *r);
 bool replayer_at_end(const struct replayer *r);
 
-/* The live process behind the replay: registers, memory, breakpoints and
- * watchpoints go through the task layer on it. */
+/* The live process behind the replay (the target process): registers,
+ * memory, breakpoints and watchpoints go through the task layer on it. */
 struct process *replayer_process(struct replayer *r);
 /* Threads: recorded tid <-> the task replaying it. */
 size_t replayer_threads(struct replayer *r, pid_t *recorded_tids, size_t max);
 struct task *replayer_task(struct replayer *r, pid_t recorded_tid);
-pid_t replayer_recorded_pid(const struct replayer *r);
+pid_t replayer_recorded_pid(const struct replayer *r);   /* the target's */
 /* Each thread's recorded XCR0 (what the program saw). */
 uint64_t replayer_thread_xcr0(struct replayer *r, pid_t recorded_tid);
 

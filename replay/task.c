@@ -511,6 +511,100 @@ int process_wait(struct process *p, struct task_stop *stop, int flags)
 	}
 }
 
+/* Like next_status, over several processes: *pp gets the owner. */
+static int next_status_any(struct process *const *ps, size_t n, int flags,
+			   struct process **pp, struct task **tp, int *status)
+{
+	for (;;) {
+		pid_t tid = 0;
+		bool kept = false;
+		for (size_t i = 0; i < n && !kept; i++)
+			kept = stash_take_process(ps[i], &tid, status);
+		if (!kept) {
+			tid = waitpid(-1, status, __WALL | flags);
+			if (tid == 0)
+				return 0;
+			if (tid < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct task *t = process_find_task(ps[i], tid);
+			if (t && !t->exited) {
+				*pp = ps[i];
+				*tp = t;
+				return 1;
+			}
+		}
+		/* Not ours yet (a new child's first stop before its fork
+		 * event was handled), or a late report of a dead thread. */
+		bool known = false;
+		for (size_t i = 0; i < n && !known; i++)
+			known = process_find_task(ps[i], tid) != NULL;
+		if (!known)
+			stash_put(tid, *status);
+	}
+}
+
+int process_wait_any(struct process *const *ps, size_t n, size_t *which,
+		     struct task_stop *stop, int flags)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ps[i]->npending) {
+			*which = i;
+			return process_wait(ps[i], stop, flags);
+		}
+	for (;;) {
+		struct process *p = NULL;
+		struct task *t = NULL;
+		int status;
+		int r = next_status_any(ps, n, flags, &p, &t, &status);
+		if (r <= 0) {
+			if (r < 0) {
+				if (n)
+					task_fail(ps[0], -r, "process_wait_any");
+				errno = -r;
+				return -1;
+			}
+			return 0;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (ps[i] == p)
+				*which = i;
+		if (classify(p, t, status, stop))
+			return 1;
+	}
+}
+
+int process_adopt_child(struct process *child, const struct process *parent,
+			pid_t pid)
+{
+	int status;
+
+	process_init(child);
+	child->pid = pid;
+	child->layout = parent->layout;
+	child->rsys_addr = parent->rsys_addr;
+	struct task *t = add_task(child, pid);
+	if (task_wait_status(pid, &status) < 0 || !WIFSTOPPED(status)) {
+		task_mark_exited(child, t, status);
+		return -1;
+	}
+	t->stopped = true;
+	t->last_stop.tid = pid;
+	t->last_stop.kind = TASK_STOP_INTERRUPT;
+	t->last_stop.signo = WSTOPSIG(status);
+	t->last_stop.raw_status = status;
+	/* A fork copies the parent's code: its breakpoints are in the
+	 * child's memory too, but belong to the parent's session. */
+	for (size_t i = 0; i < parent->nbps; i++)
+		task_mem_write_raw(child, parent->bps[i].addr,
+				   &parent->bps[i].saved, 1);
+	return 0;
+}
+
 /* ---- resuming and stopping ----------------------------------------------------- */
 
 static enum __ptrace_request resume_request(enum task_resume_mode mode)

@@ -145,6 +145,20 @@ struct task *process_find_task(struct process *p, pid_t tid);
  * for that process's process_wait.  Returns 1 with *stop filled, 0 when
  * WNOHANG found nothing, -1 on error (errno set; ECHILD: nothing left). */
 int process_wait(struct process *p, struct task_stop *stop, int flags);
+/* process_wait over several processes (a recorded process tree): the
+ * next stop of any task of ps[0..n), *which the index of its process.
+ * Stops of tasks none of them knows yet are kept (a fork child's first
+ * stop may come before its parent's fork event). */
+int process_wait_any(struct process *const *ps, size_t n, size_t *which,
+		     struct task_stop *stop, int flags);
+/* A child process (fork, vfork, clone without CLONE_THREAD) of a traced
+ * process is traced too (PTRACE_O_TRACEFORK, auto-attached): make `child`
+ * a process of its own for `pid`, stopped at its first stop, with the
+ * parent's XSAVE layout and remote-syscall address, and the parent's
+ * software breakpoints removed from its copy of the code.  0, or -1 when
+ * it is gone already (child->exited, child->exit_status). */
+int process_adopt_child(struct process *child, const struct process *parent,
+			pid_t pid);
 int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
 		int signo);
 /* Stop every running task (PTRACE_INTERRUPT) and collect the stops; other

@@ -28,8 +28,11 @@
 /* A reader refuses any other major version; minor versions only add
  * things an older reader may ignore (optional header keys, optional
  * record types), see docs/trace-format.md. */
-#define TRACE_FORMAT_MAJOR 1
+#define TRACE_FORMAT_MAJOR 2
 #define TRACE_FORMAT_MINOR 0
+/* The oldest major this xrr still reads (docs/trace-format.md: a 1.x
+ * trace is one process whose children were not recorded). */
+#define TRACE_FORMAT_MAJOR_OLDEST 1
 
 #define TRACE_BLOCK_SIZE_DEFAULT (1u << 20)   /* uncompressed bytes */
 #define TRACE_BLOCK_SIZE_MAX (64u << 20)

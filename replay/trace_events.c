@@ -26,6 +26,7 @@ const char *trace_event_name(uint32_t type)
 	case EV_RDTSC: return "EV_RDTSC";
 	case EV_SIGNAL: return "EV_SIGNAL";
 	case EV_THREAD_CREATE: return "EV_THREAD_CREATE";
+	case EV_FORK: return "EV_FORK";
 	case EV_THREAD_EXIT: return "EV_THREAD_EXIT";
 	case EV_EXIT: return "EV_EXIT";
 	case EV_XCR0_CHANGE: return "EV_XCR0_CHANGE";
@@ -152,6 +153,27 @@ static void put_exec(struct trace_buf *b, const struct ev_exec *e)
 	for (size_t i = 0; i < e->nmaps; i++)
 		put_mapping(b, &e->maps[i]);
 	put_writes(b, e->mem, e->nmem);
+	trace_buf_put_u64(b, e->argc);
+	for (size_t i = 0; i < e->argc; i++)
+		trace_buf_put_str(b, e->argv[i] ? e->argv[i] : "");
+}
+
+/* argv strings take at least their 8-byte length each. */
+static void get_exec_argv(struct trace_cursor *c, struct ev_exec *e)
+{
+	if (trace_cursor_left(c) == 0)
+		return;         /* a 1.x record: no argv */
+	size_t n = get_count(c, 8);
+	e->argv = n ? calloc(n, sizeof(*e->argv)) : NULL;
+	if (n && !e->argv)
+		c->failed = true;
+	for (size_t i = 0; e->argv && i < n && !c->failed; i++) {
+		e->argv[i] = trace_cursor_strdup(c);
+		if (!e->argv[i])
+			c->failed = true;
+		else
+			e->argc++;
+	}
 }
 
 static void get_exec(struct trace_cursor *c, struct ev_exec *e)
@@ -167,6 +189,8 @@ static void get_exec(struct trace_cursor *c, struct ev_exec *e)
 	for (size_t i = 0; e->maps && i < n && !c->failed; i++, e->nmaps++)
 		get_mapping(c, &e->maps[i]);
 	e->mem = get_writes(c, &e->nmem);
+	if (!c->failed)
+		get_exec_argv(c, e);
 }
 
 static void put_syscall(struct trace_buf *b, const struct ev_syscall *s)
@@ -221,6 +245,7 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		break;
 	case EV_SIGNAL: put_signal(b, &u->signal); break;
 	case EV_THREAD_CREATE:
+	case EV_FORK:
 		trace_buf_put_u32(b, (uint32_t)u->thread_create.new_tid);
 		trace_buf_put_u64(b, u->thread_create.clone_flags);
 		trace_buf_put_u64(b, u->thread_create.xcr0);
@@ -253,6 +278,7 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		break;
 	case EV_SIGNAL: get_signal(c, &u->signal); break;
 	case EV_THREAD_CREATE:
+	case EV_FORK:
 		u->thread_create.new_tid = (int32_t)trace_cursor_u32(c);
 		u->thread_create.clone_flags = trace_cursor_u64(c);
 		u->thread_create.xcr0 = trace_cursor_u64(c);
@@ -309,6 +335,9 @@ void trace_event_free(struct trace_event *ev)
 			trace_mapping_free(&ev->u.exec.maps[i]);
 		free(ev->u.exec.maps);
 		free(ev->u.exec.mem);
+		for (size_t i = 0; i < ev->u.exec.argc; i++)
+			free(ev->u.exec.argv[i]);
+		free(ev->u.exec.argv);
 		break;
 	case EV_SYSCALL: free(ev->u.syscall.writes); break;
 	case EV_SIGNAL: free(ev->u.signal.frame); break;

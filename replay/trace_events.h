@@ -30,8 +30,9 @@ enum trace_event_type {
 	EV_SIGNAL = TRACE_TYPE_REQUIRED | 4,
 	EV_THREAD_CREATE = TRACE_TYPE_REQUIRED | 5,
 	EV_THREAD_EXIT = TRACE_TYPE_REQUIRED | 6,
-	EV_EXIT = TRACE_TYPE_REQUIRED | 7,        /* the whole program ended */
+	EV_EXIT = TRACE_TYPE_REQUIRED | 7,        /* a process ended (its leader's status) */
 	EV_XCR0_CHANGE = TRACE_TYPE_REQUIRED | 8,
+	EV_FORK = TRACE_TYPE_REQUIRED | 9,        /* a child process exists (2.0) */
 };
 
 #define TRACE_REC_DATA (TRACE_TYPE_REQUIRED | 1)        /* data stream */
@@ -60,6 +61,10 @@ struct ev_exec {
 	/* Contents of anonymous mappings and the stack (argv, envp, auxv). */
 	struct trace_mem_write *mem;
 	size_t nmem;
+	/* The new image's argv, for `xrr ps` (appended in 2.0; absent in
+	 * older traces: argc 0). */
+	char **argv;
+	size_t argc;
 };
 
 struct ev_syscall {
@@ -111,6 +116,7 @@ struct trace_event {
 		struct ev_rdtsc rdtsc;
 		struct ev_signal signal;
 		struct ev_thread_create thread_create;
+		struct ev_thread_create fork;   /* EV_FORK: new_tid is the child's pid */
 		struct ev_status thread_exit;
 		struct ev_status exit;
 		struct ev_xcr0_change xcr0_change;

@@ -364,10 +364,11 @@ static int parse_first_line(const struct header_parse *p,
 	line[nl - p->data] = 0;
 	if (sscanf(line + magic, "%u.%u%c", &major, &minor, &tail) != 2)
 		return parse_fail(p, "bad version line \"%s\" at offset 0", line);
-	if (major != TRACE_FORMAT_MAJOR)
+	if (major > TRACE_FORMAT_MAJOR || major < TRACE_FORMAT_MAJOR_OLDEST)
 		return parse_fail(p, "trace format version %u.%u is not supported"
-				  " (this xrr reads format %u.x only)", major,
-				  minor, TRACE_FORMAT_MAJOR);
+				  " (this xrr reads formats %u.x to %u.x)", major,
+				  minor, TRACE_FORMAT_MAJOR_OLDEST,
+				  TRACE_FORMAT_MAJOR);
 	h->format_major = major;
 	h->format_minor = minor;
 	*entries_at = (size_t)(nl - p->data) + 1;

@@ -382,7 +382,7 @@ static void test_header_roundtrip(void)
 	CU_ASSERT_EQUAL(h.nthread_xcr0, 2);     /* tid 100 replaced, not added */
 	trace_buf_init(&b);
 	CU_ASSERT_FATAL(trace_header_encode(&h, &b) == 0);
-	CU_ASSERT(memcmp(b.data, "xrr-trace 1.0\n", 14) == 0);
+	CU_ASSERT(memcmp(b.data, "xrr-trace 2.0\n", 14) == 0);
 	CU_ASSERT_FATAL(trace_header_decode(&back, b.data, b.len, "hdr", err,
 					    sizeof(err)) == 0);
 	assert_headers_equal(&h, &back);
@@ -432,7 +432,7 @@ static void test_header_unknown_keys(void)
 	make_full_header(&h);
 	trace_buf_init(&b);
 	CU_ASSERT_FATAL(trace_header_encode(&h, &b) == 0);
-	memcpy(b.data, "xrr-trace 1.7\n", 14);  /* a newer minor version */
+	memcpy(b.data, "xrr-trace 2.7\n", 14);  /* a newer minor version */
 	splice_entry(&b, 999, 0, "something new");
 	CU_ASSERT_FATAL(trace_header_decode(&back, b.data, b.len, "hdr", err,
 					    sizeof(err)) == 0);
@@ -446,6 +446,19 @@ static void test_header_unknown_keys(void)
 					    err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "trace /t/version: header entry 1000"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "required"));
+
+	/* An older major that is still read (1.x: one process, children
+	 * not recorded). */
+	trace_buf_free(&b);
+	trace_buf_init(&b);
+	CU_ASSERT_FATAL(trace_header_encode(&h, &b) == 0);
+	memcpy(b.data, "xrr-trace 1.3\n", 14);
+	splice_entry(&b, 998, 0, "old");
+	CU_ASSERT_FATAL(trace_header_decode(&back, b.data, b.len, "hdr", err,
+					    sizeof(err)) == 0);
+	CU_ASSERT_EQUAL(back.format_major, 1);
+	CU_ASSERT_EQUAL(back.format_minor, 3);
+	trace_header_free(&back);
 	trace_header_free(&h);
 	trace_buf_free(&b);
 }
@@ -902,10 +915,9 @@ static void test_trace_version_mismatch(void)
 	close(fd);
 	CU_ASSERT_PTR_NULL(trace_open(dir, err, sizeof(err)));
 	FMT(want, "trace %s: trace format version 9.4 is not"
-		 " supported (this xrr reads format %d.x only)", path,
-		 TRACE_FORMAT_MAJOR);
+		 " supported (this xrr reads formats %d.x to %d.x)", path,
+		 TRACE_FORMAT_MAJOR_OLDEST, TRACE_FORMAT_MAJOR);
 	CU_ASSERT_STRING_EQUAL(err, want);
-
 	CU_ASSERT_PTR_NULL(trace_open(tmp_root, err, sizeof(err)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not an xrr trace"));
 }
@@ -1157,14 +1169,18 @@ static struct trace_mapping maps[] = {
 static uint8_t xstate[832] = { 1, 2, 3 };
 static uint8_t frame[200] = { 9, 8, 7 };
 
+static char *exec_argv[] = { "sort", "-r" };
+#define NEVENTS 9
+
 static void make_events(struct trace_event *ev)
 {
-	memset(ev, 0, 8 * sizeof(*ev));
+	memset(ev, 0, NEVENTS * sizeof(*ev));
 	memset(maps[0].file.hex, 'c', TRACE_FILE_ID_LEN);
 	ev[0] = (struct trace_event){ .type = EV_EXEC, .tid = 10, .ticks = 0 };
 	ev[0].u.exec = (struct ev_exec){ .xstate = xstate, .xstate_len = sizeof(xstate),
 					 .xcr0 = 0x7, .maps = maps, .nmaps = 2,
-					 .mem = writes, .nmem = 2 };
+					 .mem = writes, .nmem = 2,
+					 .argv = exec_argv, .argc = 2 };
 	ev[0].u.exec.regs.rip = 0x401000;
 	ev[0].u.exec.regs.rsp = 0x7ffe0000;
 	ev[1] = (struct trace_event){ .type = EV_SYSCALL, .tid = 10, .ticks = 5 };
@@ -1188,6 +1204,8 @@ static void make_events(struct trace_event *ev)
 				      .u.xcr0_change = { 0x7, 0xe7 } };
 	ev[7] = (struct trace_event){ .type = EV_EXIT, .tid = 10,
 				      .u.exit = { 3 << 8 } };
+	ev[8] = (struct trace_event){ .type = EV_FORK, .tid = 10,
+				      .u.fork = { 13, 0x4111, 0xe7 } };
 }
 
 static void assert_events_equal(const struct trace_event *a,
@@ -1213,6 +1231,9 @@ static void assert_events_equal(const struct trace_event *a,
 			CU_ASSERT_STRING_EQUAL(ea->maps[i].file.hex, eb->maps[i].file.hex);
 		}
 		CU_ASSERT(eb->nmem == 2 && memcmp(eb->mem, writes, sizeof(writes)) == 0);
+		CU_ASSERT_EQUAL_FATAL(eb->argc, 2);
+		CU_ASSERT_STRING_EQUAL(eb->argv[0], "sort");
+		CU_ASSERT_STRING_EQUAL(eb->argv[1], "-r");
 		break;
 	case EV_SYSCALL:
 		CU_ASSERT_EQUAL(a->u.syscall.number, b->u.syscall.number);
@@ -1240,11 +1261,11 @@ static void assert_events_equal(const struct trace_event *a,
 
 static void test_events_roundtrip(void)
 {
-	struct trace_event ev[8], back;
+	struct trace_event ev[NEVENTS], back;
 	struct trace_buf b;
 	make_events(ev);
 	trace_buf_init(&b);
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < NEVENTS; i++) {
 		trace_buf_reset(&b);
 		CU_ASSERT_FATAL(trace_event_encode(&ev[i], &b) == 0);
 		CU_ASSERT_FATAL(trace_event_decode(&back, ev[i].type, b.data, b.len) == 0);
@@ -1258,25 +1279,34 @@ static void test_events_roundtrip(void)
 /* Any shortened event record fails to decode, cleanly. */
 static void test_events_truncated_decode(void)
 {
-	struct trace_event ev[8], back;
+	struct trace_event ev[NEVENTS], back;
 	struct trace_buf b;
 	make_events(ev);
 	trace_buf_init(&b);
-	int wrongly_accepted = 0;
-	for (int i = 0; i < 8; i++) {
+	int wrongly_accepted = 0, legacy_accepted = 0;
+	/* EV_EXEC without its argv (appended in 2.0) is a 1.x record:
+	 * "sort", "-r" are 8+4 and 8+2 bytes after the 8-byte count. */
+	const size_t exec_argv_bytes = 8 + 12 + 10;
+	for (int i = 0; i < NEVENTS; i++) {
 		trace_buf_reset(&b);
 		CU_ASSERT_FATAL(trace_event_encode(&ev[i], &b) == 0);
 		for (size_t len = 0; len < b.len; len++) {
 			uint8_t *copy = malloc(len ? len : 1);
 			memcpy(copy, b.data, len);
+			bool legacy = ev[i].type == EV_EXEC &&
+				      len == b.len - exec_argv_bytes;
 			if (trace_event_decode(&back, ev[i].type, copy, len) != -1) {
-				wrongly_accepted++;
+				if (legacy && back.u.exec.argc == 0)
+					legacy_accepted++;
+				else
+					wrongly_accepted++;
 				trace_event_free(&back);
 			}
 			free(copy);
 		}
 	}
 	CU_ASSERT_EQUAL(wrongly_accepted, 0);
+	CU_ASSERT_EQUAL(legacy_accepted, 1);
 	CU_ASSERT_EQUAL(trace_event_decode(&back, 0x12345, b.data, b.len), 1);
 	trace_buf_free(&b);
 }
@@ -1285,7 +1315,7 @@ static void test_events_stream_unknown_types(void)
 {
 	const char *path = tmp_path("ev-unknown");
 	char err[512];
-	struct trace_event ev[8], back;
+	struct trace_event ev[NEVENTS], back;
 	make_events(ev);
 	struct trace_writer *w = trace_writer_create(path, 0, err, sizeof(err));
 	CU_ASSERT_FATAL(w != NULL);
