@@ -2,18 +2,33 @@
  *
  * out_size is what the kernel copies to the third argument on success.
  * Requests with an _IOC size field are listed with the size the kernel
- * really writes, which is not always the encoded one (FS_IOC_GETFLAGS is
- * declared with long but stores an int). Anything else is refused. */
+ * really writes, which is not always the encoded one (FS_IOC_GETFLAGS,
+ * FS_IOC_GETVERSION and BLKBSZGET are declared with long or size_t but
+ * store an int). Anything else is refused. */
 #include "replay/syscalls.h"
 #include "replay/syscall_internal.h"
 
-#define IO(req, name, size) { req, #name, size }
+#define IO(req, name, size) { req, #name, size, 0, 0 }
+/* a header plus count elements, count read from the header at exit */
+#define IOV(req, name, size, count_off, elem) { req, #name, size, count_off, elem }
 
 const struct ioctl_desc ioctl_table[] = {
 	IO(0x00000001, FIBMAP, 4),              /* block number in and out */
 	IO(0x00000002, FIGETBSZ, 4),
+	IO(0x0000125e, BLKROGET, 4),
+	IO(0x0000125f, BLKRRPART, 0),
 	IO(0x00001260, BLKGETSIZE, 8),
+	IO(0x00001261, BLKFLSBUF, 0),
+	IO(0x00001263, BLKRAGET, 8),
+	IO(0x00001265, BLKFRAGET, 8),
+	IO(0x00001267, BLKSECTGET, 2),
 	IO(0x00001268, BLKSSZGET, 4),
+	IO(0x00001278, BLKIOMIN, 4),
+	IO(0x00001279, BLKIOOPT, 4),
+	IO(0x0000127a, BLKALIGNOFF, 4),
+	IO(0x0000127b, BLKPBSZGET, 4),
+	IO(0x0000127c, BLKDISCARDZEROES, 4),
+	IO(0x0000127e, BLKROTATIONAL, 2),
 	IO(0x00004b33, KDGKBTYPE, 1),
 	IO(0x00004b3b, KDGETMODE, 4),
 	IO(0x00005401, TCGETS, SZ_KTERMIOS),
@@ -44,6 +59,8 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x0000541a, TIOCSSOFTCAR, 0),
 	IO(0x0000541b, FIONREAD, 4),
 	IO(0x0000541d, TIOCCONS, 0),
+	IO(0x0000541e, TIOCGSERIAL, SZ_SERIAL),
+	IO(0x0000541f, TIOCSSERIAL, 0),
 	IO(0x00005420, TIOCPKT, 0),
 	IO(0x00005421, FIONBIO, 0),
 	IO(0x00005422, TIOCNOTTY, 0),
@@ -53,14 +70,25 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x00005427, TIOCSBRK, 0),
 	IO(0x00005428, TIOCCBRK, 0),
 	IO(0x00005429, TIOCGSID, 4),
+	IO(0x0000542e, TIOCGRS485, SZ_RS485),
+	IO(0x00005437, TIOCVHANGUP, 0),
 	IO(0x00005441, TIOCGPTPEER, 0),
 	IO(0x00005450, FIONCLEX, 0),
 	IO(0x00005451, FIOCLEX, 0),
 	IO(0x00005452, FIOASYNC, 0),
 	IO(0x00005456, TIOCGLCKTRMIOS, SZ_KTERMIOS),
 	IO(0x00005457, TIOCSLCKTRMIOS, 0),
+	IO(0x00005459, TIOCSERGETLSR, 4),
+	IO(0x0000545c, TIOCMIWAIT, 0),
+	IO(0x0000545d, TIOCGICOUNT, SZ_ICOUNTER),
 	IO(0x00005460, FIOQSIZE, 8),
+	IO(0x00008901, FIOSETOWN, 0),
+	IO(0x00008902, SIOCSPGRP, 0),
+	IO(0x00008903, FIOGETOWN, 4),
+	IO(0x00008904, SIOCGPGRP, 4),
 	IO(0x00008905, SIOCATMARK, 4),
+	IO(0x00008906, SIOCGSTAMP_OLD, SZ_TIMEVAL),
+	IO(0x00008907, SIOCGSTAMPNS_OLD, SZ_TIMESPEC),
 	IO(0x00008910, SIOCGIFNAME, SZ_IFREQ),
 	IO(0x00008913, SIOCGIFFLAGS, SZ_IFREQ),
 	IO(0x00008915, SIOCGIFADDR, SZ_IFREQ),
@@ -73,19 +101,32 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x40045436, TIOCSIG, 0),
 	IO(0x40049409, FICLONE, 0),
 	IO(0x40086602, FS_IOC_SETFLAGS, 0),
+	IO(0x401c5820, FS_IOC_FSSETXATTR, 0),
 	IO(0x4020940d, FICLONERANGE, 0),
 	IO(0x402c542b, TCSETS2, 0),
 	IO(0x402c542c, TCSETSW2, 0),
 	IO(0x402c542d, TCSETSF2, 0),
+	IO(0x41009432, FS_IOC_SETFSLABEL, 0),
+	IO(0x80041284, BLKGETZONESZ, 4),
+	IO(0x80041285, BLKGETNRZONES, 4),
 	IO(0x80045200, RNDGETENTCNT, 4),
 	IO(0x80045430, TIOCGPTN, 4),
 	IO(0x80045432, TIOCGDEV, 4),
 	IO(0x80045438, TIOCGPKT, 4),
 	IO(0x80045439, TIOCGPTLCK, 4),
 	IO(0x80045440, TIOCGEXCL, 4),
+	IO(0x80081270, BLKBSZGET, 4),
 	IO(0x80081272, BLKGETSIZE64, 8),
+	IO(0x80081280, BLKGETDISKSEQ, 8),
 	IO(0x80086601, FS_IOC_GETFLAGS, 4),
+	IO(0x80087601, FS_IOC_GETVERSION, 4),
+	IO(0x80111500, FS_IOC_GETFSUUID, 17),
+	IO(0x801c581f, FS_IOC_FSGETXATTR, SZ_FSXATTR),
 	IO(0x802c542a, TCGETS2, SZ_KTERMIOS2),
+	IO(0x80811501, FS_IOC_GETFSSYSFSPATH, 129),
+	IO(0x81009431, FS_IOC_GETFSLABEL, 256),
+	/* the header, then fm_extent_count extents (mapped ones are filled) */
+	IOV(0xc020660b, FS_IOC_FIEMAP, SZ_FIEMAP, FIEMAP_EXTENT_COUNT, SZ_FIEMAP_EXTENT),
 };
 
 const size_t ioctl_table_len = sizeof(ioctl_table) / sizeof(ioctl_table[0]);

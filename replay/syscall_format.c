@@ -434,6 +434,24 @@ static void put_ioctl_req(struct out *o, uint64_t v)
 		put(o, "%#" PRIx32, (uint32_t)v);
 }
 
+/* A multiplexer's code by the name its sub-operation table gives it. */
+static void put_row_subop(struct out *o, const struct syscall_desc *d, int i, uint64_t v)
+{
+	for (int k = 0; k < SC_MAX_OUTS && d->out[k].kind; k++) {
+		const struct sc_out *r = &d->out[k];
+
+		if (r->kind != SC_OUT_SUBOP || r->arg != i || r->size >= SCT_COUNT)
+			continue;
+		const struct sc_subtable *t = &sc_subtables[r->size];
+		uint32_t code = ((uint32_t)v >> t->shift) & t->mask;
+		put_subop(o, t->ops, t->n, code);
+		if (t->shift && ((uint32_t)v & ((1u << t->shift) - 1)))
+			put(o, "|%#" PRIx32, (uint32_t)v & ((1u << t->shift) - 1));
+		return;
+	}
+	put(o, "%" PRId64, (int64_t)v);
+}
+
 static void put_arg(struct out *o, const struct call *c, int i)
 {
 	uint64_t v = c->args[i];
@@ -503,6 +521,7 @@ static void put_arg(struct out *o, const struct call *c, int i)
 		put_subop(o, sc_prctl_opts, sc_prctl_opts_len, (uint32_t)v);
 		break;
 	case SA_EPOLL_OP:    put_enum(o, epoll_ops, NELEM(epoll_ops), v); break;
+	case SA_SUBOP:       put_row_subop(o, c->d, i, v); break;
 	case SA_HEX:
 	default:
 		put(o, v ? "%#" PRIx64 : "%" PRIu64, v);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "replay/syscalls.h"
+
 /* Sizes of what the kernel copies out on x86-64. */
 #define SZ_STAT          144   /* struct stat */
 #define SZ_STATX         256   /* struct statx */
@@ -40,6 +42,34 @@
 #define SZ_F_OWNER_EX      8
 #define SZ_IFREQ          40
 #define SZ_CLONE_ARGS_MIN 64   /* CLONE_ARGS_SIZE_VER0 */
+#define SZ_SHMID_DS      112   /* struct shmid64_ds */
+#define SZ_SHMINFO        72   /* struct shminfo64 */
+#define SZ_SHM_INFO       48
+#define SZ_SEMID_DS      104   /* struct semid64_ds */
+#define SZ_SEMINFO        40
+#define SZ_MSQID_DS      120   /* struct msqid64_ds */
+#define SZ_MSGINFO        32
+#define SZ_MQ_ATTR        64
+#define SZ_USER_DESC      16   /* struct user_desc (set/get_thread_area) */
+#define SZ_USTAT          32
+#define SZ_CACHESTAT      40   /* struct cachestat: 5 u64 */
+#define SZ_PKEY_QUERY     56   /* struct keyctl_pkey_query */
+#define SZ_IF_DQBLK       72   /* struct if_dqblk */
+#define SZ_IF_NEXTDQBLK   72
+#define SZ_IF_DQINFO      24
+#define SZ_FS_DISK_QUOTA 112
+#define SZ_FS_QUOTA_STAT  80
+#define SZ_FS_QUOTA_STATV 160
+#define SZ_FIEMAP         32   /* struct fiemap header */
+#define SZ_FIEMAP_EXTENT  56
+#define FIEMAP_EXTENT_COUNT 24 /* offset of fm_extent_count */
+#define SZ_FSXATTR        28
+#define SZ_SERIAL        72   /* struct serial_struct */
+#define SZ_ICOUNTER       80   /* struct serial_icounter_struct */
+#define SZ_RS485          32
+#define SZ_SOCKADDR_MAX  128   /* struct sockaddr_storage */
+#define SZ_FILE_HANDLE_HDR 8   /* handle_bytes, handle_type */
+#define SEM_SET_MAX    32000   /* SEMMSL: semaphores in one set (GETALL) */
 
 /* Offsets inside struct msghdr and struct clone_args. */
 #define MSGHDR_NAME        0
@@ -53,17 +83,36 @@
 #define CLONE_ARGS_PIDFD   8
 #define CLONE_ARGS_PTID   24
 
-/* One sub-operation of a multiplexing syscall: it writes size bytes
- * through args[out_arg] (when out_arg >= 0) under the `when` rule, and
- * replay must perform it when perform is set. */
+/* One sub-operation of a multiplexing syscall: what it writes (rules as
+ * for a row, SC_OUT_NONE terminates), whether replay must perform it and
+ * whether recording may take it at all. */
+enum sc_subop_flags {
+	SC_SUB_REFUSE    = 1 << 0,   /* refused at entry, for `why` */
+	SC_SUB_FAIL_ONLY = 1 << 1,   /* only a failure is recorded (see SC_F_FAIL_ONLY) */
+	SC_SUB_ENOSYS    = 1 << 2,   /* only ENOSYS is known (removed operation) */
+};
+
+#define SC_SUB_OUTS 2
+
 struct sc_subop {
 	uint32_t code;
 	const char *name;
-	int8_t out_arg;
-	uint8_t when;      /* enum sc_when */
 	uint8_t perform;
-	uint32_t size;
+	uint8_t flags;     /* enum sc_subop_flags */
+	struct sc_out out[SC_SUB_OUTS];
+	const char *why;
 };
+
+/* A sub-operation table and how a row's code argument selects in it. */
+struct sc_subtable {
+	const struct sc_subop *ops;
+	size_t n;
+	uint32_t mask;     /* applied after the shift */
+	uint8_t shift;
+	const char *what;  /* "command", "option", ... for messages */
+};
+
+extern const struct sc_subtable sc_subtables[SCT_COUNT];
 
 extern const struct sc_subop sc_fcntl_cmds[];
 extern const size_t sc_fcntl_cmds_len;

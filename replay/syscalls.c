@@ -87,30 +87,39 @@ static const struct sc_subop *find_subop(const struct sc_subop *t, size_t n,
 	return NULL;
 }
 
-/* The sub-operation table a rule kind dispatches on, and the code. */
-static bool subop_of(const struct syscall_desc *d, const uint64_t *args,
-		     const struct sc_subop **table, size_t *n, uint32_t *code)
+/* The row's sub-operation rule, if it has one. */
+static const struct sc_out *subop_rule(const struct syscall_desc *d)
 {
-	switch (d->out[0].kind) {
-	case SC_OUT_FCNTL:
-		*table = sc_fcntl_cmds, *n = sc_fcntl_cmds_len;
-		*code = (uint32_t)args[1];
-		return true;
-	case SC_OUT_FUTEX:
-		*table = sc_futex_ops, *n = sc_futex_ops_len;
-		*code = (uint32_t)args[1] & FUTEX_CMD_MASK_BITS;
-		return true;
-	case SC_OUT_PRCTL:
-		*table = sc_prctl_opts, *n = sc_prctl_opts_len;
-		*code = (uint32_t)args[0];
-		return true;
-	case SC_OUT_ARCH_PRCTL:
-		*table = sc_arch_prctl_codes, *n = sc_arch_prctl_codes_len;
-		*code = (uint32_t)args[0];
-		return true;
-	default:
+	for (int i = 0; i < SC_MAX_OUTS && d->out[i].kind; i++)
+		if (d->out[i].kind == SC_OUT_SUBOP)
+			return &d->out[i];
+	return NULL;
+}
+
+/* The sub-operation table a row dispatches on, and the code. */
+static bool subop_of(const struct syscall_desc *d, const uint64_t *args,
+		     const struct sc_subtable **table, uint32_t *code)
+{
+	const struct sc_out *o = subop_rule(d);
+
+	if (!o || o->size >= SCT_COUNT || o->arg < 0 || o->arg >= SC_MAX_ARGS)
 		return false;
-	}
+	*table = &sc_subtables[o->size];
+	*code = ((uint32_t)args[o->arg] >> (*table)->shift) & (*table)->mask;
+	return true;
+}
+
+static const struct sc_subop *subop_lookup(const struct syscall_desc *d,
+					   const uint64_t *args, uint32_t *code)
+{
+	const struct sc_subtable *t;
+	uint32_t c = 0;
+
+	if (!subop_of(d, args, &t, &c))
+		return NULL;
+	if (code)
+		*code = c;
+	return find_subop(t->ops, t->n, c);
 }
 
 static const char *ioc_dir_name(uint32_t req)
@@ -133,13 +142,13 @@ static void unknown_ioctl_message(char *err, size_t errlen, const uint64_t *args
 		 req & 0xff, (req >> 16) & 0x3fff);
 }
 
-/* Refusal message for a known syscall whose sub-operation is unknown;
- * false when the sub-operation is fine. */
+/* Refusal message for a known syscall whose sub-operation is unknown or
+ * refused; false when the sub-operation is fine. */
 static bool subop_refused(const struct syscall_desc *d, const uint64_t *args,
 			  char *err, size_t errlen)
 {
-	const struct sc_subop *t;
-	size_t n;
+	const struct sc_subtable *t;
+	const struct sc_subop *op;
 	uint32_t code;
 
 	if (d->out[0].kind == SC_OUT_IOCTL) {
@@ -148,12 +157,32 @@ static bool subop_refused(const struct syscall_desc *d, const uint64_t *args,
 		unknown_ioctl_message(err, errlen, args);
 		return true;
 	}
-	if (!subop_of(d, args, &t, &n, &code) || find_subop(t, n, code))
+	if (!subop_of(d, args, &t, &code))
 		return false;
-	snprintf(err, errlen, "%s (%d): unsupported operation %" PRIu32 " (0x%" PRIx32 ")",
-		 d->name, d->nr, code, code);
+	op = find_subop(t->ops, t->n, code);
+	if (op && !(op->flags & SC_SUB_REFUSE))
+		return false;
+	if (op)
+		snprintf(err, errlen, "%s (%d): %s %s: %s", d->name, d->nr, t->what,
+			 op->name, op->why ? op->why : "not supported");
+	else
+		snprintf(err, errlen, "%s (%d): unsupported %s %" PRIu32 " (0x%" PRIx32 ")",
+			 d->name, d->nr, t->what, code, code);
 	return true;
 }
+
+/* Numbers without a row: the kernel has no such call (negative, past the
+ * end, a hole such as 335-423) unless it is newer than this table or an
+ * x32 number; either way only ENOSYS is a known answer. */
+const struct syscall_desc syscall_invalid = {
+	.nr = -1,
+	.name = "syscall",
+	.nargs = SC_MAX_ARGS,
+	.replay = SC_EMULATE,
+	.flags = SC_F_ENOSYS,
+	.arg = { SA_HEX, SA_HEX, SA_HEX, SA_HEX, SA_HEX, SA_HEX },
+	.why = "no x86-64 system call has this number",
+};
 
 const struct syscall_desc *syscall_check(long nr, const uint64_t args[SC_MAX_ARGS],
 					 uint64_t event, char *err, size_t errlen)
@@ -161,14 +190,12 @@ const struct syscall_desc *syscall_check(long nr, const uint64_t args[SC_MAX_ARG
 	const struct syscall_desc *row = find_row(nr);
 	char why[256];
 
-	if (!row) {
-		snprintf(err, errlen, "event %" PRIu64 ": unknown system call %ld "
-			 "(not in the x86-64 table); refusing to record it", event, nr);
-		return NULL;
-	}
+	if (!row)
+		return &syscall_invalid;
 	if (row->replay == SC_UNSUPPORTED) {
 		snprintf(err, errlen, "event %" PRIu64 ": unsupported system call "
-			 "%s (%ld); refusing to record it", event, row->name, nr);
+			 "%s (%ld): %s; refusing to record it", event, row->name, nr,
+			 row->why ? row->why : "not described");
 		return NULL;
 	}
 	if (subop_refused(row, args, why, sizeof(why))) {
@@ -182,13 +209,11 @@ const struct syscall_desc *syscall_check(long nr, const uint64_t args[SC_MAX_ARG
 enum sc_replay syscall_replay_kind(const struct syscall_desc *d,
 				   const uint64_t args[SC_MAX_ARGS])
 {
-	const struct sc_subop *t, *op;
-	size_t n;
-	uint32_t code;
+	const struct sc_subop *op;
 
 	if (d->replay != SC_PERFORM_IF)
 		return (enum sc_replay)d->replay;
-	if (!subop_of(d, args, &t, &n, &code) || !(op = find_subop(t, n, code)))
+	if (!(op = subop_lookup(d, args, NULL)))
 		return SC_PERFORM;      /* unknown: the safer choice */
 	return op->perform ? SC_PERFORM : SC_EMULATE;
 }
@@ -296,13 +321,40 @@ static int read_u32(struct effects *e, uint64_t addr, uint32_t *v)
 	return 0;
 }
 
+/* The readable prefix of [addr, addr + len): what the kernel may have
+ * written there (it cannot write where nothing is mapped). */
+static uint64_t readable(struct effects *e, uint64_t addr, uint64_t len)
+{
+	uint64_t ok = 0;
+	uint8_t byte;
+
+	if (!e->read)
+		return 0;
+	while (ok < len) {
+		uint64_t at = addr + ok;
+		uint64_t chunk = PAGE_BYTES - (at & (PAGE_BYTES - 1));
+
+		if (e->read(e->ctx, at, &byte, 1) < 0)
+			break;
+		ok += chunk;
+	}
+	return ok < len ? ok : len;
+}
+
+static int add_clipped(struct effects *e, uint64_t addr, uint64_t len)
+{
+	return addr ? add(e, addr, readable(e, addr, len)) : 0;
+}
+
 static uint64_t cap(uint64_t n, const struct effects *e, int8_t param)
 {
 	return param >= 0 && e->args[param] < n ? e->args[param] : n;
 }
 
-/* Spread `bytes` over the iovec array in order, as readv fills it. */
-static int iovec_effects(struct effects *e, uint64_t iov, uint64_t count, uint64_t bytes)
+/* Spread `bytes` over the iovec array in order, as readv fills it;
+ * clipped, each piece is cut to its readable prefix. */
+static int iovec_effects_x(struct effects *e, uint64_t iov, uint64_t count,
+			   uint64_t bytes, bool clipped)
 {
 	if (count > IOV_MAX_KERNEL)
 		count = IOV_MAX_KERNEL;
@@ -314,11 +366,16 @@ static int iovec_effects(struct effects *e, uint64_t iov, uint64_t count, uint64
 			return -1;
 		if (len > bytes)
 			len = bytes;
-		if (add(e, base, len) < 0)
+		if ((clipped ? add_clipped(e, base, len) : add(e, base, len)) < 0)
 			return -1;
 		bytes -= len;
 	}
 	return 0;
+}
+
+static int iovec_effects(struct effects *e, uint64_t iov, uint64_t count, uint64_t bytes)
+{
+	return iovec_effects_x(e, iov, count, bytes, false);
 }
 
 static int valres_effects(struct effects *e, const struct sc_out *o, uint64_t before)
@@ -358,27 +415,108 @@ static int msghdr_effects(struct effects *e, const struct sc_out *o, uint64_t na
 	return iovec_effects(e, iov, iovlen, e->result > 0 ? (uint64_t)e->result : 0);
 }
 
+/* recvmmsg: the first `result` entries were filled like recvmsg's, and
+ * msg_len says how many bytes each received. The caller's msg_namelen of
+ * each entry is gone by now: the address is recorded up to the length the
+ * kernel stored, at most a sockaddr_storage, cut where memory ends. */
+static int mmsg_recv_effects(struct effects *e, const struct sc_out *o)
+{
+	uint64_t vec = e->args[o->arg];
+	uint64_t n = e->result > 0 ? (uint64_t)e->result : 0;
+
+	if (add(e, vec, n * o->size) < 0)
+		return -1;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t m = vec + i * o->size, name, iov, iovlen, control, controllen;
+		uint32_t namelen, got;
+
+		if (read_u64(e, m + MSGHDR_NAME, &name) < 0 ||
+		    read_u32(e, m + MSGHDR_NAMELEN, &namelen) < 0 ||
+		    read_u64(e, m + MSGHDR_IOV, &iov) < 0 ||
+		    read_u64(e, m + MSGHDR_IOVLEN, &iovlen) < 0 ||
+		    read_u64(e, m + MSGHDR_CONTROL, &control) < 0 ||
+		    read_u64(e, m + MSGHDR_CONTROLLEN, &controllen) < 0 ||
+		    read_u32(e, m + MMSGHDR_LEN, &got) < 0)
+			return -1;
+		if (add_clipped(e, name, namelen < SZ_SOCKADDR_MAX ? namelen
+							      : SZ_SOCKADDR_MAX) < 0 ||
+		    add(e, control, controllen) < 0 ||
+		    iovec_effects(e, iov, iovlen, got) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A NUL-terminated string stored by the kernel: up to and including the
+ * NUL, at most max bytes (all of them when no NUL is there). */
+static int cstring_effects(struct effects *e, uint64_t addr, uint32_t max)
+{
+	uint8_t buf[256];
+	uint64_t len = readable(e, addr, max), at = 0;
+
+	while (at < len) {
+		size_t chunk = len - at < sizeof(buf) ? (size_t)(len - at) : sizeof(buf);
+		uint8_t *nul;
+
+		if (e->read(e->ctx, addr + at, buf, chunk) < 0)
+			return fail(e, "cannot read the string the kernel stored");
+		if ((nul = memchr(buf, 0, chunk)))
+			return add(e, addr, at + (uint64_t)(nul - buf) + 1);
+		at += chunk;
+	}
+	return add(e, addr, len);
+}
+
+static int one_effect(struct effects *e, const struct sc_out *o, uint64_t entry_val);
+
 static int subop_effects(struct effects *e)
 {
-	const struct sc_subop *t, *op;
-	size_t n;
+	const struct sc_subop *op;
 	uint32_t code;
 
 	if (e->d->out[0].kind == SC_OUT_IOCTL) {
 		const struct ioctl_desc *io = ioctl_lookup(e->args[1]);
+		uint64_t len;
 
 		if (!io) {
 			unknown_ioctl_message(e->err, e->errlen, e->args);
 			return -1;
 		}
-		return is_error(e->result) ? 0 : add(e, e->args[2], io->out_size);
+		if (is_error(e->result) || !e->args[2])
+			return 0;
+		len = io->out_size;
+		if (io->elem_size) {
+			uint32_t count;
+
+			if (read_u32(e, e->args[2] + io->count_off, &count) < 0)
+				return -1;
+			len += (uint64_t)count * io->elem_size;
+		}
+		return add(e, e->args[2], len);
 	}
-	subop_of(e->d, e->args, &t, &n, &code);
-	if (!(op = find_subop(t, n, code)))
+	if (!(op = subop_lookup(e->d, e->args, &code)))
 		return fail(e, "unsupported operation");
-	if (op->out_arg < 0 || !when_holds(op->when, e->result))
-		return 0;
-	return add(e, e->args[op->out_arg], op->size);
+	if (op->flags & SC_SUB_REFUSE)
+		return fail(e, op->why ? op->why : "refused operation");
+	if ((op->flags & SC_SUB_ENOSYS) && e->result != -ENOSYS) {
+		snprintf(e->err, e->errlen, "%s (%d): %s returned %" PRId64 ", not "
+			 "ENOSYS: its effects are not described; refusing to record it",
+			 e->d->name, e->d->nr, op->name, e->result);
+		return -1;
+	}
+	if ((op->flags & SC_SUB_FAIL_ONLY) && !is_error(e->result)) {
+		snprintf(e->err, e->errlen, "%s (%d): %s succeeded: %s; refusing to "
+			 "record it", e->d->name, e->d->nr, op->name,
+			 op->why ? op->why : "replay cannot reproduce it");
+		return -1;
+	}
+	for (int i = 0; i < SC_SUB_OUTS && op->out[i].kind; i++) {
+		if (!when_holds(op->out[i].when, e->result))
+			continue;
+		if (one_effect(e, &op->out[i], 0) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int clone_effects(struct effects *e, uint64_t flags, uint64_t pidfd, uint64_t ptid)
@@ -438,6 +576,33 @@ static int one_effect(struct effects *e, const struct sc_out *o, uint64_t entry_
 			if (add(e, a[o->arg] + i * o->size + MMSGHDR_LEN, 4) < 0)
 				return -1;
 		return 0;
+	case SC_OUT_MMSG_RECV:
+		return mmsg_recv_effects(e, o);
+	case SC_OUT_RESULT_PLUS:
+		return add(e, a[o->arg], o->size + cap(r, e, o->param));
+	case SC_OUT_CSTRING:
+		return a[o->arg] ? cstring_effects(e, a[o->arg], o->size) : 0;
+	case SC_OUT_UPTO:
+	case SC_OUT_FIXED_CLIP:
+		return add_clipped(e, a[o->arg], o->size);
+	case SC_OUT_IOVEC_CLIP:
+		return iovec_effects_x(e, a[o->arg], a[o->param], r, true);
+	case SC_OUT_HDR_U32: {
+		uint32_t n;
+		if (!a[o->arg])
+			return 0;
+		if (read_u32(e, a[o->arg] + (uint64_t)o->param, &n) < 0)
+			return -1;
+		return add(e, a[o->arg], o->size + (uint64_t)n);
+	}
+	case SC_OUT_XATTR_ARGS: {
+		uint64_t value;
+		uint32_t size;
+		if (read_u64(e, a[o->arg], &value) < 0 ||
+		    read_u32(e, a[o->arg] + 8, &size) < 0)
+			return -1;
+		return add(e, value, r < size ? r : size);
+	}
 	case SC_OUT_CLONE:
 		/* x86-64 clone(flags, stack, parent_tid, child_tid, tls); a
 		 * pidfd is stored through parent_tid */
@@ -464,10 +629,27 @@ int syscall_memory_effects(const struct syscall_desc *d,
 	if ((d->flags & SC_F_RESTART) && is_interrupted(result))
 		return fail(&e, "interrupted again: the writes of the restarted "
 			    "call are not known here");
+	if ((d->flags & SC_F_ENOSYS) && result != -ENOSYS) {
+		if (d == &syscall_invalid)
+			snprintf(err, errlen, "a system call number xrr does not know "
+				 "returned %" PRId64 ", not ENOSYS: this kernel implements "
+				 "it and its effects are not described; refusing to "
+				 "record it", result);
+		else
+			snprintf(err, errlen, "%s (%d) returned %" PRId64 ", not ENOSYS: "
+				 "its effects are not described; refusing to record it",
+				 d->name, d->nr, result);
+		return -1;
+	}
+	if ((d->flags & SC_F_FAIL_ONLY) && !is_error(result)) {
+		snprintf(err, errlen, "%s (%d) succeeded: %s; refusing to record it",
+			 d->name, d->nr, d->why ? d->why : "replay cannot reproduce it");
+		return -1;
+	}
 	for (int i = 0; i < SC_MAX_OUTS && d->out[i].kind; i++) {
 		const struct sc_out *o = &d->out[i];
 
-		if (o->kind >= SC_OUT_IOCTL && o->kind <= SC_OUT_ARCH_PRCTL) {
+		if (o->kind == SC_OUT_IOCTL || o->kind == SC_OUT_SUBOP) {
 			if (subop_effects(&e) < 0)
 				return -1;
 			continue;

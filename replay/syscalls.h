@@ -14,8 +14,11 @@
  *
  * Rule: a syscall, ioctl request, fcntl/futex/prctl/arch_prctl operation
  * the tables do not know is refused with a message naming it; nothing is
- * ever guessed. Regions may over-approximate what the kernel wrote (the
- * replayed bytes are then the ones that were there), never under-approximate. */
+ * ever guessed. A number the kernel does not implement (negative, past the
+ * table, a hole in the numbering, a removed call) is recorded only when the
+ * kernel answers ENOSYS. Regions may over-approximate what the kernel wrote
+ * (the replayed bytes are then the ones that were there), never
+ * under-approximate. */
 #ifndef XRR_REPLAY_SYSCALLS_H
 #define XRR_REPLAY_SYSCALLS_H
 
@@ -63,6 +66,7 @@ enum sc_arg {
 	SA_ARCH_PRCTL,
 	SA_PRCTL,
 	SA_EPOLL_OP,
+	SA_SUBOP,       /* the row's sub-operation code (SC_OUT_SUBOP's arg) */
 };
 
 /* How the length of one kernel-written region is derived. */
@@ -79,13 +83,45 @@ enum sc_len {
 	SC_OUT_IOVEC,        /* iovec[args[param]]: result bytes, in order */
 	SC_OUT_MSGHDR,       /* recvmsg: msghdr, name, iov, control */
 	SC_OUT_MMSG_LEN,     /* sendmmsg: msg_len of result mmsghdr entries */
+	SC_OUT_MMSG_RECV,    /* recvmmsg: result mmsghdr entries, names, control,
+	                        msg_len bytes of each entry's iovecs */
+	SC_OUT_RESULT_PLUS,  /* size + min(result, args[param]) bytes (msgrcv) */
+	SC_OUT_CSTRING,      /* NUL-terminated string the kernel stored, at most
+	                        size bytes (sysfs) */
+	SC_OUT_UPTO,         /* size bytes, cut at the first unreadable page
+	                        (semctl GETALL: the set's size is not an argument) */
+	SC_OUT_FIXED_CLIP,   /* size bytes, cut at the first unreadable page */
+	SC_OUT_IOVEC_CLIP,   /* IOVEC, each piece cut at the first unreadable
+	                        page (process_vm_writev: may target us or not) */
+	SC_OUT_HDR_U32,      /* size + the u32 at args[arg] + param, read at exit
+	                        (struct file_handle: 8 + handle_bytes) */
+	SC_OUT_XATTR_ARGS,   /* getxattrat: result bytes at struct xattr_args'
+	                        value, at most its size */
 	SC_OUT_IOCTL,        /* from the ioctl table (request = args[1]) */
-	SC_OUT_FCNTL,        /* from the fcntl command (args[1]) */
-	SC_OUT_FUTEX,        /* PI and WAKE_OP futex words */
-	SC_OUT_PRCTL,        /* from the prctl option (args[0]) */
-	SC_OUT_ARCH_PRCTL,   /* from the arch_prctl code (args[0]) */
+	SC_OUT_SUBOP,        /* from the sub-operation table `size` (enum
+	                        sc_subtable_id), code = (args[arg] >> shift) & mask */
 	SC_OUT_CLONE,        /* clone: parent_tid / pidfd per flags */
 	SC_OUT_CLONE3,       /* clone3: pidfd / parent_tid from struct clone_args */
+};
+
+/* Sub-operation tables (struct sc_out.size of an SC_OUT_SUBOP rule). */
+enum sc_subtable_id {
+	SCT_FCNTL,
+	SCT_FUTEX,
+	SCT_PRCTL,
+	SCT_ARCH_PRCTL,
+	SCT_SHMCTL,
+	SCT_SEMCTL,
+	SCT_MSGCTL,
+	SCT_KEYCTL,
+	SCT_SYSLOG,
+	SCT_SYSFS,
+	SCT_MODIFY_LDT,
+	SCT_QUOTACTL,
+	SCT_IOPL,
+	SCT_IOPERM,
+	SCT_PROCESS_MADVISE,
+	SCT_COUNT,
 };
 
 /* When the region is written. */
@@ -118,6 +154,11 @@ enum sc_flags {
 	                             (rseq, robust list, clear_child_tid) */
 	SC_F_NORETURN = 1 << 3,   /* no syscall-exit stop on success */
 	SC_F_RESTART  = 1 << 4,   /* restart_syscall: effects are the original's */
+	SC_F_FAIL_ONLY = 1 << 5,  /* only a failure can be replayed: success
+	                             changed the process in a way replay does
+	                             not reproduce; the effects call refuses it */
+	SC_F_ENOSYS   = 1 << 6,   /* not implemented by Linux: only ENOSYS is
+	                             known; any other answer is refused */
 };
 
 struct syscall_desc {
@@ -128,12 +169,17 @@ struct syscall_desc {
 	uint16_t flags;                 /* enum sc_flags */
 	uint8_t arg[SC_MAX_ARGS];       /* enum sc_arg */
 	struct sc_out out[SC_MAX_OUTS]; /* SC_OUT_NONE terminates */
+	const char *why;                /* why it is refused or FAIL_ONLY */
 };
 
 struct ioctl_desc {
 	uint32_t request;
 	const char *name;
 	uint32_t out_size;              /* bytes written at args[2] on success */
+	/* Variable tail: plus elem_size times the u32 at args[2] + count_off,
+	 * read at exit (FS_IOC_FIEMAP extents). 0: no tail. */
+	uint16_t count_off;
+	uint16_t elem_size;
 };
 
 /* One region the kernel wrote in the tracee. */
@@ -158,6 +204,9 @@ extern const size_t syscall_table_len;
 extern const struct ioctl_desc ioctl_table[];
 extern const size_t ioctl_table_len;
 
+/* The descriptor syscall_check gives numbers without a row. */
+extern const struct syscall_desc syscall_invalid;
+
 /* Supported syscall nr, or NULL (unknown or refused number). */
 const struct syscall_desc *syscall_lookup(long nr);
 /* Name of any syscall the table names (supported or not), else NULL. */
@@ -167,8 +216,10 @@ long syscall_number(const char *name);
 const struct ioctl_desc *ioctl_lookup(uint64_t request);
 
 /* Entry check: the descriptor when nr and its sub-operation (ioctl
- * request, fcntl command, futex op, prctl option, arch_prctl code) are
- * known; else NULL and err = "event N: unsupported system call NAME (NR)..." */
+ * request, fcntl command, futex op, prctl option, ...) are known; else
+ * NULL and err = "event N: unsupported system call NAME (NR): WHY...".
+ * A number with no row (negative, past the table, a hole) gets
+ * syscall_invalid: recorded when the kernel answers ENOSYS. */
 const struct syscall_desc *syscall_check(long nr, const uint64_t args[SC_MAX_ARGS],
 					 uint64_t event, char *err, size_t errlen);
 
