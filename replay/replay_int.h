@@ -82,8 +82,13 @@ struct replay_proc {
 	char *exec_path;
 };
 
+struct fdtable;
+
 struct replay_thread {
 	struct replay_proc *rp;         /* its process */
+	/* Which of its fds reach the recorder's stdout/stderr
+	 * (replay/fdtable.h): what replay echoes. */
+	struct fdtable *fdt;
 	pid_t rec_tid;
 	pid_t real_tid;
 	uint64_t xcr0;

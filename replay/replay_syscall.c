@@ -13,6 +13,7 @@
 #include "replay/replay_int.h"
 #include "replay/syscalls.h"
 #include "replay/task_int.h"
+#include "replay/fdtable.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -157,13 +158,41 @@ static int set_rax(struct replayer *r, struct task *t, int64_t value)
 	return task_set_gregs(r->proc, t, &g);
 }
 
+/* Only writes that reached the recorder's own stdout or stderr are
+ * shown again: not those to files, pipes or /dev/null the program
+ * pointed fds 1 and 2 at. */
 static FILE *echo_stream(struct replayer *r, uint64_t fd)
 {
-	if (!r->opts.echo_output || (fd != 1 && fd != 2))
+	if (!r->opts.echo_output)
 		return NULL;
-	if (fd == 1)
+	struct replay_thread *th = replay_thread_by_rec(r, r->ev.tid);
+	switch (th ? fdtable_echo_target(th->fdt, fd) : FDT_ECHO_NONE) {
+	case FDT_ECHO_STDOUT:
 		return r->opts.echo_stdout ? r->opts.echo_stdout : stdout;
-	return r->opts.echo_stderr ? r->opts.echo_stderr : stderr;
+	case FDT_ECHO_STDERR:
+		return r->opts.echo_stderr ? r->opts.echo_stderr : stderr;
+	default:
+		return NULL;
+	}
+}
+
+static int read_for_fdtable(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct replayer *r = ctx;
+
+	return process_read_memory(r->proc, addr, buf, len) == (ssize_t)len
+	       ? 0 : -1;
+}
+
+/* After the syscall's recorded effects are in memory (pipe's fds). */
+static void track_fds(struct replayer *r, struct task *t,
+		      const struct ev_syscall *s)
+{
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+
+	if (th && th->fdt)
+		fdtable_syscall(&th->fdt, (long)s->number, s->args, s->result,
+				read_for_fdtable, r);
 }
 
 static void echo_range(struct replayer *r, FILE *out, uint64_t addr,
@@ -374,6 +403,9 @@ static int replay_clone(struct replayer *r, struct task *t,
 	}
 	th->real_tid = res.new_tid;
 	th->parked = false;
+	fdtable_free(th->fdt);
+	th->fdt = fdtable_clone(replay_thread_by_real(r, t->tid)->fdt,
+				clone_flags(r, s));
 	replay_runq_push(r, th->rec_tid, true);
 	/* The kernel stored real tids (parent_tid, child_tid); the recorded
 	 * writes put the recorded ones back, and the child's copy too. */
@@ -494,6 +526,7 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 		return replay_error(r, stop, "too many threads");
 	th->real_tid = res.new_tid;
 	th->xcr0 = f->xcr0;
+	th->fdt = fdtable_clone(parent->fdt, flags);
 	/* The kernel keeps a fork's rseq registration. */
 	memcpy(th->rseq_args, parent->rseq_args, sizeof(th->rseq_args));
 	/* The child's copy of its tid, as the recording's kernel wrote it. */
@@ -656,6 +689,9 @@ static int replay_exec(struct replayer *r, struct task *t,
 
 	t->last_stop.kind = TASK_STOP_INTERRUPT;
 	drop_rseq(r, t);
+	struct replay_thread *th = replay_thread_by_real(r, t->tid);
+	if (th && th->fdt)
+		fdtable_exec(&th->fdt);
 	if (replay_space_exec(r, t, err, sizeof(err)) < 0 ||
 	    replay_virt_after_exec(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "execve: %s", err);
@@ -712,6 +748,7 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 		int rc = finish_fork(r, t, &r->ev.u.syscall, stop);
 		if (rc)
 			return rc;
+		track_fds(r, t, &r->ev.u.syscall);
 		if (replay_cursor_advance(r, err, sizeof(err)) < 0)
 			return replay_error(r, stop, "%s", err);
 		return 0;
@@ -736,6 +773,7 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 		int rc = replay_recorded(r, t, s, stop);
 		if (rc)
 			return rc;
+		track_fds(r, t, s);
 		if (replay_virt_after_syscall(r, s, err, sizeof(err)) < 0)
 			return replay_error(r, stop, "instruction "
 					    "virtualisation: %s", err);

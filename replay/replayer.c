@@ -12,6 +12,7 @@
 #include "replay/syscalls.h"
 #include "replay/task_int.h"
 #include "replay/trace_procs.h"
+#include "replay/fdtable.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -104,6 +105,7 @@ struct replay_thread *replay_thread_new(struct replayer *r, pid_t rec,
 			return NULL;
 		th = &r->threads[r->nthreads++];
 	}
+	fdtable_free(th->fdt);
 	memset(th, 0, sizeof(*th));
 	th->rec_tid = rec;
 	th->rp = rp;
@@ -248,6 +250,10 @@ static void stop_replay(struct replayer *r)
 {
 	while (r->nprocs)
 		drop_proc(r, r->procs[r->nprocs - 1]);
+	for (size_t i = 0; i < r->nthreads; i++) {
+		fdtable_free(r->threads[i].fdt);
+		r->threads[i].fdt = NULL;
+	}
 	replay_cursor_close(r);
 	replay_virt_close(r);
 	r->nthreads = 0;
@@ -317,6 +323,11 @@ static int start_replay(struct replayer *r, char *err, size_t errlen)
 	struct replay_thread *th = replay_thread_new(r, r->ev.tid, r->rp);
 	th->real_tid = r->proc->pid;
 	th->xcr0 = r->ev.u.exec.xcr0 ? r->ev.u.exec.xcr0 : h->initial_xcr0;
+	th->fdt = fdtable_new_initial();
+	if (!th->fdt) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	r->nrunq = 1;
 	r->runq[0] = r->ev.tid;
 	return replay_cursor_advance(r, err, errlen);
@@ -449,6 +460,15 @@ static int deliver_signal(struct replayer *r, struct replay_stop *stop)
 		return replay_error(r, stop, "signal %d for unknown thread %d",
 				    s->signo, (int)r->ev.tid);
 	replay_use_thread(r, th);
+	if (!s->frame_len) {
+		/* A fatal default action: nothing of the process runs
+		 * again; its thread exits and EV_EXIT follow. */
+		th->rp->at_exit_group = true;
+		for (size_t i = 0; i < r->nthreads; i++)
+			if (r->threads[i].rp == th->rp)
+				replay_runq_remove(r, r->threads[i].rec_tid);
+		return 0;
+	}
 	/* It runs on from the handler, before anyone else. */
 	th->parked = false;
 	replay_runq_push(r, th->rec_tid, true);
