@@ -140,6 +140,8 @@
 	"made by mmap, mremap and brk"
 #define WHY_SEG "it changes the thread's segment descriptors, which replay " \
 	"does not perform: code using them would run differently"
+#define WHY_UPROBE "called from a uprobe trampoline it rewrites the " \
+	"registers and the return address, which replay does not reproduce"
 #define WHY_IO "it grants I/O port access, which replay does not perform"
 #define WHY_BPF "bpf commands write through pointers inside union bpf_attr " \
 	"(map values, program info, logs) and maps can be shared and mapped; " \
@@ -508,6 +510,10 @@ const struct syscall_desc syscall_table[] = {
 	F(333, io_pgetevents, 6, BLK, WHY_AIO, A(H, L, L, PT, PT, PT)),
 	/* the kernel writes cpu_id into the registered area on every resume */
 	R(334, rseq, 4, P, ASYNC, A(PT, UI, H, H)),
+	/* Linux 6.11 and 6.16: only the kernel's uprobe trampolines may call
+	 * them; a direct call fails (uretprobe also raises SIGILL) */
+	F(335, uretprobe, 0, 0, WHY_UPROBE, A(0)),
+	F(336, uprobe, 0, 0, WHY_UPROBE, A(0)),
 	R(424, pidfd_send_signal, 4, E, 0, A(FD, SIG, PT, H)),
 	U(425, io_uring_setup, WHY_URING),
 	U(426, io_uring_enter, WHY_URING),

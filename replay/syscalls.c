@@ -172,7 +172,7 @@ static bool subop_refused(const struct syscall_desc *d, const uint64_t *args,
 }
 
 /* Numbers without a row: the kernel has no such call (negative, past the
- * end, a hole such as 335-423) unless it is newer than this table or an
+ * end, a hole such as 337-423) unless it is newer than this table or an
  * x32 number; either way only ENOSYS is a known answer. */
 const struct syscall_desc syscall_invalid = {
 	.nr = -1,
