@@ -136,7 +136,7 @@
 	"and fills later; the replayer does not recreate it"
 #define WHY_URING "io_uring rings are written by the kernel asynchronously " \
 	"(submission and completion queues in shared memory)"
-#define WHY_MAP "it maps memory, and the replayer only re-creates mappings " \
+#define WHY_MAP "maps memory, and the replayer only re-creates mappings " \
 	"made by mmap, mremap and brk"
 #define WHY_SEG "it changes the thread's segment descriptors, which replay " \
 	"does not perform: code using them would run differently"
@@ -377,7 +377,7 @@ const struct syscall_desc syscall_table[] = {
 	R(213, epoll_create, 1, E, 0, A(I)),
 	NOSYS(214, epoll_ctl_old),
 	NOSYS(215, epoll_wait_old),
-	F(216, remap_file_pages, 5, 0, "it rebuilds a file mapping and " WHY_MAP, A(PT, UL, PROT, UL, H)),
+	F(216, remap_file_pages, 5, 0, "rebuilding a file mapping " WHY_MAP, A(PT, UL, PROT, UL, H)),
 	R(217, getdents64, 3, E, 0, A(FD, PT, UI), RES(1, 2)),
 	R(218, set_tid_address, 1, P, ASYNC, A(PT)),
 	R(219, restart_syscall, 0, E, BLK | SC_F_RESTART, A(0)),
@@ -546,7 +546,7 @@ const struct syscall_desc syscall_table[] = {
 	R(450, set_mempolicy_home_node, 4, E, 0, A(PT, UL, UL, H)),
 	R(451, cachestat, 4, E, 0, A(FD, PT, PT, H), FIX(2, SZ_CACHESTAT)),
 	R(452, fchmodat2, 4, E, 0, A(DFD, PATH, MODE, ATF)),
-	F(453, map_shadow_stack, 3, RPTR, "a shadow stack " WHY_MAP, A(PT, UL, H)),
+	F(453, map_shadow_stack, 3, RPTR, "creating a shadow stack " WHY_MAP, A(PT, UL, H)),
 	R(454, futex_wake, 4, E, 0, A(PT, H, I, H)),
 	R(455, futex_wait, 6, E, BLK, A(PT, H, H, H, PT, CLK)),
 	R(456, futex_requeue, 4, E, 0, A(PT, H, I, I)),
