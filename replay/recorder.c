@@ -313,11 +313,14 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	uint64_t flags = clone_flags_of(r, t);
 	if (is_vfork_like(t, flags) && result > 0)
 		n = (int)vfork_regions(r, t, &g, regions, (size_t)n);
+	size_t nreg = (size_t)n;
 	if (t->nr == NR_MMAP && result >= 0 && !(t->args[3] & MAP_ANONYMOUS) &&
 	    (int)t->args[4] >= 0 &&
 	    rec_record_mmap(r, t, (uint64_t)result, t->args[1], t->args[2],
-			    t->args[3], (int)t->args[4], t->args[5]) < 0)
+			    t->args[3], (int)t->args[4], t->args[5], regions,
+			    &nreg, MAX_REGIONS) < 0)
 		return -1;
+	n = (int)nreg;
 	if (rec_xcr0_syscall(r, t->nr, t->args, result) < 0)
 		return -1;
 	if (note_inputs(r, t) < 0)

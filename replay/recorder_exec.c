@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "replay/recorder_internal.h"
@@ -508,9 +510,66 @@ out:
 
 /* ---- mmap of a file --------------------------------------------------------- */
 
+/* Memory of a file that replay cannot take from a stored copy: what a
+ * MAP_SHARED mapping shares with other processes, and memfd/tmpfs files
+ * (often huge and sparse).  Replay maps anonymous memory instead (shared
+ * when the recording's was, so that replayed parents and children still
+ * share it) and writes these regions: the file's data extents inside the
+ * mapping (SEEK_DATA/SEEK_HOLE: holes of a 1 GiB memfd cost nothing). */
+#define MMAP_MAX_EXTENTS 64
+
+static size_t mapped_extents(const char *fdpath, uint64_t addr, uint64_t len,
+			     uint64_t offset, struct sc_region *out, size_t max)
+{
+	int fd = max ? open(fdpath, O_RDONLY | O_CLOEXEC) : -1;
+	size_t n = 0;
+	struct stat st;
+
+	if (!max)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		/* Unreadable to us: the whole mapping, over-approximated. */
+		if (fd >= 0)
+			close(fd);
+		out[0] = (struct sc_region){ addr, len };
+		return 1;
+	}
+	uint64_t end = offset + len;
+	if (end > (uint64_t)st.st_size)
+		end = (uint64_t)st.st_size;
+	off_t pos = (off_t)offset;
+	while ((uint64_t)pos < end) {
+		off_t data = lseek(fd, pos, SEEK_DATA);
+		if (data < 0 || (uint64_t)data >= end)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > end)
+			hole = (off_t)end;
+		if (n == max) {
+			/* Too fragmented: one region to the end instead. */
+			out[n - 1].len = end - offset - (out[n - 1].addr - addr);
+			break;
+		}
+		out[n++] = (struct sc_region){ addr + ((uint64_t)data - offset),
+					       (uint64_t)(hole - data) };
+		pos = hole;
+	}
+	close(fd);
+	return n;
+}
+
+static bool on_shmem(const char *fdpath)
+{
+	struct statfs sf;
+
+	return statfs(fdpath, &sf) == 0 &&
+	       (sf.f_type == TMPFS_MAGIC || sf.f_type == HUGETLBFS_MAGIC);
+}
+
 int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 		    uint64_t len, uint64_t prot, uint64_t flags, int fd,
-		    uint64_t offset)
+		    uint64_t offset, struct sc_region *regions, size_t *nregions,
+		    size_t max)
 {
 	char fdpath[64], path[4096], err[512];
 	struct stat st;
@@ -528,12 +587,21 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 	m.map.flags = (uint32_t)flags;
 	m.map.offset = offset;
 	m.map.path = path;
-	if (S_ISREG(st.st_mode)) {
+	bool shared = (flags & MAP_TYPE) == MAP_SHARED ||
+		      (flags & MAP_TYPE) == MAP_SHARED_VALIDATE;
+	if (S_ISREG(st.st_mode) && !shared && !on_shmem(fdpath)) {
 		/* The fd reaches the mapped inode even if the name is gone. */
 		if (trace_store_file_as(r->trace, fdpath, path, &m.map.file,
 					err, sizeof(err)) < 0)
 			return rec_fail(r, "event %" PRIu64 ": storing %s (mmap of"
 					" fd %d): %s", r->nevents, path, fd, err);
+	} else if (S_ISREG(st.st_mode)) {
+		/* Anonymous in replay, contents as regions (no file id). */
+		size_t room = max > *nregions ? max - *nregions : 0;
+		if (room > MMAP_MAX_EXTENTS)
+			room = MMAP_MAX_EXTENTS;
+		*nregions += mapped_extents(fdpath, addr, m.map.end - addr,
+					    offset, regions + *nregions, room);
 	} else if (strcmp(path, "/dev/zero") != 0) {
 		return rec_fail(r, "event %" PRIu64 ": mmap of %s (fd %d), which"
 				" is not a regular file, cannot be recorded",

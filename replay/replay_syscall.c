@@ -294,10 +294,21 @@ static int replay_mmap(struct replayer *r, struct task *t,
 	if (a[3] & MAP_ANONYMOUS)
 		return perform_expect(r, t, SYS_mmap, a, s, stop);
 	const struct trace_mmap_record *m = replay_cursor_mmap(r, r->ev_index);
-	if (!m || !m->map.file.hex[0])
-		return replay_error(r, stop, "mmap of fd %d: no stored file "
+	if (!m)
+		return replay_error(r, stop, "mmap of fd %d: no record of it "
 				    "in the trace's mmaps stream",
 				    (int)s->args[4]);
+	if (!m->map.file.hex[0]) {
+		/* /dev/zero, a shared mapping, a memfd: anonymous memory
+		 * (shared if it was), the file's contents from the writes. */
+		uint64_t type = a[3] & MAP_TYPE;
+		bool shared = type == MAP_SHARED || type == MAP_SHARED_VALIDATE;
+		a[3] = (a[3] & ~(uint64_t)MAP_TYPE & ~(uint64_t)MAP_SYNC) |
+		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
+		a[4] = (uint64_t)-1;
+		a[5] = 0;
+		return perform_expect(r, t, SYS_mmap, a, s, stop);
+	}
 	long fd = replay_space_open_in_tracee(r, t, m->map.file.hex, err,
 					      sizeof(err));
 	if (fd < 0)
