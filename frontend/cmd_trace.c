@@ -573,6 +573,8 @@ int cmd_info(int argc, char **argv)
 	       h->uname.nodename ? h->uname.nodename : "?");
 	print_cpu(h);
 	printf("bound cpu:    %d\n", h->bound_cpu);
+	printf("rdtsc:        %s\n", h->rdtsc_trapped ? "trapped (values recorded)"
+			     : "not trapped on the recording machine (values not recorded)");
 	printf("tick source:  %s\n", h->tick_source ? h->tick_source : "none");
 	printf("cpuid faulting: %s, kernel xcr0 control: %s\n",
 	       h->cpuid_faulting ? "yes" : "no", h->kernel_xcr0_control ? "yes" : "no");

@@ -1122,6 +1122,13 @@ static int make_header(struct recorder *r, struct trace_header *h,
 		memset(&h->xsave, 0, sizeof(h->xsave));
 	h->bound_cpu = r->cpu;
 	h->insn_virt = TRACE_INSN_VIRT_NONE;
+	h->rdtsc_trapped = task_probe_tsc_trap() != 0;
+	if (!h->rdtsc_trapped)
+		fprintf(stderr, "xrr: warning: rdtsc does not trap on this "
+			"machine (PR_SET_TSC has no effect here, as in some "
+			"VMs): the values the program reads with rdtsc and "
+			"rdtscp are not recorded, and replay gives it other "
+			"ones\n");
 	return rec_xcr0_setup(r, h, err, errlen);
 }
 

@@ -558,6 +558,26 @@ static size_t mapped_extents(const char *fdpath, uint64_t addr, uint64_t len,
 	return n;
 }
 
+/* Opened for writing?  A shared mapping of a read-only fd can never be
+ * written through, so it is as good as a private one. */
+static bool fd_writable(pid_t pid, int fd)
+{
+	char path[64], text[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = f >= 0 ? read(f, text, sizeof(text) - 1) : -1;
+	if (f >= 0)
+		close(f);
+	if (n <= 0)
+		return true;    /* unknown: the safe answer */
+	text[n] = 0;
+	const char *flags = strstr(text, "flags:");
+	if (!flags)
+		return true;
+	return (strtoul(flags + 6, NULL, 8) & O_ACCMODE) != O_RDONLY;
+}
+
 static bool on_shmem(const char *fdpath)
 {
 	struct statfs sf;
@@ -587,8 +607,9 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 	m.map.flags = (uint32_t)flags;
 	m.map.offset = offset;
 	m.map.path = path;
-	bool shared = (flags & MAP_TYPE) == MAP_SHARED ||
-		      (flags & MAP_TYPE) == MAP_SHARED_VALIDATE;
+	bool shared = ((flags & MAP_TYPE) == MAP_SHARED ||
+		       (flags & MAP_TYPE) == MAP_SHARED_VALIDATE) &&
+		      fd_writable(r->proc->pid, fd);
 	if (S_ISREG(st.st_mode) && !shared && !on_shmem(fdpath)) {
 		/* The fd reaches the mapped inode even if the name is gone. */
 		if (trace_store_file_as(r->trace, fdpath, path, &m.map.file,

@@ -307,7 +307,22 @@ static int replay_mmap(struct replayer *r, struct task *t,
 		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
 		a[4] = (uint64_t)-1;
 		a[5] = 0;
-		return perform_expect(r, t, SYS_mmap, a, s, stop);
+		/* Writable while the contents go in, then as recorded. */
+		uint64_t prot = a[2];
+		a[2] |= PROT_READ | PROT_WRITE;
+		int rc = perform_expect(r, t, SYS_mmap, a, s, stop);
+		if (rc || prot == a[2])
+			return rc;
+		const long pa[6] = { (long)s->result, (long)s->args[1],
+				     (long)prot };
+		long res;
+		if (task_remote_syscall(r->proc, t, SYS_mprotect, pa, &res) < 0 ||
+		    res < 0)
+			return replay_error(r, stop, "mprotect after the mmap "
+					    "at 0x%" PRIx64 ": %s", s->result,
+					    res < 0 ? strerror((int)-res)
+						    : r->proc->err);
+		return 0;
 	}
 	long fd = replay_space_open_in_tracee(r, t, m->map.file.hex, err,
 					      sizeof(err));

@@ -307,6 +307,32 @@ int process_spawn(struct process *p, char *const argv[], char *const envp[],
 	return rc;
 }
 
+/* Does PR_SET_TSC(PR_TSC_SIGSEGV) make rdtsc fault here?  Some VMs
+ * ignore it (the hypervisor answers rdtsc itself). */
+int task_probe_tsc_trap(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		unsigned int lo, hi;
+		if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
+			_exit(2);
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		(void)lo;
+		(void)hi;
+		_exit(0);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 /* ---- classifying stops -------------------------------------------------------- */
 
 static bool is_stop_signal(int sig)

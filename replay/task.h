@@ -127,6 +127,10 @@ int process_spawn(struct process *p, char *const argv[], char *const envp[],
 bool tracer_bind(int cpu, cpu_set_t *saved);
 void tracer_unbind(bool bound, const cpu_set_t *saved);
 
+/* 1 when rdtsc faults under PR_SET_TSC(PR_TSC_SIGSEGV) on this machine,
+ * 0 when it does not (some VMs), -1 when the probe could not run. */
+int task_probe_tsc_trap(void);
+
 /* Kill (SIGKILL) and reap everything. */
 void process_kill(struct process *p);
 /* Remove breakpoints and debug registers, then detach every thread. */

@@ -89,6 +89,9 @@ struct trace_header {
 	uint32_t insn_virt;     /* enum trace_insn_virt */
 	char *tick_source;      /* "none", or a PMU name */
 	int32_t bound_cpu;      /* -1: not bound */
+	/* rdtsc/rdtscp trapped while recording (their values are in
+	 * EV_RDTSC); false on machines where PR_SET_TSC has no effect. */
+	bool rdtsc_trapped;
 };
 
 /* Empty header with defaults (tick source "none", no CPU binding). */
@@ -131,6 +134,7 @@ struct trace_record {
 	uint32_t len;
 	const uint8_t *data;    /* valid until the next call on the reader */
 	uint64_t index;         /* 0-based record number in the stream */
+	uint64_t offset;        /* file offset of the block it starts in */
 };
 
 struct trace_writer;

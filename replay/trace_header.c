@@ -44,6 +44,7 @@ enum header_key {
 	HK_INSN_VIRT = 20,
 	HK_TICK_SOURCE = 21,
 	HK_BOUND_CPU = 22,
+	HK_RDTSC_TRAPPED = 23,
 };
 
 /* A reader that does not know a key with this flag must refuse the trace. */
@@ -61,6 +62,7 @@ void trace_header_init(struct trace_header *h)
 	h->format_major = TRACE_FORMAT_MAJOR;
 	h->format_minor = TRACE_FORMAT_MINOR;
 	h->bound_cpu = -1;
+	h->rdtsc_trapped = true;        /* what traces before 2.0 assumed */
 	h->tick_source = strdup("none");
 }
 
@@ -301,6 +303,7 @@ static void put_control_entries(struct trace_buf *b,
 	put_u64_entry(b, HK_INSN_VIRT, h->insn_virt, s);
 	put_str_entry(b, HK_TICK_SOURCE, h->tick_source);
 	put_u64_entry(b, HK_BOUND_CPU, (uint64_t)(int64_t)h->bound_cpu, s);
+	put_u64_entry(b, HK_RDTSC_TRAPPED, h->rdtsc_trapped, s);
 }
 
 int trace_header_encode(const struct trace_header *h, struct trace_buf *out)
@@ -479,6 +482,7 @@ static int take_scalar(uint16_t key, struct trace_cursor *v,
 		break;
 	case HK_INSN_VIRT: h->insn_virt = (uint32_t)trace_cursor_u64(v); break;
 	case HK_BOUND_CPU: h->bound_cpu = (int32_t)trace_cursor_u64(v); break;
+	case HK_RDTSC_TRAPPED: h->rdtsc_trapped = trace_cursor_u64(v) != 0; break;
 	case HK_XSAVE:
 		h->xsave.supported_xcr0 = trace_cursor_u64(v);
 		h->xsave.max_size = trace_cursor_u32(v);

@@ -97,3 +97,10 @@ no_strays() {
 }
 
 finish() { exit $_tap_failed; }
+
+# rdtsc_trapped TRACE: did the recording machine trap rdtsc (PR_SET_TSC)?
+# Some VMs ignore it; then rdtsc values are not in the trace.
+rdtsc_trapped() {
+	"$XRR" info "$1" 2>/dev/null | grep -q '^rdtsc: *trapped'
+}
+NO_RDTSC_TRAP="this machine does not trap rdtsc (PR_SET_TSC has no effect): rdtsc values are not recorded here"

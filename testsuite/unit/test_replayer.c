@@ -100,6 +100,14 @@ static void test_syscall_match(void)
 	CU_ASSERT_FALSE(replay_syscall_matches(&rec, SYS_read, same, msg,
 					       sizeof(msg)));
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "got read("));
+	/* write has three arguments: leftovers in r10, r8, r9 do not count. */
+	uint64_t leftovers[6] = { 1, 0x1000, 6, 0x34bce6c3198d3, 7, 8 };
+	CU_ASSERT_TRUE(replay_syscall_matches(&rec, SYS_write, leftovers, msg,
+					      sizeof(msg)));
+	/* An unknown number: all six. */
+	rec.number = 0x7000;
+	CU_ASSERT_FALSE(replay_syscall_matches(&rec, 0x7000, leftovers, msg,
+					       sizeof(msg)));
 }
 
 static void test_alter_hook(void)
