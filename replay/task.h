@@ -212,6 +212,9 @@ int process_insert_hw(struct process *p, enum hw_type type, uint64_t addr,
 		      int len);
 int process_remove_hw(struct process *p, enum hw_type type, uint64_t addr,
 		      int len);
+/* 1 when a write watchpoint through the debug registers fires on this
+ * machine, 0 when it does not (some VMs), -1 when the probe failed. */
+int task_probe_hw_watch(void);
 /* After a SIGTRAP: which debug register fired (DR6), or -1. Fills the
  * slot's address and type; clears DR6. */
 int task_hw_hit(struct process *p, struct task *t, uint64_t *addr,

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
 
 #define DR6_HIT_MASK 0xfull
 
@@ -160,4 +163,43 @@ int task_hw_hit(struct process *p, struct task *t, uint64_t *addr,
 		return i;
 	}
 	return -1;
+}
+
+/* A child that writes a watched variable three times: do the debug
+ * registers fire?  Some VMs accept DR7 and never raise #DB. */
+static volatile long probe_target;
+
+int task_probe_hw_watch(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+			_exit(2);
+		raise(SIGSTOP);
+		for (int i = 0; i < 3; i++)
+			probe_target = i + 1;
+		_exit(0);
+	}
+	int status, hits = 0;
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+		return -1;
+	unsigned long dr7 = 1ul | (1ul << 16) | (3ul << 18);   /* slot 0: write, 8 bytes */
+	if (ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg[0]),
+		   (void *)&probe_target) < 0 ||
+	    ptrace(PTRACE_POKEUSER, pid, offsetof(struct user, u_debugreg[7]),
+		   (void *)dr7) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return 0;
+	}
+	for (;;) {
+		if (ptrace(PTRACE_CONT, pid, 0, 0) < 0 ||
+		    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+			break;
+		hits += WSTOPSIG(status) == SIGTRAP;
+	}
+	return hits == 3 ? 1 : 0;
 }

@@ -104,3 +104,9 @@ rdtsc_trapped() {
 	"$XRR" info "$1" 2>/dev/null | grep -q '^rdtsc: *trapped'
 }
 NO_RDTSC_TRAP="this machine does not trap rdtsc (PR_SET_TSC has no effect): rdtsc values are not recorded here"
+
+# hw_watch_works: do debug-register watchpoints fire here?  Some VMs
+# accept DR7 and never trap; NO_HW_WATCH says so in skips.
+hw_watch_works() {
+	NO_HW_WATCH=$("$top_builddir/testsuite/integration/hw_probe")
+}

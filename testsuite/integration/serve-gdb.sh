@@ -95,9 +95,15 @@ GDB
 run_gdb "$TEST_TMP/watch.out" "$TEST_TMP/watch.gdb" "$PROGS/watch"
 out="$TEST_TMP/watch.out"
 check "hardware watchpoint set" "$out" 'Hardware watchpoint 2: watched_counter'
-check "first hit: 0 -> 1" "$out" 'Old value = 0.*|^Old value = 0$'
-check "new value 1" "$out" '^New value = 1$'
-check "third hit: 2 -> 4" "$out" '^New value = 4$'
+if hw_watch_works; then
+	check "first hit: 0 -> 1" "$out" 'Old value = 0.*|^Old value = 0$'
+	check "new value 1" "$out" '^New value = 1$'
+	check "third hit: 2 -> 4" "$out" '^New value = 4$'
+else
+	skip "first hit: 0 -> 1: $NO_HW_WATCH"
+	skip "new value 1: $NO_HW_WATCH"
+	skip "third hit: 2 -> 4: $NO_HW_WATCH"
+fi
 check "watched program output" "$out" '^watched_counter 16$'
 
 # ---- AVX-512 registers and xcr0 --------------------------------------------------
