@@ -789,7 +789,8 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	if (!cp)
 		return rec_fail(r, "child process %d: out of memory",
 				(int)st->new_tid);
-	if (process_adopt_child(cp, t->proc, st->new_tid) < 0) {
+	if (process_adopt_child(cp, t->proc, st->new_tid,
+				(flags & CLONE_VM) != 0) < 0) {
 		/* Killed before its first instruction: nothing it did. */
 		free(cp);
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -871,6 +872,11 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 				  .tid = t->tid };
 
 	ev.u.exit.status = st->raw_status;
+	/* A thread that never called exit was killed: by another thread's
+	 * execve (the kernel reports those as exits with status 0), an
+	 * exit_group or a fatal signal.  Replay must not run it. */
+	if (!leader && t->state != RT_EXITING && !WIFSIGNALED(st->raw_status))
+		ev.u.exit.status = SIGKILL;
 	t->state = RT_DEAD;
 	r->ticks->detach(NULL, t->tid);
 	if (r->current == t)

@@ -77,6 +77,9 @@ struct replay_proc {
 	uint64_t brk_end;               /* page end of the heap we mapped */
 	bool brk_known;
 	bool at_exit_group;             /* a thread is in exit_group */
+	/* Made with CLONE_VM (vfork, posix_spawn) and not exec'd since:
+	 * its memory is its parent's, as in the recording. */
+	bool shares_mm;
 	uint8_t *auxv;
 	size_t auxv_len;
 	char *exec_path;
@@ -177,6 +180,10 @@ int replay_space_build(struct replayer *r, char *err, size_t errlen);
 /* EV_EXEC of a later execve by t (stopped at it). */
 int replay_space_exec(struct replayer *r, struct task *t, char *err,
 		      size_t errlen);
+/* The same for a process that shares its memory with another (vfork,
+ * CLONE_VM): a real exec of the stub first, then the rebuild. */
+int replay_space_exec_fresh(struct replayer *r, struct task *t, char *err,
+			    size_t errlen);
 /* Open the trace's copy of a stored file inside the tracee: fd or -errno. */
 long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 				 const char *file_id, char *err, size_t errlen);

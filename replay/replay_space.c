@@ -458,6 +458,70 @@ int replay_space_build(struct replayer *r, char *err, size_t errlen)
 	return load_exec_state(r, t, err, errlen);
 }
 
+/* A process that shares its memory with its parent (vfork, CLONE_VM)
+ * must not rebuild its new image in that memory: it first really execs
+ * the exec stub (a fresh address space, which also lets the parent go),
+ * then gets its scratch pages back at the same address.  The path and
+ * argv for the execve are written in the second scratch page, the
+ * syscall instruction past the remote-syscall code of the first. */
+static int exec_stub_for_real(struct replayer *r, struct task *t, char *err,
+			      size_t errlen)
+{
+	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
+	uint64_t insn = r->scratch + 64, page = r->scratch + REPLAY_PAGE;
+	uint64_t argv[3] = { page + 64, 0, 0 };     /* argv[0], NULL; envp: NULL */
+	size_t plen = strlen(r->stub_path) + 1;
+	struct user_regs_struct g;
+	struct task_stop ts;
+
+	if (plen > REPLAY_PAGE - 64) {
+		snprintf(err, errlen, "exec stub path too long");
+		return -1;
+	}
+	if (task_mem_write_raw(r->proc, insn, syscall_insn, 2) != 2 ||
+	    task_mem_write_raw(r->proc, page, argv, sizeof(argv)) != sizeof(argv) ||
+	    task_mem_write_raw(r->proc, page + 64, r->stub_path, plen) !=
+	    (ssize_t)plen || task_get_gregs(r->proc, t, &g) < 0)
+		goto fail;
+	g.rip = insn;
+	g.rax = SYS_execve;
+	g.orig_rax = (uint64_t)-1;
+	g.rdi = page + 64;
+	g.rsi = page;
+	g.rdx = page + 16;
+	if (task_set_gregs(r->proc, t, &g) < 0 ||
+	    task_resume(r->proc, t, TASK_RESUME_CONT, 0) < 0)
+		goto fail;
+	for (;;) {
+		if (process_wait(r->proc, &ts, 0) != 1)
+			goto fail;
+		if (ts.tid == t->tid && ts.kind == TASK_STOP_EXEC)
+			return 0;
+		if (ts.tid == t->tid && (ts.kind == TASK_STOP_EXITED ||
+					 ts.kind == TASK_STOP_KILLED)) {
+			snprintf(err, errlen, "the exec stub %s did not start "
+				 "(status 0x%x)", r->stub_path, ts.raw_status);
+			return -1;
+		}
+		if (ts.tid == t->tid &&
+		    task_resume(r->proc, t, TASK_RESUME_CONT, 0) < 0)
+			goto fail;
+	}
+fail:
+	snprintf(err, errlen, "exec of the stub %s: %s", r->stub_path,
+		 r->proc->err);
+	return -1;
+}
+
+int replay_space_exec_fresh(struct replayer *r, struct task *t, char *err,
+			    size_t errlen)
+{
+	if (exec_stub_for_real(r, t, err, errlen) < 0 ||
+	    map_scratch(r, t, err, errlen) < 0)
+		return -1;
+	return load_exec_state(r, t, err, errlen);
+}
+
 /* A later successful execve: the thread sits at its (skipped) execve;
  * the new image replaces everything but our scratch pages. */
 int replay_space_exec(struct replayer *r, struct task *t, char *err,

@@ -236,6 +236,35 @@ static void echo_output(struct replayer *r, const struct ev_syscall *s)
 	fflush(out);
 }
 
+/* A call a signal interrupted returns a kernel restart code at its exit
+ * stop.  When no handler runs (the signal was ignored, stopped the
+ * process or was taken by the tracer), the kernel then restarts it: rip
+ * back on the syscall instruction, rax the number again (restart_syscall
+ * for ERESTART_RESTARTBLOCK), and the restarted call is the thread's next
+ * event.  Replay does the same; when a handler does run, its EV_SIGNAL
+ * comes right after this event and sets the registers the frame says. */
+enum {
+	ERESTARTSYS_ = 512, ERESTARTNOINTR_ = 513, ERESTARTNOHAND_ = 514,
+	ERESTART_RESTARTBLOCK_ = 516,
+};
+
+static void restart_if_interrupted(struct user_regs_struct *g,
+				   const struct ev_syscall *s)
+{
+	switch (-s->result) {
+	case ERESTARTSYS_: case ERESTARTNOINTR_: case ERESTARTNOHAND_:
+		g->rax = g->orig_rax;
+		g->rip -= 2;
+		break;
+	case ERESTART_RESTARTBLOCK_:
+		g->rax = SYS_restart_syscall;
+		g->rip -= 2;
+		break;
+	default:
+		break;
+	}
+}
+
 static int emulate(struct replayer *r, struct task *t,
 		   const struct ev_syscall *s, struct replay_stop *stop)
 {
@@ -245,6 +274,7 @@ static int emulate(struct replayer *r, struct task *t,
 	/* The registers of the entry stop were read by replay_syscall:
 	 * one ptrace call less per syscall than reading them again. */
 	r->entry_regs.rax = (uint64_t)s->result;
+	restart_if_interrupted(&r->entry_regs, s);
 	if (task_set_gregs(r->proc, t, &r->entry_regs) < 0)
 		return replay_error(r, stop, "setting the result: %s",
 				    r->proc->err);
@@ -482,12 +512,12 @@ static void fork_args(struct replayer *r, long nr, const uint64_t a[6],
 	}
 }
 
-/* EV_FORK: the recorded child process comes to life here.  It is always
- * made by a plain fork (a copy of the parent's memory), even for vfork
- * and CLONE_VM: its exec is rebuilt in place by replay, which must not
- * touch the parent's memory, and what a vfork child wrote into its
- * parent's is in the parent's recorded writes.  The parent stays inside
- * its syscall until the fork's EV_SYSCALL sets the recorded result. */
+/* EV_FORK: the recorded child process comes to life here, by a fork of
+ * the replayed parent, sharing its memory when the recorded one did
+ * (vfork, CLONE_VM: what the child writes there, the parent sees, as in
+ * the recording; its exec then starts from a real exec of the stub).
+ * Never CLONE_VFORK: the parent is held instead, inside its syscall,
+ * until the fork's EV_SYSCALL sets the recorded result. */
 int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 {
 	struct replay_thread *parent = replay_thread_by_real(r, t->tid);
@@ -515,14 +545,17 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 				    REPLAY_MAX_PROCS);
 	/* SIGCHLD: any other exit signal would make it a "clone" child
 	 * that ptrace reports as a new thread of the parent. */
-	const uint64_t fa[6] = { SIGCHLD, stack, 0, 0, 0, 0 };
+	bool shares_mm = (flags & CLONE_VM) != 0;
+	const uint64_t fa[6] = { SIGCHLD | (shares_mm ? CLONE_VM : 0), stack,
+				 0, 0, 0, 0 };
 	if (perform_in_place(r, t, SYS_clone, fa, &res) < 0)
 		return replay_error(r, stop, "forking process %d: %s",
 				    (int)f->new_tid, r->proc->err);
 	if (failed(res.ret) || !res.new_tid)
 		return replay_diverged(r, stop, "forking process %d failed "
 				       "(%ld)", (int)f->new_tid, res.ret);
-	if (process_adopt_child(&cp->proc, &parent_rp->proc, res.new_tid) < 0)
+	if (process_adopt_child(&cp->proc, &parent_rp->proc, res.new_tid,
+				shares_mm) < 0)
 		return replay_error(r, stop, "process %d (real %d) died at "
 				    "birth", (int)f->new_tid, (int)res.new_tid);
 	/* The recording's child started with its parent's registers (the
@@ -539,6 +572,7 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 				    cp->proc.err);
 	cp->rec_pid = f->new_tid;
 	cp->rec_ppid = parent_rp->rec_pid;
+	cp->shares_mm = shares_mm;
 	cp->brk_end = parent_rp->brk_end;
 	cp->brk_known = parent_rp->brk_known;
 	if (parent_rp->auxv && (cp->auxv = malloc(parent_rp->auxv_len))) {
@@ -553,8 +587,9 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 	th->real_tid = res.new_tid;
 	th->xcr0 = f->xcr0;
 	th->fdt = fdtable_clone(parent->fdt, flags);
-	/* The kernel keeps a fork's rseq registration. */
-	memcpy(th->rseq_args, parent->rseq_args, sizeof(th->rseq_args));
+	/* The kernel keeps a fork's rseq registration (not CLONE_VM's). */
+	if (!shares_mm)
+		memcpy(th->rseq_args, parent->rseq_args, sizeof(th->rseq_args));
 	/* The child's copy of its tid, as the recording's kernel wrote it. */
 	if ((flags & CLONE_CHILD_SETTID) && ctid) {
 		int32_t tid = f->new_tid;
@@ -718,7 +753,10 @@ static int replay_exec(struct replayer *r, struct task *t,
 	struct replay_thread *th = replay_thread_by_real(r, t->tid);
 	if (th && th->fdt)
 		fdtable_exec(&th->fdt);
-	if (replay_space_exec(r, t, err, sizeof(err)) < 0 ||
+	bool fresh = r->rp->shares_mm;
+	r->rp->shares_mm = false;
+	if ((fresh ? replay_space_exec_fresh(r, t, err, sizeof(err))
+		   : replay_space_exec(r, t, err, sizeof(err))) < 0 ||
 	    replay_virt_after_exec(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "execve: %s", err);
 	if (replay_cursor_advance(r, err, sizeof(err)) < 0)

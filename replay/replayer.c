@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -554,6 +555,46 @@ static bool in_target(struct replayer *r, pid_t rec_tid)
 	return th && th->rp && th->rp->rec_pid == r->target_pid;
 }
 
+/* A thread another thread's execve killed (the trace says SIGKILL): it
+ * must not run again, and its task must go, as the kernel's exec made it
+ * go.  It is made to call exit from our scratch page, wherever it is
+ * stopped.  0, or -1 with err. */
+static int kill_thread(struct replayer *r, struct replay_thread *th,
+		       char *err, size_t errlen)
+{
+	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
+	struct task *t = thread_task(r, th);
+	struct user_regs_struct g;
+	struct task_stop ts;
+	/* Past the remote-syscall code at the start of the page. */
+	uint64_t at = r->scratch + 64;
+
+	if (!t)
+		return 0;
+	replay_use_thread(r, th);
+	if (task_mem_write_raw(r->proc, at, syscall_insn, 2) != 2 ||
+	    task_get_gregs(r->proc, t, &g) < 0)
+		goto fail;
+	g.rip = at;
+	g.rax = SYS_exit;
+	g.orig_rax = (uint64_t)-1;
+	g.rdi = 0;
+	if (task_set_gregs(r->proc, t, &g) < 0 ||
+	    task_resume(r->proc, t, TASK_RESUME_CONT, 0) < 0)
+		goto fail;
+	while (!t->exited)
+		if (process_wait(r->proc, &ts, 0) != 1)
+			goto fail;
+	th->exited = true;
+	th->parked = false;
+	replay_runq_remove(r, th->rec_tid);
+	return 0;
+fail:
+	snprintf(err, errlen, "ending thread %d, killed by an execve: %.160s",
+		 (int)th->rec_tid, r->proc->err);
+	return -1;
+}
+
 /* 1: stop filled; 0: the next event needs its thread to run. */
 static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 {
@@ -593,7 +634,16 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			break;
 		case EV_THREAD_EXIT:
 			/* Exited already, or killed by another thread's
-			 * exit_group: nothing to run. */
+			 * exit_group: nothing to run.  Killed by an exec in
+			 * its process: ended here. */
+			if (th && !th->exited && th->rp &&
+			    !th->rp->at_exit_group &&
+			    WIFSIGNALED(r->ev.u.thread_exit.status) &&
+			    WTERMSIG(r->ev.u.thread_exit.status) == SIGKILL) {
+				if (kill_thread(r, th, err, sizeof(err)) < 0)
+					return replay_error(r, stop, "%s", err);
+				break;
+			}
 			if (th && !th->exited && th->rp &&
 			    !th->rp->at_exit_group)
 				return 0;

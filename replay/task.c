@@ -605,7 +605,7 @@ int process_wait_any(struct process *const *ps, size_t n, size_t *which,
 }
 
 int process_adopt_child(struct process *child, const struct process *parent,
-			pid_t pid)
+			pid_t pid, bool shares_memory)
 {
 	int status;
 
@@ -624,8 +624,9 @@ int process_adopt_child(struct process *child, const struct process *parent,
 	t->last_stop.signo = WSTOPSIG(status);
 	t->last_stop.raw_status = status;
 	/* A fork copies the parent's code: its breakpoints are in the
-	 * child's memory too, but belong to the parent's session. */
-	for (size_t i = 0; i < parent->nbps; i++)
+	 * child's memory too, but belong to the parent's session.  (In
+	 * shared memory they stay: they are the parent's own bytes.) */
+	for (size_t i = 0; i < parent->nbps && !shares_memory; i++)
 		task_mem_write_raw(child, parent->bps[i].addr,
 				   &parent->bps[i].saved, 1);
 	return 0;

@@ -159,10 +159,11 @@ int process_wait_any(struct process *const *ps, size_t n, size_t *which,
  * process is traced too (PTRACE_O_TRACEFORK, auto-attached): make `child`
  * a process of its own for `pid`, stopped at its first stop, with the
  * parent's XSAVE layout and remote-syscall address, and the parent's
- * software breakpoints removed from its copy of the code.  0, or -1 when
+ * software breakpoints removed from its copy of the code (shares_memory,
+ * CLONE_VM: there is no copy).  0, or -1 when
  * it is gone already (child->exited, child->exit_status). */
 int process_adopt_child(struct process *child, const struct process *parent,
-			pid_t pid);
+			pid_t pid, bool shares_memory);
 int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
 		int signo);
 /* Stop every running task (PTRACE_INTERRUPT) and collect the stops; other

@@ -278,7 +278,7 @@ static void stop_at(struct replay_target *rt, struct target_stop *stop,
 static void describe_status(char *out, size_t len, int status)
 {
 	if (WIFSIGNALED(status))
-		snprintf(out, len, "killed by signal %d (%s)", WTERMSIG(status),
+		snprintf(out, len, "was killed by signal %d (%s)", WTERMSIG(status),
 			 strsignal(WTERMSIG(status)));
 	else
 		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
