@@ -734,6 +734,18 @@ static int virt_trap(struct replayer *r, struct task *t,
 	return rc == INSN_TRAP_EMULATED ? 0 : 1;
 }
 
+/* The breakpoints in the memory a thread of the current process runs:
+ * its own, or the target's when it shares the target's memory (a vfork
+ * child of the debugged process runs the parent's code, int3s included). */
+static struct process *breakpoint_owner(struct replayer *r)
+{
+	struct replay_proc *tp = target_proc(r);
+
+	if (!r->proc->nbps && r->rp && r->rp->shares_mm && tp && tp != r->rp)
+		return &tp->proc;
+	return r->proc;
+}
+
 static int debug_trap(struct replayer *r, struct task *t,
 		      const struct task_stop *ts, struct replay_stop *stop)
 {
@@ -749,9 +761,11 @@ static int debug_trap(struct replayer *r, struct task *t,
 	}
 	struct user_regs_struct g;
 	if (ts->siginfo.si_code == 0x80 && task_get_gregs(r->proc, t, &g) == 0 &&
-	    process_has_breakpoint(r->proc, g.rip - 1)) {
+	    process_has_breakpoint(breakpoint_owner(r), g.rip - 1)) {
 		g.rip--;
 		task_set_gregs(r->proc, t, &g);
+		if (breakpoint_owner(r) != r->proc)
+			return -1;      /* the debugged parent's, not ours: on */
 		stop->kind = REPLAY_STOP_BREAKPOINT;
 		return 1;
 	}
@@ -771,8 +785,9 @@ static int signal_stop(struct replayer *r, struct task *t,
 	int signo = ts->signo;
 
 	if (signo == SIGTRAP) {
-		if (debug_trap(r, t, ts, stop))
-			return 1;
+		int hit = debug_trap(r, t, ts, stop);
+		if (hit)
+			return hit > 0 ? 1 : 0;
 		if (step && ts->siginfo.si_code != 0x80)
 			return 0;       /* the step itself */
 	}
@@ -899,11 +914,12 @@ static struct breakpoint *lift_breakpoint_at_pc(struct replayer *r,
 						struct task *t)
 {
 	struct user_regs_struct g;
+	struct process *owner = breakpoint_owner(r);
 
-	if (!r->proc->nbps || task_get_gregs(r->proc, t, &g) < 0)
+	if (!owner->nbps || task_get_gregs(r->proc, t, &g) < 0)
 		return NULL;
-	for (size_t i = 0; i < r->proc->nbps; i++) {
-		struct breakpoint *b = &r->proc->bps[i];
+	for (size_t i = 0; i < owner->nbps; i++) {
+		struct breakpoint *b = &owner->bps[i];
 		if (b->addr == g.rip) {
 			task_mem_write_raw(r->proc, b->addr, &b->saved, 1);
 			return b;

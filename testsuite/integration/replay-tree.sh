@@ -8,7 +8,7 @@
 # and `run` replays the whole tree again.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 24
+plan 26
 
 T="$TEST_TMP"
 trace="$T/tree"
@@ -83,6 +83,26 @@ st=$?
 "$XRR" replay -a -p nope "$trace" >"$T/bad2.out" 2>&1
 [ $? -eq 2 ] && grep -q 'not a process id' "$T/bad2.out" &&
 	ok "-p nope: usage error" || fail "-p nope: usage error"
+
+# A posix_spawn child runs in its parent's memory (CLONE_VM|CLONE_VFORK),
+# int3s of the debugged parent included: they are not its stops.
+"$XRR" record -o "$T/spawn" -- "$PROGS/rec_spawn" >/dev/null 2>&1 </dev/null
+cat >"$T/s.gdb" <<GDB
+target extended-remote | $XRR replay -q --stdio $T/spawn
+break main
+continue
+break __spawni_child
+break execve
+continue
+GDB
+run_gdb "$T/s.out" "$T/s.gdb" "$PROGS/rec_spawn"
+check "vfork child: the parent's breakpoints in shared code do not stop it" "$T/s.out" 'end of the recording: the program exited with status 0'
+if grep -q 'diverged\|Breakpoint [23],' "$T/s.out"; then
+	fail "vfork child: no divergence, no foreign breakpoint hit"
+	sed 's/^/#   /' "$T/s.out" | tail -n 10
+else
+	ok "vfork child: no divergence, no foreign breakpoint hit"
+fi
 
 # ---- descriptors --------------------------------------------------------------------------
 timeout -k 5 120 "$XRR" record -o "$T/redirect" -- "$PROGS/redirect" >"$T/r1.out" 2>"$T/r1.err" </dev/null
