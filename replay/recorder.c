@@ -35,7 +35,7 @@
 #endif
 
 enum {
-	NR_MMAP = 9, NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58,
+	NR_MMAP = 9, NR_SHMAT = 30, NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58,
 	NR_EXECVE = 59, NR_EXIT = 60, NR_EXIT_GROUP = 231, NR_EXECVEAT = 322,
 	NR_CLONE3 = 435,
 };
@@ -319,6 +319,10 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	    rec_record_mmap(r, t, (uint64_t)result, t->args[1], t->args[2],
 			    t->args[3], (int)t->args[4], t->args[5], regions,
 			    &nreg, MAX_REGIONS) < 0)
+		return -1;
+	if (t->nr == NR_SHMAT && result >= 0 &&
+	    rec_record_shmat(r, t, (uint64_t)result, t->args[2], regions,
+			     &nreg, MAX_REGIONS) < 0)
 		return -1;
 	n = (int)nreg;
 	if (rec_xcr0_syscall(r, t->nr, t->args, result) < 0)

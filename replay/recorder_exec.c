@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
@@ -584,6 +585,72 @@ static bool on_shmem(const char *fdpath)
 
 	return statfs(fdpath, &sf) == 0 &&
 	       (sf.f_type == TMPFS_MAGIC || sf.f_type == HUGETLBFS_MAGIC);
+}
+
+/* Regions of [addr, addr+len) holding non-zero bytes, in 64 KiB steps:
+ * a segment's untouched pages cost nothing in the trace. */
+static size_t nonzero_regions(struct recorder *r, uint64_t addr, uint64_t len,
+			      struct sc_region *out, size_t max)
+{
+	enum { STEP = 64 * 1024 };
+	static uint8_t buf[STEP];
+	size_t n = 0;
+
+	for (uint64_t off = 0; off < len && max; off += STEP) {
+		size_t want = len - off < STEP ? (size_t)(len - off) : STEP;
+		bool data = process_read_memory(r->proc, addr + off, buf, want) !=
+			    (ssize_t)want;  /* unreadable: keep, to be safe */
+		for (size_t i = 0; i < want && !data; i++)
+			data = buf[i] != 0;
+		if (!data)
+			continue;
+		if (n && out[n - 1].addr + out[n - 1].len == addr + off) {
+			out[n - 1].len += want;
+		} else if (n == max) {
+			out[n - 1].len = addr + len - out[n - 1].addr;
+			break;
+		} else {
+			out[n++] = (struct sc_region){ addr + off, want };
+		}
+	}
+	return n;
+}
+
+/* shmat: the attached segment, as an mmaps record without a file (its
+ * extent) and its non-zero contents as regions of the event. */
+int rec_record_shmat(struct recorder *r, struct rthread *t, uint64_t addr,
+		     uint64_t shmflg, struct sc_region *regions,
+		     size_t *nregions, size_t max)
+{
+	struct trace_mmap_record m = { .event = r->nevents, .tid = t->tid };
+	uint64_t start, end;
+
+	if (rec_mapping_of(r, addr, &start, &end) < 0 || start != addr)
+		return rec_fail(r, "event %" PRIu64 ": shmat at 0x%" PRIx64
+				": no such mapping in /proc/%d/maps", r->nevents,
+				addr, (int)r->proc->pid);
+	m.map.start = start;
+	m.map.end = end;
+	m.map.prot = PROT_READ | (shmflg & SHM_RDONLY ? 0 : PROT_WRITE) |
+		     (shmflg & SHM_EXEC ? PROT_EXEC : 0);
+	m.map.flags = MAP_SHARED;
+	m.map.path = "[sysv-shm]";
+	size_t room = max > *nregions ? max - *nregions : 0;
+	if (room > MMAP_MAX_EXTENTS)
+		room = MMAP_MAX_EXTENTS;
+	*nregions += nonzero_regions(r, start, end - start, regions + *nregions,
+				     room);
+	struct trace_buf b;
+	trace_buf_init(&b);
+	int rc = trace_mmap_encode(&m, &b);
+	if (rc == 0)
+		rc = trace_writer_append(r->w[TRACE_STREAM_MMAPS],
+					 TRACE_REC_MMAP, b.data, b.len);
+	trace_buf_free(&b);
+	if (rc < 0)
+		return rec_fail(r, "writing the mmaps stream: %s",
+				trace_writer_error(r->w[TRACE_STREAM_MMAPS]));
+	return 0;
 }
 
 int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,

@@ -117,6 +117,10 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 		    uint64_t len, uint64_t prot, uint64_t flags, int fd,
 		    uint64_t offset, struct sc_region *regions, size_t *nregions,
 		    size_t max);
+/* shmat: its extent (mmaps record) and contents (regions). */
+int rec_record_shmat(struct recorder *r, struct rthread *t, uint64_t addr,
+		     uint64_t shmflg, struct sc_region *regions,
+		     size_t *nregions, size_t max);
 /* Region [start, end) of the mapping containing addr, from /proc maps. */
 int rec_mapping_of(struct recorder *r, uint64_t addr, uint64_t *start,
 		   uint64_t *end);

@@ -151,6 +151,16 @@ struct replayer {
 	pid_t runq[TASK_MAX_THREADS];
 	size_t nrunq;
 
+	/* SysV segments attached so far: one memfd of ours each, which
+	 * every replayed attachment maps, so that they share as the
+	 * recorded attachments did (replay_syscall.c). */
+	struct replay_shm {
+		int32_t shmid;
+		int memfd;
+		uint64_t size;
+	} *shms;
+	size_t nshms;
+
 	bool ended;
 	int exit_status;
 	bool diverged;                  /* never continue past one */
@@ -184,6 +194,10 @@ int replay_space_exec(struct replayer *r, struct task *t, char *err,
  * CLONE_VM): a real exec of the stub first, then the rebuild. */
 int replay_space_exec_fresh(struct replayer *r, struct task *t, char *err,
 			    size_t errlen);
+/* Open path inside the tracee (O_CLOEXEC added): its fd, or -1 with err. */
+long replay_space_open_path_in_tracee(struct replayer *r, struct task *t,
+				      const char *path, int flags, char *err,
+				      size_t errlen);
 /* Open the trace's copy of a stored file inside the tracee: fd or -errno. */
 long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 				 const char *file_id, char *err, size_t errlen);
@@ -205,6 +219,8 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 		     siginfo_t *fault, char *err, size_t errlen);
 
 /* Syscalls (replay_syscall.c). */
+/* Close the SysV segments' memfds (the replay starts over or ends). */
+void replay_shm_forget(struct replayer *r);
 int replay_syscall(struct replayer *r, struct task *t,
 		   struct replay_stop *stop);
 

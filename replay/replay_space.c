@@ -163,6 +163,34 @@ static long open_stored(struct replayer *r, struct remote_session *s,
 		     O_RDONLY | O_CLOEXEC, 0, 0, 0, what, err, errlen);
 }
 
+long replay_space_open_path_in_tracee(struct replayer *r, struct task *t,
+				      const char *path, int flags, char *err,
+				      size_t errlen)
+{
+	struct remote_session s;
+	size_t n = strlen(path) + 1;
+
+	if (n > REPLAY_PAGE ||
+	    process_write_memory(r->proc, r->scratch + REPLAY_PAGE, path, n) !=
+	    (ssize_t)n) {
+		snprintf(err, errlen, "writing %s into the tracee: %s", path,
+			 r->proc->err);
+		return -1;
+	}
+	if (task_remote_begin(&s, r->proc, t) < 0) {
+		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
+		return -1;
+	}
+	long fd = rcall(&s, SYS_openat, AT_FDCWD,
+			(long)(r->scratch + REPLAY_PAGE), flags | O_CLOEXEC,
+			0, 0, 0, path, err, errlen);
+	if (task_remote_end(&s) < 0 && fd >= 0) {
+		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
+		return -1;
+	}
+	return fd;
+}
+
 long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 				 const char *file_id, char *err, size_t errlen)
 {

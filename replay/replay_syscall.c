@@ -16,6 +16,8 @@
 #include "replay/fdtable.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/sched.h>
 #include <stdio.h>
@@ -368,6 +370,129 @@ static int replay_mmap(struct replayer *r, struct task *t,
 	return rc;
 }
 
+/* shmat: the segment is a memfd of ours, mapped shared where it was
+ * attached, by every attachment and every process: what one writes, the
+ * others see, as with the recorded segment.  The recorded contents at
+ * attach time are written over it.  shmdt unmaps that mapping. */
+static int shm_memfd(struct replayer *r, int32_t shmid, uint64_t size,
+		     char *err, size_t errlen)
+{
+	struct replay_shm *e = NULL;
+
+	for (size_t i = 0; i < r->nshms && !e; i++)
+		if (r->shms[i].shmid == shmid)
+			e = &r->shms[i];
+	if (!e) {
+		struct replay_shm *more = realloc(r->shms, (r->nshms + 1) *
+						  sizeof(*more));
+		if (!more) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		r->shms = more;
+		e = &r->shms[r->nshms];
+		e->shmid = shmid;
+		e->size = 0;
+		e->memfd = memfd_create("xrr-sysv-shm", MFD_CLOEXEC);
+		if (e->memfd < 0) {
+			snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+			return -1;
+		}
+		r->nshms++;
+	}
+	if (size > e->size) {
+		if (ftruncate(e->memfd, (off_t)size) < 0) {
+			snprintf(err, errlen, "ftruncate: %s", strerror(errno));
+			return -1;
+		}
+		e->size = size;
+	}
+	return e->memfd;
+}
+
+void replay_shm_forget(struct replayer *r)
+{
+	for (size_t i = 0; i < r->nshms; i++)
+		close(r->shms[i].memfd);
+	free(r->shms);
+	r->shms = NULL;
+	r->nshms = 0;
+}
+static int replay_shmat(struct replayer *r, struct task *t,
+			const struct ev_syscall *s, struct replay_stop *stop)
+{
+	if (failed(s->result))
+		return emulate(r, t, s, stop);
+	const struct trace_mmap_record *m = replay_cursor_mmap(r, r->ev_index);
+	if (!m || m->map.start != (uint64_t)s->result)
+		return replay_error(r, stop, "shmat at 0x%" PRIx64 ": no "
+				    "record of the segment's extent in the "
+				    "mmaps stream", s->result);
+	uint64_t size = m->map.end - m->map.start;
+	char err[256] = "", path[64];
+	int memfd = shm_memfd(r, (int32_t)s->args[0], size, err, sizeof(err));
+	if (memfd < 0)
+		return replay_error(r, stop, "shmat of segment %d: %s",
+				    (int)s->args[0], err);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), memfd);
+	long fd = replay_space_open_path_in_tracee(r, t, path, O_RDWR, err,
+						   sizeof(err));
+	if (fd < 0)
+		return replay_error(r, stop, "shmat of segment %d: %s",
+				    (int)s->args[0], err);
+	const uint64_t a[6] = { m->map.start, size, m->map.prot | PROT_WRITE,
+				MAP_SHARED | MAP_FIXED, (uint64_t)fd, 0 };
+	struct ev_syscall as_mmap = *s;
+	as_mmap.number = SYS_mmap;
+	int rc = perform_expect(r, t, SYS_mmap, a, &as_mmap, stop);
+	const long ca[6] = { fd };
+	long ignored;
+	task_remote_syscall(r->proc, t, SYS_close, ca, &ignored);
+	if (rc || (m->map.prot & PROT_WRITE))
+		return rc;
+	const long pa[6] = { (long)m->map.start,
+			     (long)(m->map.end - m->map.start),
+			     (long)m->map.prot };
+	long res = 0;
+	if (task_remote_syscall(r->proc, t, SYS_mprotect, pa, &res) < 0 ||
+	    res < 0)
+		return replay_error(r, stop, "mprotect of the shmat segment");
+	return 0;
+}
+
+/* The end of the mapping that starts at addr in the replayed process. */
+static uint64_t mapping_end(struct replayer *r, uint64_t addr)
+{
+	char path[64], line[512];
+	uint64_t end = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)r->proc->pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long s0, e0;
+		if (sscanf(line, "%llx-%llx", &s0, &e0) == 2 && s0 == addr) {
+			end = e0;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return end;
+}
+
+static int replay_shmdt(struct replayer *r, struct task *t,
+			const struct ev_syscall *s, struct replay_stop *stop)
+{
+	uint64_t end = failed(s->result) ? 0 : mapping_end(r, s->args[0]);
+
+	if (!end)
+		return emulate(r, t, s, stop);
+	const uint64_t a[6] = { s->args[0], end - s->args[0] };
+	struct ev_syscall as_munmap = *s;
+	as_munmap.number = SYS_munmap;
+	return perform_expect(r, t, SYS_munmap, a, &as_munmap, stop);
+}
+
 /* The stub's brk is not the recording's: the heap is plain anonymous
  * memory we map and unmap as the recorded results say. */
 static int replay_brk(struct replayer *r, struct task *t,
@@ -718,6 +843,10 @@ static int replay_recorded(struct replayer *r, struct task *t,
 		return replay_mremap(r, t, s, stop);
 	case SYS_rseq:
 		return replay_rseq(r, t, s, stop);
+	case SYS_shmat:
+		return replay_shmat(r, t, s, stop);
+	case SYS_shmdt:
+		return replay_shmdt(r, t, s, stop);
 	case SYS_munmap: case SYS_mprotect: case SYS_madvise:
 	case SYS_pkey_mprotect:
 		if (failed(s->result))

@@ -257,6 +257,7 @@ static void stop_replay(struct replayer *r)
 	}
 	replay_cursor_close(r);
 	replay_virt_close(r);
+	replay_shm_forget(r);
 	r->nthreads = 0;
 	r->nrunq = 0;
 	r->ended = r->diverged = r->root_exited = false;

@@ -181,7 +181,9 @@ const struct syscall_desc syscall_table[] = {
 	/* MADV_DONTNEED & co. change memory contents: let the kernel do it */
 	R(28, madvise, 3, P, 0, A(PT, UL, MADV)),
 	R(29, shmget, 3, E, 0, A(I, UL, H)),
-	F(30, shmat, 3, RPTR, "attaching a SysV segment " WHY_MAP, A(I, PT, H)),
+	/* replayed as shared anonymous memory with the segment's contents
+	 * at attach time (an mmaps record gives its extent) */
+	R(30, shmat, 3, P, RPTR, A(I, PT, H)),
 	R(31, shmctl, 3, E, 0, A(I, SUBOP, PT), SUB(1, SCT_SHMCTL)),
 	R(32, dup, 1, E, 0, A(FD)),
 	R(33, dup2, 2, E, 0, A(FD, FD)),
@@ -218,9 +220,8 @@ const struct syscall_desc syscall_table[] = {
 	R(64, semget, 3, E, 0, A(I, I, H)),
 	R(65, semop, 3, E, BLK, A(I, PT, UL)),
 	R(66, semctl, 4, E, 0, A(I, I, SUBOP, PT), SUB(2, SCT_SEMCTL)),
-	/* shmat never succeeds while recording (and exec dropped earlier
-	 * attachments), so shmdt can only fail */
-	R(67, shmdt, 1, E, 0, A(PT)),
+	/* unmaps what shmat mapped */
+	R(67, shmdt, 1, P, 0, A(PT)),
 	R(68, msgget, 2, E, 0, A(I, H)),
 	R(69, msgsnd, 4, E, BLK, A(I, PT, UL, H)),
 	/* long mtype, then the text */

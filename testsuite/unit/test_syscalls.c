@@ -1012,13 +1012,15 @@ static void test_effects_sysvipc(void)
 	CU_ASSERT_EQUAL(effects(SYS_msgrcv, rcv, 5, r, 4), 1);
 	expect_region(&r[0], MEM_BASE + 0x40, 8 + 5);
 	CU_ASSERT_EQUAL(effects(SYS_msgrcv, rcv, -ENOMSG, r, 4), 0);
-	/* shmat: a failure is recorded, an attachment is not replayable */
+	/* shmat: performed by replay (the recorder adds the segment's extent
+	 * and contents itself); the table writes nothing either way */
 	uint64_t at[SC_MAX_ARGS] = { 7, 0, 0 };
-	CU_ASSERT_PTR_NOT_NULL(syscall_check(SYS_shmat, at, 1, err, sizeof(err)));
+	const struct syscall_desc *shmat_d = syscall_check(SYS_shmat, at, 1, err,
+							   sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(shmat_d);
+	CU_ASSERT_EQUAL(syscall_replay_kind(shmat_d, at), SC_PERFORM);
 	CU_ASSERT_EQUAL(effects(SYS_shmat, at, -EINVAL, r, 4), 0);
-	CU_ASSERT_EQUAL(effects(SYS_shmat, at, 0x7f0000000000, r, 4), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "shmat (30) succeeded"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "maps memory"));
+	CU_ASSERT_EQUAL(effects(SYS_shmat, at, 0x7f0000000000, r, 4), 0);
 	static const long plain[] = { SYS_shmget, SYS_semget, SYS_semop, SYS_semtimedop,
 				      SYS_msgget, SYS_msgsnd, SYS_shmdt };
 	uint64_t z[SC_MAX_ARGS] = { 0 };
