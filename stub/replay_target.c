@@ -668,8 +668,18 @@ int replay_target_goto(struct target *t, uint64_t event, char *err,
 	    rt_restart(t, err, errlen) < 0)
 		return -1;
 	struct replay_stop rs;
-	if (replayer_goto(rt->r, event, &rs) < 0 ||
-	    rs.kind == REPLAY_STOP_DIVERGED || rs.kind == REPLAY_STOP_ERROR) {
+	memset(&rs, 0, sizeof(rs));
+	if (replayer_goto(rt->r, event, &rs) < 0) {
+		/* Still before it after a restart: the debugged process
+		 * (-p/-f) starts later than that event. */
+		snprintf(err, errlen, "event %llu comes before process %d's "
+			 "start (event %llu here): pick a later one",
+			 (unsigned long long)event,
+			 (int)replayer_recorded_pid(rt->r),
+			 (unsigned long long)replayer_current_event(rt->r));
+		return -1;
+	}
+	if (rs.kind == REPLAY_STOP_DIVERGED || rs.kind == REPLAY_STOP_ERROR) {
 		snprintf(err, errlen, "%s", rs.message[0] ? rs.message
 				       : "event out of range");
 		return -1;
