@@ -526,7 +526,7 @@ static void print_streams(const struct trace *t)
 static int print_event_count(const struct trace *t)
 {
 	struct event_iter it;
-	uint64_t syscalls = 0, signals = 0, rdtsc = 0;
+	uint64_t syscalls = 0, signals = 0, rdtsc = 0, processes = 0;
 	enum trace_status st;
 
 	if (iter_open(&it, t) < 0)
@@ -535,7 +535,9 @@ static int print_event_count(const struct trace *t)
 		syscalls += it.cur.type == EV_SYSCALL;
 		signals += it.cur.type == EV_SIGNAL;
 		rdtsc += it.cur.type == EV_RDTSC;
+		processes += it.cur.type == EV_FORK || it.index == 1;
 	}
+	printf("processes:    %" PRIu64 " (`xrr ps` lists them)\n", processes);
 	printf("events:       %" PRIu64 " (%" PRIu64 " syscalls, %" PRIu64
 	       " signals, %" PRIu64 " rdtsc)%s\n", it.index, syscalls, signals,
 	       rdtsc, st == TRACE_EOF ? "" : ", then:");
