@@ -12,11 +12,13 @@ now() { date +%s%N; }
 
 # best CMD...: best wall time in seconds over REPEAT runs.  With
 # EXPECT_STATUS set, a run ending otherwise fails the whole benchmark:
-# no number without a result.
+# no number without a result.  With BEFORE set to a command or function
+# name (e.g. one running `make clean`), it runs before each run, untimed.
 best() {
 	local b=0 i t0 t1 d st
 	for i in $(seq "$REPEAT"); do
 		rm -rf "$TMP/tr"
+		if [ -n "${BEFORE:-}" ]; then $BEFORE >/dev/null 2>&1 </dev/null; fi
 		t0=$(now)
 		"$@" >/dev/null 2>"$TMP/err" </dev/null
 		st=$?
