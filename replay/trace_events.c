@@ -374,10 +374,10 @@ enum trace_status trace_event_read(struct trace_reader *r,
 		if (rc > 0 && !(rec.type & TRACE_TYPE_REQUIRED))
 			continue;       /* an optional addition we do not know */
 		snprintf(err, errlen, "trace %s: event %" PRIu64 ": %s record of"
-			 " type 0x%08" PRIx32 " (%" PRIu32 " bytes)",
-			 trace_reader_path(r), rec.index,
+			 " type 0x%08" PRIx32 " (%" PRIu32 " bytes) in the block"
+			 " at offset %" PRIu64, trace_reader_path(r), rec.index,
 			 rc > 0 ? "unknown required" : "malformed", rec.type,
-			 rec.len);
+			 rec.len, rec.offset);
 		return TRACE_CORRUPT;
 	}
 }

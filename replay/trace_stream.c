@@ -27,6 +27,8 @@
 #define BLOCK_HEADER_SIZE 28
 #define BLOCK_FLAG_END 1u
 #define RECORD_HEADER_SIZE 8
+/* A record's buffer grows by at most this much ahead of its bytes. */
+#define RECORD_CHUNK (1u << 20)
 /* Fast enough to keep up with a recorder; traces are mostly registers
  * and memory, which compress well even at low levels. */
 #define ZSTD_LEVEL 1
@@ -536,6 +538,7 @@ enum trace_status trace_reader_next(struct trace_reader *r,
 	if (r->status != TRACE_RECORD)
 		return r->status;
 	enum trace_status st = ensure_bytes(r);
+	uint64_t start = r->block_offset;       /* where the record begins */
 	uint8_t rh[RECORD_HEADER_SIZE];
 	if (st == TRACE_RECORD)
 		st = pull(r, rh, sizeof(rh));
@@ -548,20 +551,30 @@ enum trace_status trace_reader_next(struct trace_reader *r,
 	if (len > TRACE_RECORD_MAX)
 		return reader_fail(r, TRACE_CORRUPT, "record %" PRIu64 " in block"
 				   " at offset %" PRIu64 ": length %" PRIu32
-				   " above the maximum", r->records,
-				   r->block_offset, len);
+				   " above the maximum", r->records, start, len);
+	/* Memory follows the bytes that arrive, a chunk at a time: a
+	 * damaged length is reported as damage without first allocating
+	 * up to TRACE_RECORD_MAX. */
 	trace_buf_reset(&r->record);
-	uint8_t *body = trace_buf_grow(&r->record, len);
-	if (!body && len)
-		return reader_fail(r, TRACE_IO_ERROR, "record %" PRIu64
-				   ": out of memory for %" PRIu32 " bytes",
-				   r->records, len);
-	st = pull(r, body, len);
-	if (st != TRACE_RECORD)
-		return st;
+	for (uint32_t got = 0;; ) {
+		uint32_t chunk = len - got < RECORD_CHUNK ? len - got : RECORD_CHUNK;
+		uint8_t *at = trace_buf_grow(&r->record, chunk);
+		if (!at)
+			return reader_fail(r, TRACE_IO_ERROR, "record %" PRIu64
+					   " in block at offset %" PRIu64 ": out"
+					   " of memory for %" PRIu32 " bytes",
+					   r->records, start, len);
+		if (chunk == 0)
+			break;
+		st = pull(r, at, chunk);
+		if (st != TRACE_RECORD)
+			return st;
+		got += chunk;
+	}
 	rec->type = type;
 	rec->len = len;
-	rec->data = body;
+	rec->data = r->record.data;
 	rec->index = r->records++;
+	rec->offset = start;
 	return TRACE_RECORD;
 }

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "replay/trace.h"
 #include "replay/trace_codec.h"
@@ -704,6 +706,86 @@ static void test_stream_data_after_end(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "after the end-of-stream marker"));
 }
 
+/* A stream file holding `raw` as its uncompressed bytes (one block, then
+ * END), built by hand: the writer cannot produce damaged records. */
+static void write_raw_stream(const char *path, const void *raw, size_t n)
+{
+	size_t bound = ZSTD_compressBound(n);
+	size_t ebound = ZSTD_compressBound(0);
+	uint8_t *out = malloc(2 * 28 + bound + ebound);
+	CU_ASSERT_FATAL(out != NULL);
+	size_t clen = ZSTD_compress(out + 28, bound, raw, n, 1);
+	CU_ASSERT_FATAL(!ZSTD_isError(clen));
+	size_t end = 28 + clen;
+	size_t eclen = ZSTD_compress(out + end + 28, ebound, "", 0, 1);
+	CU_ASSERT_FATAL(!ZSTD_isError(eclen));
+	const uint32_t h[2][6] = {
+		{ 0x42525258u, 0, 0, (uint32_t)clen, (uint32_t)n,
+		  trace_crc32c(0, raw, n) },
+		{ 0x42525258u, 1, 1, (uint32_t)eclen, 0, 0 },
+	};
+	for (int b = 0; b < 2; b++) {
+		uint8_t *at = out + (b ? end : 0);
+		for (int i = 0; i < 6; i++)
+			for (int k = 0; k < 4; k++)
+				at[4 * i + k] = (uint8_t)(h[b][i] >> (8 * k));
+		uint32_t crc = trace_crc32c(0, at, 24);
+		for (int k = 0; k < 4; k++)
+			at[24 + k] = (uint8_t)(crc >> (8 * k));
+	}
+	write_file(path, out, end + 28 + eclen);
+	free(out);
+}
+
+/* A record header claiming nearly 1 GiB with a few bytes behind it is
+ * damage: reported as such, without allocating the claimed size (the
+ * child's address space is too small for it). */
+static void test_stream_huge_length_is_corrupt(void)
+{
+	const char *path = tmp_path("huge");
+	uint8_t raw[8 + 100] = { 7, 0, 0, 0, 0xff, 0xff, 0xff, 0x3f };
+	write_raw_stream(path, raw, sizeof(raw));
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		bool asan = false;
+#if defined(__SANITIZE_ADDRESS__)
+		asan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+		asan = true;
+#endif
+#endif
+		unsigned long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		if (!f || fscanf(f, "%lu", &pages) != 1)
+			_exit(2);
+		fclose(f);
+		/* ASan reserves terabytes of shadow: no limit there */
+		struct rlimit rl = { .rlim_cur = pages * 4096ul + (256ul << 20),
+				     .rlim_max = RLIM_INFINITY };
+		if (!asan && setrlimit(RLIMIT_AS, &rl) < 0)
+			_exit(2);
+		char err[512];
+		struct trace_record rec;
+		struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+		if (!r)
+			_exit(3);
+		enum trace_status st = trace_reader_next(r, &rec);
+		bool ok = st == TRACE_CORRUPT &&
+			  strstr(trace_reader_error(r), "cut by the end-of-stream"
+				 " marker at offset");
+		if (!ok)
+			fprintf(stderr, "huge length: %d %s\n", st,
+				trace_reader_error(r));
+		trace_reader_close(r);
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	CU_ASSERT_FATAL(waitpid(pid, &status, 0) == pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_stream_abandoned_writer(void)
 {
 	/* Not closed: full blocks are on disk, the open one is lost. */
@@ -1339,6 +1421,42 @@ static void test_events_stream_unknown_types(void)
 	trace_reader_close(r);
 }
 
+/* A malformed event names the file and the offset of its block. */
+static void test_events_malformed_names_offset(void)
+{
+	const char *path = tmp_path("ev-malformed");
+	char err[512], want[64];
+	struct trace_event ev[NEVENTS], back;
+	struct trace_record rec;
+	make_events(ev);
+	struct trace_writer *w = trace_writer_create(path, 0, err, sizeof(err));
+	CU_ASSERT_FATAL(w != NULL);
+	CU_ASSERT_FATAL(trace_event_write(w, &ev[1]) == 0);
+	CU_ASSERT_FATAL(trace_writer_flush(w) == 0);
+	CU_ASSERT_FATAL(trace_writer_append(w, EV_SYSCALL, "short", 5) == 0);
+	CU_ASSERT_FATAL(trace_writer_close(w, err, sizeof(err)) == 0);
+
+	/* where the second block starts */
+	struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_FATAL(trace_reader_next(r, &rec) == TRACE_RECORD);
+	CU_ASSERT_EQUAL(rec.offset, 0);
+	CU_ASSERT_FATAL(trace_reader_next(r, &rec) == TRACE_RECORD);
+	CU_ASSERT_FATAL(rec.offset > 0);
+	FMT(want, "at offset %llu", (unsigned long long)rec.offset);
+	trace_reader_close(r);
+
+	r = trace_reader_open(path, err, sizeof(err));
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(trace_event_read(r, &back, err, sizeof(err)), TRACE_RECORD);
+	trace_event_free(&back);
+	CU_ASSERT_EQUAL(trace_event_read(r, &back, err, sizeof(err)), TRACE_CORRUPT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "event 1: malformed record"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+	trace_reader_close(r);
+}
+
 static void test_mmap_record_roundtrip(void)
 {
 	struct trace_mmap_record m = { .event = 17, .tid = 10, .map = maps[0] }, back;
@@ -1375,6 +1493,7 @@ static const struct unit_test tests[] = {
 	{ "stream every flipped byte is caught", test_stream_every_flip },
 	{ "stream data after end marker", test_stream_data_after_end },
 	{ "stream writer abandoned", test_stream_abandoned_writer },
+	{ "stream huge record length is damage", test_stream_huge_length_is_corrupt },
 	{ "trace complete round trip", test_trace_complete_roundtrip },
 	{ "trace state while recording", test_trace_recording_state },
 	{ "trace recorder exits without close", test_trace_recorder_exits_without_close },
@@ -1388,6 +1507,7 @@ static const struct unit_test tests[] = {
 	{ "events round trip", test_events_roundtrip },
 	{ "events truncated decode", test_events_truncated_decode },
 	{ "events stream unknown types", test_events_stream_unknown_types },
+	{ "events malformed record: file and offset", test_events_malformed_names_offset },
 	{ "mmap record round trip", test_mmap_record_roundtrip },
 	{ NULL, NULL },
 };
