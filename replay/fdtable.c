@@ -82,6 +82,8 @@ static void forget_range(struct fdtable *t, uint32_t first, uint32_t last)
 	size_t b = a;
 	while (b < t->n && t->e[b].fd <= last)
 		b++;
+	if (b == a)
+		return;         /* nothing there (and e may be NULL) */
 	memmove(&t->e[a], &t->e[b], (t->n - b) * sizeof(t->e[0]));
 	t->n -= b - a;
 }
