@@ -134,7 +134,14 @@ ev=$(sed -n 's/^Current event: \([0-9]*\)$/\1/p' "$out")
 check "xrr checksum --at --range equals the monitor's hash" "$TEST_TMP/cs.out" "^event $ev $hash 67108864 bytes [a-z0-9]+$"
 whash=$(sed -n 's/^\([0-9a-f]\{16\}\)  \([0-9]*\) bytes in [0-9]* ranges  .*/\1 \2/p' "$out" | tail -1)
 "$XRR" checksum "$b" --at "$wev" --writable >"$TEST_TMP/cw.out" 2>&1
-check "xrr checksum --at $wev --writable equals monitor goto $wev + checksum" "$TEST_TMP/cw.out" "^event $wev ${whash% *} ${whash#* } bytes "
+# The writable ranges include ld.so's data, where glibc keeps the rdtsc
+# values of its start-up timing: recorded (and equal) only where rdtsc
+# traps.
+if rdtsc_trapped "$b"; then
+	check "xrr checksum --at $wev --writable equals monitor goto $wev + checksum" "$TEST_TMP/cw.out" "^event $wev ${whash% *} ${whash#* } bytes "
+else
+	skip "xrr checksum --writable equals monitor checksum --writable: $NO_RDTSC_TRAP (ld.so's data holds start-up TSC values)"
+fi
 "$XRR" checksum "$b" --at 999 --writable >"$TEST_TMP/ce.out" 2>&1 && fail "an event past the end fails" || check "an event past the end fails" "$TEST_TMP/ce.out" 'recording ends at event'
 no_strays "no replayed or diverted process left" "$TEST_TMP"
 finish
