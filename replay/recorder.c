@@ -404,7 +404,7 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
 	t->state = RT_SYSCALL;
-	if (t->blocking)
+	if (t->blocking && r->current == t)
 		r->current = NULL;      /* let another thread run meanwhile */
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
@@ -433,11 +433,42 @@ static int clone_made_thread(struct recorder *r, struct rthread *t)
 	return run_user(r, c);
 }
 
+static bool interrupted_by_ignored(struct recorder *r, struct rthread *t);
+
+/* Under ptrace the kernel queues even signals the thread ignores (for the
+ * tracer to see), and they interrupt blocking calls that then return
+ * EINTR (epoll_wait, ...), where natively nothing would have happened:
+ * such a call is restarted as if the signal never came, and the
+ * interrupted attempt is not recorded. */
+static int restart_if_ignored_interrupt(struct recorder *r, struct rthread *t,
+					bool *restarted)
+{
+	struct user_regs_struct g;
+
+	*restarted = false;
+	if (get_regs(r, t, &g) < 0)
+		return -1;
+	if ((int64_t)g.rax != -EINTR || !interrupted_by_ignored(r, t))
+		return 0;
+	g.rax = g.orig_rax;
+	g.rip -= 2;
+	if (set_regs(r, t, &g) < 0)
+		return -1;
+	*restarted = true;
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
 static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 {
 	if (t->state != RT_SYSCALL)
 		return rec_fail(r, "thread %d: syscall-exit stop without an"
 				" entry (state %d)", (int)t->tid, (int)t->state);
+	bool restarted;
+	if (!t->exec_pending && !t->new_tid &&
+	    restart_if_ignored_interrupt(r, t, &restarted) < 0)
+		return -1;
+	if (!t->exec_pending && !t->new_tid && restarted)
+		return 0;       /* its entry stop comes again */
 	t->exit_pending = true;
 	t->state = RT_READY;
 	if (r->current != t)
@@ -669,6 +700,32 @@ static siginfo_t take_deferred(struct rthread *t)
 	return si;
 }
 
+/* Pending (thread or process), unblocked signals that are all ignored. */
+static bool interrupted_by_ignored(struct recorder *r, struct rthread *t)
+{
+	char name[64], text[4096];
+
+	snprintf(name, sizeof(name), "/proc/%d/task/%d/status",
+		 (int)t->proc->pid, (int)t->tid);
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = 0;
+	uint64_t pending = (status_mask(text, "SigPnd:") |
+			    status_mask(text, "ShdPnd:")) &
+			   ~status_mask(text, "SigBlk:");
+	if (!pending)
+		return false;
+	for (int sig = 1; sig <= 64; sig++)
+		if ((pending & (1ull << (sig - 1))) &&
+		    signal_disposition(r, t->tid, sig) != DISP_IGNORED)
+			return false;
+	return true;
+}
+
 static int signal_stop(struct recorder *r, struct rthread *t,
 		       const struct task_stop *st)
 {
@@ -682,6 +739,12 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 			t->deferred[t->ndeferred++] = st->siginfo;
 		return resume(r, t, TASK_RESUME_SINGLESTEP, 0);
 	}
+	/* An ignored signal does nothing natively (the kernel queues it
+	 * only because we trace): drop it, wherever it arrives. */
+	if (!synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
+	    st->signo != SIGSEGV &&
+	    signal_disposition(r, t->tid, st->signo) == DISP_IGNORED)
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	if (st->signo == SIGILL) {
 		/* A patched CPUID/XGETBV/XSAVE site (recorder_xcr0.c). */
 		siginfo_t fault;
