@@ -88,6 +88,47 @@ const struct insn_virt_stats *insn_virt_stats(const struct insn_virt *iv)
 	return &iv->stats;
 }
 
+/* ---- site sets (one per address space) ------------------------------------- */
+
+void insn_virt_swap_sites(struct insn_virt *iv, struct insn_site_set *set)
+{
+	struct insn_site_set mine = { iv->sites, iv->n, iv->cap };
+
+	iv->sites = set->sites;
+	iv->n = set->n;
+	iv->cap = set->cap;
+	*set = mine;
+}
+
+int insn_site_set_copy(struct insn_site_set *dst,
+		       const struct insn_site_set *src)
+{
+	dst->sites = NULL;
+	dst->n = dst->cap = 0;
+	if (!src->n)
+		return 0;
+	dst->sites = malloc(src->n * sizeof(*dst->sites));
+	if (!dst->sites)
+		return -1;
+	memcpy(dst->sites, src->sites, src->n * sizeof(*dst->sites));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+int insn_virt_copy_sites(const struct insn_virt *iv, struct insn_site_set *dst)
+{
+	const struct insn_site_set cur = { iv->sites, iv->n, iv->cap };
+
+	return insn_site_set_copy(dst, &cur);
+}
+
+void insn_site_set_free(struct insn_site_set *set)
+{
+	free(set->sites);
+	set->sites = NULL;
+	set->n = set->cap = 0;
+}
+
 /* ---- the site table ---------------------------------------------------------- */
 
 /* Index of the first site whose address is >= addr. */

@@ -116,6 +116,23 @@ void insn_virt_forget_range(struct insn_virt *iv, uint64_t start,
  * from recording keeps running on its own). */
 int insn_virt_unpatch_all(struct insn_virt *iv, struct process *p);
 
+/* The patched sites of one address space.  A process tree has one set
+ * per process; the table works on one set at a time, and the caller
+ * swaps the set of the process it is about to act on in (its previous
+ * set comes out into *set). */
+struct insn_site_set {
+	struct insn_site *sites;
+	size_t n, cap;
+};
+void insn_virt_swap_sites(struct insn_virt *iv, struct insn_site_set *set);
+/* A copy (a fork's child starts with its parent's patched code).  0 or
+ * -1 when out of memory. */
+int insn_site_set_copy(struct insn_site_set *dst,
+		       const struct insn_site_set *src);
+/* The table's current set, copied. */
+int insn_virt_copy_sites(const struct insn_virt *iv, struct insn_site_set *dst);
+void insn_site_set_free(struct insn_site_set *set);
+
 const struct insn_site *insn_virt_site_at(const struct insn_virt *iv,
 					  uint64_t addr);
 /* What GDB must see: buf (len bytes read at addr) gets the original bytes

@@ -87,10 +87,12 @@ static struct task *task_of(struct recorder *r, struct rthread *t)
 	return process_find_task(t->proc, t->tid);
 }
 
-/* Act on t's process from now on (memory reads, /proc files). */
+/* Act on t's process from now on (memory reads, /proc files, the
+ * patched sites of --xcr0). */
 static void use_thread(struct recorder *r, struct rthread *t)
 {
 	r->proc = t->proc;
+	rec_xcr0_use_process(r, t->proc);
 }
 
 static int get_regs(struct recorder *r, struct rthread *t,
@@ -775,52 +777,6 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 
 /* ---- clone, exec, exit ------------------------------------------------------------ */
 
-/* Children run unrecorded, but they inherited PR_SET_TSC (rdtsc would
- * kill them) from the recorded program: turn it off in the child with a
- * remote prctl, then let it go.  Everything after is theirs. */
-static int release_child(struct recorder *r, pid_t pid, bool own_memory)
-{
-	struct process *cp = r->proc;
-	struct task *ct = process_find_task(r->proc, pid);
-	struct task_stop st;
-	long args[6] = { PR_SET_TSC, PR_TSC_ENABLE, 0, 0, 0, 0 }, res = 0;
-	int rc = 0;
-
-	if (!ct) {
-		/* A fork/vfork child: a process of its own, stopped at its
-		 * first stop (kept for us by the task layer). */
-		cp = calloc(1, sizeof(*cp));
-		if (!cp)
-			return rec_fail(r, "child %d: out of memory", (int)pid);
-		cp->pid = pid;
-		cp->mem_fd = -1;
-		cp->layout = r->proc->layout;
-		cp->ntasks = 1;
-		ct = &cp->tasks[0];
-		ct->tid = pid;
-		if (process_wait(cp, &st, 0) != 1 || ct->exited) {
-			free(cp);
-			return 0;       /* gone already */
-		}
-	}
-	/* A fork child runs on its own: give it its original code back. */
-	if (own_memory && cp != r->proc && rec_xcr0_release_child(r, cp) < 0)
-		rc = rec_fail(r, "child process %d: restoring patched"
-			      " instructions: %s", (int)pid, cp->err);
-	if (task_remote_syscall(cp, ct, SYS_prctl, args, &res) < 0 || res < 0)
-		rc = rec_fail(r, "child process %d: prctl(PR_SET_TSC, "
-			      "PR_TSC_ENABLE) failed (%s, result %ld); it would"
-			      " die at its first rdtsc", (int)pid, cp->err, res);
-	ptrace(PTRACE_DETACH, pid, 0, 0);
-	ct->exited = true;
-	ct->stopped = false;
-	if (cp != r->proc) {
-		process_free(cp);
-		free(cp);
-	}
-	return rc;
-}
-
 static int add_process(struct recorder *r, struct process *p)
 {
 	if (r->nprocs == REC_MAX_PROCS)
@@ -832,6 +788,7 @@ static int add_process(struct recorder *r, struct process *p)
 
 static void remove_process(struct recorder *r, struct process *p)
 {
+	rec_xcr0_drop_process(r, p);
 	for (size_t i = 0; i < r->nprocs; i++)
 		if (r->procs[i] == p) {
 			r->procs[i] = r->procs[--r->nprocs];
@@ -867,10 +824,12 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 		return -1;
 	}
 	struct rthread *nt = add_thread(r, st->new_tid, cp);
-	if (!nt)
+	if (!nt || rec_xcr0_fork(r, t->proc, cp) < 0)
 		return -1;
 	use_thread(r, nt);
 	nt->xcr0 = rec_thread_xcr0(r, nt);
+	if (rec_xcr0_new_thread(r, nt->tid) < 0)
+		return -1;
 	use_thread(r, t);
 	struct trace_event ev = { .type = EV_FORK, .tid = t->tid };
 	ev.u.fork.new_tid = st->new_tid;
@@ -888,16 +847,8 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 {
 	uint64_t flags = clone_flags_of(r, t);
 
-	if (st->event != PTRACE_EVENT_CLONE || !(flags & CLONE_THREAD)) {
-		if (!r->iv)
-			return fork_stop(r, t, st, flags);
-		/* --xcr0 by instruction virtualisation keeps one set of
-		 * patched sites per recording: children run unrecorded
-		 * (docs/recording.md). */
-		if (release_child(r, st->new_tid, !(flags & CLONE_VM)) < 0)
-			return -1;
-		return resume(r, t, TASK_RESUME_SYSCALL, 0);
-	}
+	if (st->event != PTRACE_EVENT_CLONE || !(flags & CLONE_THREAD))
+		return fork_stop(r, t, st, flags);
 	struct rthread *nt = add_thread(r, st->new_tid, t->proc);
 	if (!nt)
 		return -1;
@@ -1239,7 +1190,7 @@ static int start_program(struct recorder *r)
 	so.disable_aslr = true;
 	so.cpu = r->cpu;
 	so.trap_tsc = true;
-	so.trace_fork = true;      /* to release children (release_child) */
+	so.trace_fork = true;      /* every child is recorded */
 	so.path = r->opts->path;
 	if (process_spawn(r->proc, r->opts->argv, r->opts->envp, &so, err,
 			  sizeof(err)) < 0)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/user.h>
 
+#include "replay/insn_virt.h"
 #include "replay/recorder.h"
 #include "replay/syscalls.h"
 #include "replay/task.h"
@@ -64,6 +65,10 @@ struct recorder {
 	/* Every live process of the tree; procs[i] is calloc'd. */
 	struct process *procs[REC_MAX_PROCS];
 	size_t nprocs;
+	/* --xcr0 by instruction virtualisation: each process's patched
+	 * sites (parallel to procs); the table holds those of iv_owner. */
+	struct insn_site_set proc_sites[REC_MAX_PROCS];
+	struct process *iv_owner;
 	pid_t root_pid;         /* the process xrr started */
 	struct trace *trace;
 	struct trace_writer *w[TRACE_NSTREAMS];
@@ -138,6 +143,12 @@ int rec_xcr0_syscall(struct recorder *r, long nr, const uint64_t *args,
 		     int64_t result);
 /* enum insn_trap_result, or -1 (rec_fail called). */
 int rec_xcr0_trap(struct recorder *r, struct rthread *t, siginfo_t *fault);
-int rec_xcr0_release_child(struct recorder *r, struct process *child);
+/* Make the site table p's (before acting on p). */
+void rec_xcr0_use_process(struct recorder *r, struct process *p);
+/* A new process: its sites start as a copy of its parent's. */
+int rec_xcr0_fork(struct recorder *r, struct process *parent,
+		  struct process *child);
+/* A process is gone: drop its sites. */
+void rec_xcr0_drop_process(struct recorder *r, struct process *p);
 
 #endif

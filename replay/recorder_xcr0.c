@@ -264,9 +264,69 @@ int rec_xcr0_trap(struct recorder *r, struct rthread *t, siginfo_t *fault)
 	return rc;
 }
 
-int rec_xcr0_release_child(struct recorder *r, struct process *child)
+/* ---- one site set per process ----------------------------------------------------- */
+
+static size_t proc_index(struct recorder *r, const struct process *p)
 {
-	if (!r->iv)
-		return 0;
-	return insn_virt_unpatch_all(r->iv, child);
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i] == p)
+			return i;
+	return SIZE_MAX;
 }
+
+/* The owner's live sites go back to its slot; the table is empty. */
+static void return_sites(struct recorder *r)
+{
+	size_t i = r->iv_owner ? proc_index(r, r->iv_owner) : SIZE_MAX;
+
+	if (i != SIZE_MAX)
+		insn_virt_swap_sites(r->iv, &r->proc_sites[i]);
+	r->iv_owner = NULL;
+}
+
+void rec_xcr0_use_process(struct recorder *r, struct process *p)
+{
+	if (!r->iv || r->iv_owner == p)
+		return;
+	return_sites(r);
+	size_t i = proc_index(r, p);
+	if (i == SIZE_MAX)
+		return;
+	insn_virt_swap_sites(r->iv, &r->proc_sites[i]);
+	r->iv_owner = p;
+}
+
+int rec_xcr0_fork(struct recorder *r, struct process *parent,
+		  struct process *child)
+{
+	size_t c = proc_index(r, child), pi = proc_index(r, parent);
+
+	if (!r->iv || c == SIZE_MAX)
+		return 0;
+	int rc = r->iv_owner == parent
+		 ? insn_virt_copy_sites(r->iv, &r->proc_sites[c])
+		 : pi != SIZE_MAX
+		 ? insn_site_set_copy(&r->proc_sites[c], &r->proc_sites[pi])
+		 : 0;
+	if (rc < 0)
+		return rec_fail(r, "instruction virtualisation: out of memory");
+	return 0;
+}
+
+void rec_xcr0_drop_process(struct recorder *r, struct process *p)
+{
+	size_t i = proc_index(r, p);
+
+	if (!r->iv || i == SIZE_MAX)
+		return;
+	if (r->iv_owner == p)
+		return_sites(r);
+	insn_site_set_free(&r->proc_sites[i]);
+	/* remove_process moves the last process into slot i. */
+	if (i != r->nprocs - 1) {
+		r->proc_sites[i] = r->proc_sites[r->nprocs - 1];
+		memset(&r->proc_sites[r->nprocs - 1], 0,
+		       sizeof(r->proc_sites[0]));
+	}
+}
+

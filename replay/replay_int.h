@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "replay/insn_virt.h"
 #include "replay/replayer.h"
 #include "replay/trace_events.h"
 
@@ -80,6 +81,9 @@ struct replay_proc {
 	/* Made with CLONE_VM (vfork, posix_spawn) and not exec'd since:
 	 * its memory is its parent's, as in the recording. */
 	bool shares_mm;
+	/* --xcr0 traces: its patched sites, while another process's are
+	 * in the replayer's table (replayer->iv_owner). */
+	struct insn_site_set sites;
 	uint8_t *auxv;
 	size_t auxv_len;
 	char *exec_path;
@@ -137,6 +141,7 @@ struct replayer {
 	size_t nprocs;
 	struct replay_proc *rp;
 	struct process *proc;
+	struct replay_proc *iv_owner;   /* whose sites iv holds */
 	pid_t target_pid;               /* the process GDB debugs (recorded) */
 	uint64_t start_event;           /* replayed up to here at open */
 	pid_t root_pid;                 /* the first process (recorded) */

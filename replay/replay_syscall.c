@@ -698,6 +698,10 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 	cp->rec_pid = f->new_tid;
 	cp->rec_ppid = parent_rp->rec_pid;
 	cp->shares_mm = shares_mm;
+	/* Its code is its parent's, patched sites included. */
+	if (r->iv && r->iv_owner == parent_rp &&
+	    insn_virt_copy_sites(r->iv, &cp->sites) < 0)
+		return replay_error(r, stop, "out of memory");
 	cp->brk_end = parent_rp->brk_end;
 	cp->brk_known = parent_rp->brk_known;
 	if (parent_rp->auxv && (cp->auxv = malloc(parent_rp->auxv_len))) {

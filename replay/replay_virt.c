@@ -120,7 +120,11 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 	return rc;
 }
 
+/* The sites of the process the caller looks at. */
 struct insn_virt *replayer_insn_virt(struct replayer *r)
 {
+	for (size_t i = 0; r->iv && i < r->nprocs; i++)
+		if (r->procs[i]->rec_pid == r->target_pid && !r->procs[i]->exited)
+			replay_use_proc(r, r->procs[i]);
 	return r->iv;
 }

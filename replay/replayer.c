@@ -117,6 +117,14 @@ void replay_use_proc(struct replayer *r, struct replay_proc *rp)
 {
 	r->rp = rp;
 	r->proc = &rp->proc;
+	if (r->iv && r->iv_owner != rp) {
+		/* The table gets rp's patched sites; the previous owner's
+		 * go back to it. */
+		if (r->iv_owner)
+			insn_virt_swap_sites(r->iv, &r->iv_owner->sites);
+		insn_virt_swap_sites(r->iv, &rp->sites);
+		r->iv_owner = rp;
+	}
 }
 
 void replay_use_thread(struct replayer *r, struct replay_thread *th)
@@ -143,6 +151,7 @@ static struct replay_proc *target_proc(const struct replayer *r)
 
 static void free_proc(struct replay_proc *rp)
 {
+	insn_site_set_free(&rp->sites);
 	if (rp->proc.pid > 0) {
 		process_kill(&rp->proc);
 		process_free(&rp->proc);
@@ -169,6 +178,10 @@ static void drop_proc(struct replayer *r, struct replay_proc *rp)
 	if (r->rp == rp) {
 		r->rp = NULL;
 		r->proc = NULL;
+	}
+	if (r->iv_owner == rp) {
+		insn_virt_swap_sites(r->iv, &rp->sites);
+		r->iv_owner = NULL;
 	}
 	free_proc(rp);
 }

@@ -14,7 +14,7 @@ PROBE="$PROGS/xcr0_probe"
 "$PROBE" >"$T/native.out" 2>&1 || skip_all "xcr0_probe does not run"
 grep -q '^xgetbv0 0xe7$' "$T/native.out" || grep -q '^avx512f 1$' "$T/native.out" ||
 	skip_all "this host has no AVX-512 enabled (XCR0 $(sed -n 's/^xgetbv0 //p' "$T/native.out")): nothing to mask"
-plan 24
+plan 27
 diag "native: $(tr '\n' ' ' <"$T/native.out")"
 
 # ---- recording under --xcr0 0x7 ---------------------------------------------
@@ -28,6 +28,21 @@ check "CPUID(0xD,0).EBX is 832" "$T/masked.out" '^xsave_size 832$'
 check "glibc chose an AVX2 memcpy" "$T/masked.out" '^memcpy __mem(cpy|move)_avx_unaligned'
 check_not "no AVX-512/EVEX memcpy" "$T/masked.out" '^memcpy .*(avx512|evex)'
 diag "masked: $(tr '\n' ' ' <"$T/masked.out")"
+
+# A process tree under --xcr0: a shell's exec'd children see 0x7 too
+# (each process has its own patched sites), and replay the same.
+timeout -k 5 60 "$XRR" record -o "$T/tree" --xcr0 0x7 -- /bin/sh -c "$PROBE; $PROBE" >"$T/tree.out" 2>"$T/tree.err"
+rc=$?
+n=$(grep -c '^xgetbv0 0x7$' "$T/tree.out")
+[ $rc -eq 0 ] && [ "$n" = 2 ] && ok "--xcr0 0x7 reaches every exec'd child" ||
+	fail "--xcr0 0x7 reaches every exec'd child (exit $rc, $n of 2)"
+timeout -k 5 60 "$XRR" replay -a "$T/tree" >"$T/tree-rep.out" 2>"$T/tree-rep.err"
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$T/tree.out" "$T/tree-rep.out" &&
+	ok "--xcr0 0x7 process tree replays the same" ||
+	{ fail "--xcr0 0x7 process tree replays the same (exit $rc)"; tail -n 3 "$T/tree-rep.err" | sed 's/^/#   /'; }
+[ "$("$XRR" ps "$T/tree" | awk '$2 != "-" && $NF ~ /xcr0_probe$/' | wc -l)" = 2 ] &&
+	ok "--xcr0: xrr ps lists both children" || fail "--xcr0: xrr ps lists both children"
 
 timeout -k 5 60 "$XRR" record -o "$T/noavx512" --disable-avx512 "$PROBE" >"$T/noavx512.out" 2>&1
 check "--disable-avx512: XGETBV(0) without bits 5-7" "$T/noavx512.out" '^xgetbv0 0x7$'
