@@ -859,13 +859,44 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
 
-static int exec_stop(struct recorder *r, struct rthread *t)
+/* A thread other than the leader called execve: the kernel gave it the
+ * leader's tid (the stop comes under that tid) and the leader is gone
+ * without a report.  The execing thread's record takes the new tid; its
+ * EV_EXEC still names the tid it had (exec_former_tid). */
+static struct rthread *exec_by_other_thread(struct recorder *r,
+					    struct rthread *leader,
+					    pid_t former)
 {
+	struct rthread *t = find_thread(r, former);
+
+	if (!t || t == leader || t->proc != leader->proc)
+		return leader;
+	struct trace_event ev = { .type = EV_THREAD_EXIT, .tid = leader->tid };
+	ev.u.thread_exit.status = SIGKILL;
+	leader->state = RT_DEAD;
+	if (r->current == leader)
+		r->current = NULL;
+	if (rec_emit(r, &ev) < 0)
+		return NULL;
+	t->exec_former_tid = former;
+	t->tid = leader->tid;
+	leader->tid = 0;
+	if (r->current == t)
+		atomic_store(&r->watch_tid, t->tid);
+	return t;
+}
+
+static int exec_stop(struct recorder *r, struct rthread *t,
+		     const struct task_stop *st)
+{
+	if (st->new_tid && st->new_tid != t->tid &&
+	    !(t = exec_by_other_thread(r, t, st->new_tid)))
+		return -1;
 	if (t->state != RT_SYSCALL ||
 	    (t->nr != NR_EXECVE && t->nr != NR_EXECVEAT))
-		return rec_fail(r, "recording stopped: execve by thread %d,"
-				" which is not the main thread, is not"
-				" supported", (int)t->tid);
+		return rec_fail(r, "recording stopped: thread %d: an exec stop "
+				"outside execve (state %d, syscall %ld)",
+				(int)t->tid, (int)t->state, t->nr);
 	/* Other threads of its process died in the exec. */
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct rthread *o = &r->threads[i];
@@ -955,7 +986,7 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	case TASK_STOP_CLONE:
 		return clone_stop(r, t, st);
 	case TASK_STOP_EXEC:
-		return exec_stop(r, t);
+		return exec_stop(r, t, st);
 	case TASK_STOP_EXITED:
 	case TASK_STOP_KILLED:
 		return thread_gone(r, t, st);

@@ -466,6 +466,12 @@ int rec_record_exec(struct recorder *r, struct rthread *t)
 	struct exec_capture c = { 0 };
 	struct trace_event ev = { .type = EV_EXEC, .tid = t->tid };
 	uint8_t *xs = malloc(r->xstate_size);
+
+	/* Named by the tid that called execve (docs/trace-format.md). */
+	if (t->exec_former_tid) {
+		ev.tid = t->exec_former_tid;
+		t->exec_former_tid = 0;
+	}
 	int rc = -1;
 
 	if (!tk || !xs) {

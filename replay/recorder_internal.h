@@ -33,6 +33,7 @@ struct rthread {
 	enum rthread_state state;
 	bool exit_pending;      /* READY at a syscall-exit stop not yet recorded */
 	bool exec_pending;      /* saw PTRACE_EVENT_EXEC; EV_EXEC at the exit */
+	pid_t exec_former_tid;  /* its tid before a non-leader execve, or 0 */
 	bool blocking;          /* its syscall let other threads run */
 	/* The syscall in progress. */
 	long nr;

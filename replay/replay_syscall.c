@@ -892,6 +892,10 @@ static int replay_exec(struct replayer *r, struct task *t,
 		   : replay_space_exec(r, t, err, sizeof(err))) < 0 ||
 	    replay_virt_after_exec(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "execve: %s", err);
+	/* A thread other than the leader exec'd: from now on it has the
+	 * process's pid as its tid, as the kernel renamed it. */
+	if (th && th->rp && th->rec_tid != th->rp->rec_pid)
+		th->rec_tid = th->rp->rec_pid;
 	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err);
 	return 0;

@@ -586,6 +586,15 @@ static int kill_thread(struct replayer *r, struct replay_thread *th,
 	if (!t)
 		return 0;
 	replay_use_thread(r, th);
+	if (th->real_tid == r->proc->pid) {
+		/* The leader, killed by another thread's execve: the task
+		 * layer reaches the process's memory through its pid, so it
+		 * stays, stopped for good, and is forgotten. */
+		th->exited = true;
+		th->parked = false;
+		replay_runq_remove(r, th->rec_tid);
+		return 0;
+	}
 	if (task_mem_write_raw(r->proc, at, syscall_insn, 2) != 2 ||
 	    task_get_gregs(r->proc, t, &g) < 0)
 		goto fail;

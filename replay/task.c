@@ -421,6 +421,9 @@ static void classify_event(struct process *p, struct task *t, int event,
 		break;
 	case PTRACE_EVENT_EXEC:
 		stop->kind = TASK_STOP_EXEC;
+		/* The thread that called execve: another thread than the
+		 * leader took the leader's tid, which this stop carries. */
+		stop->new_tid = (pid_t)msg;
 		after_exec(p, t);
 		break;
 	case PTRACE_EVENT_EXIT:

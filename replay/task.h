@@ -42,7 +42,8 @@ struct task_stop {
 	int signo;
 	int exit_status;
 	int event;              /* PTRACE_EVENT_* for event stops */
-	pid_t new_tid;          /* for TASK_STOP_CLONE */
+	pid_t new_tid;          /* for TASK_STOP_CLONE; for TASK_STOP_EXEC
+				 * the tid the execing thread had before */
 	bool in_syscall_entry;  /* for TASK_STOP_SYSCALL */
 	siginfo_t siginfo;      /* for TASK_STOP_SIGNAL */
 	int raw_status;
