@@ -8,7 +8,7 @@
 # and `run` replays the whole tree again.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 26
+plan 30
 
 T="$TEST_TMP"
 trace="$T/tree"
@@ -103,6 +103,22 @@ if grep -q 'diverged\|Breakpoint [23],' "$T/s.out"; then
 else
 	ok "vfork child: no divergence, no foreign breakpoint hit"
 fi
+
+# ---- a death by signal: the trace is complete, GDB sees the signal, then the end
+"$XRR" record -o "$T/abort" -- "$PROGS/conf_sig_abort_thread" >"$T/abort.out" 2>&1 </dev/null
+st=$?
+[ $st -eq 134 ] && ok "abort() in a thread: xrr record exits 134" || fail "abort() in a thread: xrr record exits 134 (got $st)"
+"$XRR" info "$T/abort" >"$T/abort.info" 2>&1
+check "abort() in a thread: the trace is complete" "$T/abort.info" '^state: +complete'
+cat >"$T/a.gdb" <<GDB
+target extended-remote | $XRR replay -q --stdio $T/abort
+continue
+continue
+continue
+GDB
+run_gdb "$T/a.out" "$T/a.gdb" "$PROGS/conf_sig_abort_thread"
+check "GDB sees SIGABRT in the thread that called abort" "$T/a.out" 'Thread [0-9]+ received signal SIGABRT'
+check "then: Program terminated with signal SIGABRT" "$T/a.out" 'Program terminated with signal SIGABRT'
 
 # ---- descriptors --------------------------------------------------------------------------
 timeout -k 5 120 "$XRR" record -o "$T/redirect" -- "$PROGS/redirect" >"$T/r1.out" 2>"$T/r1.err" </dev/null
