@@ -210,26 +210,70 @@ long replay_space_open_in_tracee(struct replayer *r, struct task *t,
 
 /* ---- recreating one mapping ------------------------------------------------- */
 
+/* Stored files opened in the tracee during one rebuild: a library has
+ * several mappings of one file, and each remote call is a round trip of
+ * ptrace stops. */
+#define OPEN_FILES_MAX 64
+
+struct open_files {
+	struct { char id[TRACE_FILE_ID_LEN + 1]; long fd; } f[OPEN_FILES_MAX];
+	size_t n;
+};
+
+static long cached_open(struct replayer *r, struct remote_session *s,
+			struct open_files *of, const char *id, char *err,
+			size_t errlen)
+{
+	for (size_t i = 0; i < of->n; i++)
+		if (strcmp(of->f[i].id, id) == 0)
+			return of->f[i].fd;
+	long fd = open_stored(r, s, id, err, errlen);
+	if (fd >= 0 && of->n < OPEN_FILES_MAX) {
+		snprintf(of->f[of->n].id, sizeof(of->f[of->n].id), "%s", id);
+		of->f[of->n++].fd = fd;
+	} else if (fd >= 0) {
+		/* Table full: not kept; the caller closes it. */
+		return -fd - 2;
+	}
+	return fd;
+}
+
+static void close_all(struct remote_session *s, struct open_files *of)
+{
+	char err[64];
+
+	for (size_t i = 0; i < of->n; i++)
+		rcall(s, SYS_close, of->f[i].fd, 0, 0, 0, 0, 0, "close", err,
+		      sizeof(err));
+	of->n = 0;
+}
+
 static int make_mapping(struct replayer *r, struct remote_session *s,
-			const struct trace_mapping *m, char *err, size_t errlen)
+			struct open_files *of, const struct trace_mapping *m,
+			char *err, size_t errlen)
 {
 	enum replay_map_kind kind = replay_map_kind(m);
 	char what[PATH_MAX + 64];
-	long fd = -1;
+	long fd = -1, uncached = -1;
 
 	if (kind == REPLAY_MAP_SKIP)
 		return 0;
 	snprintf(what, sizeof(what), "mapping 0x%" PRIx64 "-0x%" PRIx64 " %s",
 		 m->start, m->end, m->path ? m->path : "");
-	if (kind == REPLAY_MAP_FILE &&
-	    (fd = open_stored(r, s, m->file.hex, err, errlen)) < 0)
-		return -1;
+	if (kind == REPLAY_MAP_FILE) {
+		fd = cached_open(r, s, of, m->file.hex, err, errlen);
+		if (fd == -1)
+			return -1;
+		if (fd < -1)
+			fd = uncached = -fd - 2;
+	}
 	long got = rcall(s, SYS_mmap, (long)m->start, (long)(m->end - m->start),
 			 (long)m->prot, replay_map_flags(m), fd,
 			 kind == REPLAY_MAP_FILE ? (long)m->offset : 0, what,
 			 err, errlen);
-	if (fd >= 0)
-		rcall(s, SYS_close, fd, 0, 0, 0, 0, 0, "close", err, errlen);
+	if (uncached >= 0)
+		rcall(s, SYS_close, uncached, 0, 0, 0, 0, 0, "close", err,
+		      errlen);
 	if (got == -1)
 		return -1;
 	if ((uint64_t)got != m->start) {
@@ -299,8 +343,10 @@ static int rebuild_mappings(struct replayer *r, struct task *t,
 	}
 	replay_plan_order(ex->maps, ex->nmaps, order);
 	rc = clear_space(r, &s, err, errlen);
+	struct open_files of = { .n = 0 };
 	for (size_t i = 0; i < ex->nmaps && rc == 0; i++)
-		rc = make_mapping(r, &s, &ex->maps[order[i]], err, errlen);
+		rc = make_mapping(r, &s, &of, &ex->maps[order[i]], err, errlen);
+	close_all(&s, &of);
 	if (task_remote_end(&s) < 0 && rc == 0) {
 		snprintf(err, errlen, "remote syscall: %s", r->proc->err);
 		rc = -1;
