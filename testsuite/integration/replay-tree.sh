@@ -8,7 +8,7 @@
 # and `run` replays the whole tree again.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 30
+plan 31
 
 T="$TEST_TMP"
 trace="$T/tree"
@@ -74,6 +74,11 @@ run_gdb "$T/f.out" "$T/f.gdb" "$PROGS/tree"
 check "-f: starts in the forked child" "$T/f.out" "Thread $forked\\.$forked "
 check "-f: its getrandom" "$T/f.out" 'Breakpoint 1, .*getrandom'
 check "-f: called from random_child" "$T/f.out" 'in random_child \(fd_out=[0-9]+\) at .*tree\.c'
+
+"$XRR" replay -a -q -p "$forked" "$trace" >"$T/ap.out" 2>&1
+st=$?
+[ $st -eq 5 ] && ok "replay -a -p PID exits with that process's status (5)" ||
+	fail "replay -a -p PID exits with that process's status (got $st)"
 
 "$XRR" replay -a -p 999999999 "$trace" >"$T/bad.out" 2>&1
 st=$?
