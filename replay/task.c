@@ -362,6 +362,23 @@ void task_mark_exited(struct process *p, struct task *t, int status)
 	}
 }
 
+/* Tgid of a task, from /proc (0 if unknown). */
+static pid_t thread_group_of(pid_t tid)
+{
+	char path[64], text[1024];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = 0;
+	const char *t = strstr(text, "\nTgid:");
+	return t ? (pid_t)strtol(t + 6, NULL, 10) : 0;
+}
+
 /* The new thread of a clone event: consume its first stop and give it the
  * debug registers. */
 static void adopt_thread(struct process *p, pid_t new_tid)
@@ -411,7 +428,11 @@ static void classify_event(struct process *p, struct task *t, int event,
 	case PTRACE_EVENT_CLONE:
 		stop->kind = TASK_STOP_CLONE;
 		stop->new_tid = (pid_t)msg;
-		adopt_thread(p, stop->new_tid);
+		/* A clone without CLONE_THREAD whose exit signal is not
+		 * SIGCHLD is reported as a clone too: a new process, which
+		 * its owner adopts like a fork's child. */
+		if (thread_group_of(stop->new_tid) == p->pid)
+			adopt_thread(p, stop->new_tid);
 		break;
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
