@@ -72,7 +72,6 @@ void replay_alter_apply(const struct replay_alter *a, uint64_t index,
 struct replay_proc {
 	struct process proc;
 	pid_t rec_pid;                  /* recorded pid */
-	pid_t rec_ppid;                 /* recorded parent, 0 for the first */
 	bool exited;                    /* its EV_EXIT was replayed */
 	int exit_status;
 	uint64_t brk_end;               /* page end of the heap we mapped */
@@ -146,7 +145,6 @@ struct replayer {
 	uint64_t start_event;           /* replayed up to here at open */
 	pid_t root_pid;                 /* the first process (recorded) */
 	bool root_exited;
-	int root_status;
 	int cpu;                        /* the tracee's CPU, or -1 */
 	uint64_t scratch;
 

@@ -696,7 +696,6 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 				    "registers: %s", (int)f->new_tid,
 				    cp->proc.err);
 	cp->rec_pid = f->new_tid;
-	cp->rec_ppid = parent_rp->rec_pid;
 	cp->shares_mm = shares_mm;
 	/* Its code is its parent's, patched sites included. */
 	if (r->iv && r->iv_owner == parent_rp &&

@@ -534,10 +534,8 @@ static int process_exit(struct replayer *r, struct replay_stop *stop)
 {
 	struct replay_proc *rp = proc_by_rec(r, r->ev.tid);
 
-	if (r->ev.tid == r->root_pid && !r->root_exited) {
+	if (r->ev.tid == r->root_pid)
 		r->root_exited = true;
-		r->root_status = r->ev.u.exit.status;
-	}
 	if (!rp)
 		return 0;       /* a 1.x trace, or never started */
 	rp->exited = true;
