@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -1059,6 +1061,31 @@ static int wait_any(struct recorder *r, struct task_stop *st, int flags)
 
 /* Wait for the current thread's non-blocking syscall a short while only:
  * it may be waiting for another thread (a full pipe). */
+/* Until the deadline, for the next SIGCHLD (every tracee stop sends one
+ * to its tracer; blocked and read through r->sigchld_fd), or a short
+ * nap when there is no such fd. */
+static void nap_until_stop(struct recorder *r, uint64_t deadline,
+			   long *pause_ns)
+{
+	if (r->sigchld_fd < 0) {
+		struct timespec ts = { 0, *pause_ns };
+		nanosleep(&ts, NULL);
+		if (*pause_ns < 200000)
+			*pause_ns *= 2;
+		return;
+	}
+	uint64_t now = rec_now_ns();
+	uint64_t left = deadline > now ? deadline - now : 0;
+	struct timespec ts = { (time_t)(left / 1000000000ull),
+			       (long)(left % 1000000000ull) };
+	struct pollfd pfd = { .fd = r->sigchld_fd, .events = POLLIN };
+	if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+		struct signalfd_siginfo si;
+		while (read(r->sigchld_fd, &si, sizeof(si)) == sizeof(si))
+			;
+	}
+}
+
 static int wait_prompt(struct recorder *r, struct task_stop *st)
 {
 	uint64_t deadline = rec_now_ns() + PROMPT_EXIT_NS;
@@ -1073,11 +1100,32 @@ static int wait_prompt(struct recorder *r, struct task_stop *st)
 			r->current = NULL;
 			return 0;
 		}
-		struct timespec ts = { 0, pause_ns };
-		nanosleep(&ts, NULL);
-		if (pause_ns < 200000)
-			pause_ns *= 2;
+		nap_until_stop(r, deadline, &pause_ns);
 	}
+}
+
+/* SIGCHLD through a signalfd, for wait_prompt: blocked in this thread
+ * before the watchdog thread starts (it inherits the mask), after the
+ * program started (so that it does not inherit it). */
+static bool open_sigchld_fd(struct recorder *r, sigset_t *saved)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	r->sigchld_fd = -1;
+	if (pthread_sigmask(SIG_BLOCK, &set, saved) != 0)
+		return false;
+	r->sigchld_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return true;
+}
+
+static void close_sigchld_fd(struct recorder *r, const sigset_t *saved)
+{
+	if (r->sigchld_fd >= 0)
+		close(r->sigchld_fd);
+	r->sigchld_fd = -1;
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 static int wait_stop(struct recorder *r, struct task_stop *st)
@@ -1294,6 +1342,11 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	int rc = open_trace(r);
 	if (rc == 0)
 		rc = start_program(r);
+	sigset_t saved_mask;
+	bool sigchld_blocked = false;
+	r->sigchld_fd = -1;
+	if (rc == 0)
+		sigchld_blocked = open_sigchld_fd(r, &saved_mask);
 	if (rc == 0) {
 		atomic_store(&r->progress_ns, rec_now_ns());
 		have_wd = pthread_create(&wd, NULL, watchdog, r) == 0;
@@ -1307,6 +1360,8 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 		atomic_store(&r->watch_stop, true);
 		pthread_join(wd, NULL);
 	}
+	if (sigchld_blocked)
+		close_sigchld_fd(r, &saved_mask);
 	/* A recording stopped early takes the whole tree with it. */
 	for (size_t i = 0; i < r->nprocs; i++)
 		if (rc < 0)

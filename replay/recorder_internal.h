@@ -83,6 +83,7 @@ struct recorder {
 	 * new thread's first stretch (0: none). */
 	pid_t then_run;
 	bool done;
+	int sigchld_fd;         /* SIGCHLD as a signalfd (wait_prompt), -1 */
 	uint64_t nevents;       /* index of the next event */
 	uint64_t last_flush_ns;
 	bool unflushed;
