@@ -343,6 +343,11 @@ static bool is_stop_signal(int sig)
 
 static bool syscall_stop_is_entry(struct task *t)
 {
+	/* Under PTRACE_SYSEMU only entries are reported (the call is
+	 * skipped): no need to ask (one ptrace call per replayed event). */
+	if (t->last_resume == TASK_RESUME_SYSEMU ||
+	    t->last_resume == TASK_RESUME_SYSEMU_SINGLESTEP)
+		return true;
 	struct __ptrace_syscall_info info;
 	long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
 
