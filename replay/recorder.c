@@ -68,9 +68,9 @@ static struct rthread *add_thread(struct recorder *r, pid_t tid,
 		if (r->threads[i].state == RT_DEAD)
 			t = &r->threads[i];
 	if (!t) {
-		if (r->nthreads == TASK_MAX_THREADS) {
+		if (r->nthreads == REC_MAX_THREADS) {
 			rec_fail(r, "more than %d threads and processes alive"
-				 " at once", TASK_MAX_THREADS);
+				 " at once", REC_MAX_THREADS);
 			return NULL;
 		}
 		t = &r->threads[r->nthreads++];

@@ -54,8 +54,10 @@ struct rthread {
 	uint64_t xcr0;
 };
 
-/* Processes recorded at once (a shell pipeline, make -j). */
-#define REC_MAX_PROCS 256
+/* Processes, and threads of all of them, alive at once (a shell
+ * pipeline, make -j, a test that starts hundreds of children). */
+#define REC_MAX_PROCS 1024
+#define REC_MAX_THREADS 1024
 
 struct recorder {
 	const struct recorder_options *opts;
@@ -75,7 +77,7 @@ struct recorder {
 	struct trace_writer *w[TRACE_NSTREAMS];
 	const struct tick_source_ops *ticks;
 	int cpu;
-	struct rthread threads[TASK_MAX_THREADS];
+	struct rthread threads[REC_MAX_THREADS];
 	size_t nthreads;
 	struct rthread *current;
 	size_t rr_cursor;       /* round-robin position */

@@ -108,7 +108,8 @@ struct replay_thread {
 	bool fork_done;
 };
 
-#define REPLAY_MAX_PROCS 256
+#define REPLAY_MAX_PROCS 1024
+#define REPLAY_MAX_THREADS 1024     /* of all processes, alive at once */
 
 struct replayer {
 	struct replay_options opts;
@@ -148,10 +149,10 @@ struct replayer {
 	int cpu;                        /* the tracee's CPU, or -1 */
 	uint64_t scratch;
 
-	struct replay_thread threads[TASK_MAX_THREADS];
+	struct replay_thread threads[REPLAY_MAX_THREADS];
 	size_t nthreads;
 	/* Threads to run now, in order (recorded tids), see replayer.c. */
-	pid_t runq[TASK_MAX_THREADS];
+	pid_t runq[REPLAY_MAX_THREADS];
 	size_t nrunq;
 
 	/* SysV segments attached so far: one memfd of ours each, which

@@ -102,7 +102,7 @@ struct replay_thread *replay_thread_new(struct replayer *r, pid_t rec,
 		if (r->threads[i].exited)
 			th = &r->threads[i];
 	if (!th) {
-		if (r->nthreads == TASK_MAX_THREADS)
+		if (r->nthreads == REPLAY_MAX_THREADS)
 			return NULL;
 		th = &r->threads[r->nthreads++];
 	}
@@ -854,7 +854,7 @@ static int signal_stop(struct replayer *r, struct task *t,
 void replay_runq_push(struct replayer *r, pid_t rec, bool front)
 {
 	replay_runq_remove(r, rec);
-	if (r->nrunq == TASK_MAX_THREADS)
+	if (r->nrunq == REPLAY_MAX_THREADS)
 		return;
 	if (front) {
 		memmove(&r->runq[1], &r->runq[0], r->nrunq * sizeof(r->runq[0]));
