@@ -511,62 +511,8 @@ static bool classify(struct process *p, struct task *t, int status,
 	return true;
 }
 
-/* Next wait status of one of p's tasks.  1: got one, 0: WNOHANG and none,
- * <0: -errno. */
-static int next_status(struct process *p, int flags, struct task **tp,
-		       int *status)
-{
-	for (;;) {
-		pid_t tid;
-		if (!stash_take_process(p, &tid, status)) {
-			tid = waitpid(-1, status, __WALL | flags);
-			if (tid == 0)
-				return 0;
-			if (tid < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-		}
-		struct task *t = process_find_task(p, tid);
-		if (t && !t->exited) {
-			*tp = t;
-			return 1;
-		}
-		/* A late report of a thread already written off (killed
-		 * by another thread's exec) needs no keeping. */
-		if (!t)
-			stash_put(tid, *status);
-	}
-}
-
-int process_wait(struct process *p, struct task_stop *stop, int flags)
-{
-	if (p->npending) {
-		*stop = p->pending[0];
-		memmove(&p->pending[0], &p->pending[1],
-			sizeof(p->pending[0]) * (p->npending - 1));
-		p->npending--;
-		return 1;
-	}
-	for (;;) {
-		struct task *t;
-		int status;
-		int r = next_status(p, flags, &t, &status);
-		if (r <= 0) {
-			if (r < 0) {
-				task_fail(p, -r, "process_wait(%d)", (int)p->pid);
-				errno = -r;
-				return -1;
-			}
-			return 0;
-		}
-		if (classify(p, t, status, stop))
-			return 1;
-	}
-}
-
-/* Like next_status, over several processes: *pp gets the owner. */
+/* Next wait status of a task of one of ps[0..n); *pp gets its process.
+ * 1: got one, 0: WNOHANG and none, <0: -errno. */
 static int next_status_any(struct process *const *ps, size_t n, int flags,
 			   struct process **pp, struct task **tp, int *status)
 {
@@ -603,13 +549,30 @@ static int next_status_any(struct process *const *ps, size_t n, int flags,
 	}
 }
 
+static int next_status(struct process *p, int flags, struct task **tp,
+		       int *status)
+{
+	struct process *owner;
+
+	return next_status_any(&p, 1, flags, &owner, tp, status);
+}
+
+static int take_pending(struct process *p, struct task_stop *stop)
+{
+	*stop = p->pending[0];
+	memmove(&p->pending[0], &p->pending[1],
+		sizeof(p->pending[0]) * (p->npending - 1));
+	p->npending--;
+	return 1;
+}
+
 int process_wait_any(struct process *const *ps, size_t n, size_t *which,
 		     struct task_stop *stop, int flags)
 {
 	for (size_t i = 0; i < n; i++)
 		if (ps[i]->npending) {
 			*which = i;
-			return process_wait(ps[i], stop, flags);
+			return take_pending(ps[i], stop);
 		}
 	for (;;) {
 		struct process *p = NULL;
@@ -619,7 +582,8 @@ int process_wait_any(struct process *const *ps, size_t n, size_t *which,
 		if (r <= 0) {
 			if (r < 0) {
 				if (n)
-					task_fail(ps[0], -r, "process_wait_any");
+					task_fail(ps[0], -r, "process_wait(%d)",
+						  (int)ps[0]->pid);
 				errno = -r;
 				return -1;
 			}
@@ -631,6 +595,13 @@ int process_wait_any(struct process *const *ps, size_t n, size_t *which,
 		if (classify(p, t, status, stop))
 			return 1;
 	}
+}
+
+int process_wait(struct process *p, struct task_stop *stop, int flags)
+{
+	size_t which;
+
+	return process_wait_any(&p, 1, &which, stop, flags);
 }
 
 int process_adopt_child(struct process *child, const struct process *parent,
