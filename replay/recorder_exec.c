@@ -525,6 +525,32 @@ out:
  * mapping (SEEK_DATA/SEEK_HOLE: holes of a 1 GiB memfd cost nothing). */
 #define MMAP_MAX_EXTENTS 64
 
+/* The mmaps record of a mapping made at the current event. */
+static int write_mmap_record(struct recorder *r,
+			     const struct trace_mmap_record *m)
+{
+	struct trace_buf b;
+
+	trace_buf_init(&b);
+	int rc = trace_mmap_encode(m, &b);
+	if (rc == 0)
+		rc = trace_writer_append(r->w[TRACE_STREAM_MMAPS],
+					 TRACE_REC_MMAP, b.data, b.len);
+	trace_buf_free(&b);
+	if (rc < 0)
+		return rec_fail(r, "writing the mmaps stream: %s",
+				trace_writer_error(r->w[TRACE_STREAM_MMAPS]));
+	return 0;
+}
+
+/* How many more regions one mapping's contents may take. */
+static size_t extents_room(size_t max, size_t used)
+{
+	size_t room = max > used ? max - used : 0;
+
+	return room < MMAP_MAX_EXTENTS ? room : MMAP_MAX_EXTENTS;
+}
+
 static size_t mapped_extents(const char *fdpath, uint64_t addr, uint64_t len,
 			     uint64_t offset, struct sc_region *out, size_t max)
 {
@@ -641,22 +667,9 @@ int rec_record_shmat(struct recorder *r, struct rthread *t, uint64_t addr,
 		     (shmflg & SHM_EXEC ? PROT_EXEC : 0);
 	m.map.flags = MAP_SHARED;
 	m.map.path = "[sysv-shm]";
-	size_t room = max > *nregions ? max - *nregions : 0;
-	if (room > MMAP_MAX_EXTENTS)
-		room = MMAP_MAX_EXTENTS;
 	*nregions += nonzero_regions(r, start, end - start, regions + *nregions,
-				     room);
-	struct trace_buf b;
-	trace_buf_init(&b);
-	int rc = trace_mmap_encode(&m, &b);
-	if (rc == 0)
-		rc = trace_writer_append(r->w[TRACE_STREAM_MMAPS],
-					 TRACE_REC_MMAP, b.data, b.len);
-	trace_buf_free(&b);
-	if (rc < 0)
-		return rec_fail(r, "writing the mmaps stream: %s",
-				trace_writer_error(r->w[TRACE_STREAM_MMAPS]));
-	return 0;
+				     extents_room(max, *nregions));
+	return write_mmap_record(r, &m);
 }
 
 int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
@@ -691,25 +704,13 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 					" fd %d): %s", r->nevents, path, fd, err);
 	} else if (S_ISREG(st.st_mode)) {
 		/* Anonymous in replay, contents as regions (no file id). */
-		size_t room = max > *nregions ? max - *nregions : 0;
-		if (room > MMAP_MAX_EXTENTS)
-			room = MMAP_MAX_EXTENTS;
 		*nregions += mapped_extents(fdpath, addr, m.map.end - addr,
-					    offset, regions + *nregions, room);
+					    offset, regions + *nregions,
+					    extents_room(max, *nregions));
 	} else if (strcmp(path, "/dev/zero") != 0) {
 		return rec_fail(r, "event %" PRIu64 ": mmap of %s (fd %d), which"
 				" is not a regular file, cannot be recorded",
 				r->nevents, path, fd);
 	}
-	struct trace_buf b;
-	trace_buf_init(&b);
-	int rc = trace_mmap_encode(&m, &b);
-	if (rc == 0)
-		rc = trace_writer_append(r->w[TRACE_STREAM_MMAPS],
-					 TRACE_REC_MMAP, b.data, b.len);
-	trace_buf_free(&b);
-	if (rc < 0)
-		return rec_fail(r, "writing the mmaps stream: %s",
-				trace_writer_error(r->w[TRACE_STREAM_MMAPS]));
-	return 0;
+	return write_mmap_record(r, &m);
 }

@@ -312,6 +312,33 @@ static int perform_expect(struct replayer *r, struct task *t, long nr,
 	return 0;
 }
 
+/* mmap(a) for the recorded mmap-like call s, whose writes are the new
+ * memory's contents: mapped writable while they go in, then given the
+ * protection a[2] asks for. */
+static int perform_mmap_with_contents(struct replayer *r, struct task *t,
+				      const uint64_t a[6],
+				      const struct ev_syscall *s,
+				      struct replay_stop *stop)
+{
+	uint64_t wa[6];
+	struct ev_syscall as_mmap = *s;
+
+	memcpy(wa, a, sizeof(wa));
+	wa[2] |= PROT_READ | PROT_WRITE;
+	as_mmap.number = SYS_mmap;
+	int rc = perform_expect(r, t, SYS_mmap, wa, &as_mmap, stop);
+	if (rc || wa[2] == a[2])
+		return rc;
+	const long pa[6] = { (long)a[0], (long)a[1], (long)a[2] };
+	long res = 0;
+	if (task_remote_syscall(r->proc, t, SYS_mprotect, pa, &res) < 0 ||
+	    res < 0)
+		return replay_error(r, stop, "mprotect after mapping 0x%"
+				    PRIx64 ": %s", a[0], res < 0 ?
+				    strerror((int)-res) : r->proc->err);
+	return 0;
+}
+
 static int replay_mmap(struct replayer *r, struct task *t,
 		       const struct ev_syscall *s, struct replay_stop *stop)
 {
@@ -339,22 +366,7 @@ static int replay_mmap(struct replayer *r, struct task *t,
 		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
 		a[4] = (uint64_t)-1;
 		a[5] = 0;
-		/* Writable while the contents go in, then as recorded. */
-		uint64_t prot = a[2];
-		a[2] |= PROT_READ | PROT_WRITE;
-		int rc = perform_expect(r, t, SYS_mmap, a, s, stop);
-		if (rc || prot == a[2])
-			return rc;
-		const long pa[6] = { (long)s->result, (long)s->args[1],
-				     (long)prot };
-		long res;
-		if (task_remote_syscall(r->proc, t, SYS_mprotect, pa, &res) < 0 ||
-		    res < 0)
-			return replay_error(r, stop, "mprotect after the mmap "
-					    "at 0x%" PRIx64 ": %s", s->result,
-					    res < 0 ? strerror((int)-res)
-						    : r->proc->err);
-		return 0;
+		return perform_mmap_with_contents(r, t, a, s, stop);
 	}
 	long fd = replay_space_open_in_tracee(r, t, m->map.file.hex, err,
 					      sizeof(err));
@@ -440,24 +452,13 @@ static int replay_shmat(struct replayer *r, struct task *t,
 	if (fd < 0)
 		return replay_error(r, stop, "shmat of segment %d: %s",
 				    (int)s->args[0], err);
-	const uint64_t a[6] = { m->map.start, size, m->map.prot | PROT_WRITE,
+	const uint64_t a[6] = { m->map.start, size, m->map.prot,
 				MAP_SHARED | MAP_FIXED, (uint64_t)fd, 0 };
-	struct ev_syscall as_mmap = *s;
-	as_mmap.number = SYS_mmap;
-	int rc = perform_expect(r, t, SYS_mmap, a, &as_mmap, stop);
+	int rc = perform_mmap_with_contents(r, t, a, s, stop);
 	const long ca[6] = { fd };
 	long ignored;
 	task_remote_syscall(r->proc, t, SYS_close, ca, &ignored);
-	if (rc || (m->map.prot & PROT_WRITE))
-		return rc;
-	const long pa[6] = { (long)m->map.start,
-			     (long)(m->map.end - m->map.start),
-			     (long)m->map.prot };
-	long res = 0;
-	if (task_remote_syscall(r->proc, t, SYS_mprotect, pa, &res) < 0 ||
-	    res < 0)
-		return replay_error(r, stop, "mprotect of the shmat segment");
-	return 0;
+	return rc;
 }
 
 /* The end of the mapping that starts at addr in the replayed process. */
