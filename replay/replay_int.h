@@ -194,6 +194,11 @@ int replay_space_build(struct replayer *r, char *err, size_t errlen);
 /* EV_EXEC of a later execve by t (stopped at it). */
 int replay_space_exec(struct replayer *r, struct task *t, char *err,
 		      size_t errlen);
+/* t runs nr(a0, a1, a2), a call that does not come back (exit,
+ * execve), from the scratch page: started, not waited for. */
+int replay_space_start_final_syscall(struct replayer *r, struct task *t,
+				     long nr, uint64_t a0, uint64_t a1,
+				     uint64_t a2);
 /* The same for a process that shares its memory with another (vfork,
  * CLONE_VM): a real exec of the stub first, then the rebuild. */
 int replay_space_exec_fresh(struct replayer *r, struct task *t, char *err,

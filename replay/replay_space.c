@@ -538,33 +538,50 @@ int replay_space_build(struct replayer *r, char *err, size_t errlen)
  * then gets its scratch pages back at the same address.  The path and
  * argv for the execve are written in the second scratch page, the
  * syscall instruction past the remote-syscall code of the first. */
+/* Make t, wherever it is stopped, run nr(a0, a1, a2) from a syscall
+ * instruction of our scratch page (past the remote-syscall code) and go
+ * on: for calls that do not come back (exit, execve), which the remote
+ * syscall layer, waiting for its int3, cannot run.  0, or -1 (r->proc->err). */
+int replay_space_start_final_syscall(struct replayer *r, struct task *t,
+				     long nr, uint64_t a0, uint64_t a1,
+				     uint64_t a2)
+{
+	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
+	uint64_t insn = r->scratch + 64;
+	struct user_regs_struct g;
+
+	if (task_mem_write_raw(r->proc, insn, syscall_insn, 2) != 2 ||
+	    task_get_gregs(r->proc, t, &g) < 0)
+		return -1;
+	g.rip = insn;
+	g.rax = (uint64_t)nr;
+	g.orig_rax = (uint64_t)-1;
+	g.rdi = a0;
+	g.rsi = a1;
+	g.rdx = a2;
+	if (task_set_gregs(r->proc, t, &g) < 0 ||
+	    task_resume(r->proc, t, TASK_RESUME_CONT, 0) < 0)
+		return -1;
+	return 0;
+}
+
 static int exec_stub_for_real(struct replayer *r, struct task *t, char *err,
 			      size_t errlen)
 {
-	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
-	uint64_t insn = r->scratch + 64, page = r->scratch + REPLAY_PAGE;
+	uint64_t page = r->scratch + REPLAY_PAGE;
 	uint64_t argv[3] = { page + 64, 0, 0 };     /* argv[0], NULL; envp: NULL */
 	size_t plen = strlen(r->stub_path) + 1;
-	struct user_regs_struct g;
 	struct task_stop ts;
 
 	if (plen > REPLAY_PAGE - 64) {
 		snprintf(err, errlen, "exec stub path too long");
 		return -1;
 	}
-	if (task_mem_write_raw(r->proc, insn, syscall_insn, 2) != 2 ||
-	    task_mem_write_raw(r->proc, page, argv, sizeof(argv)) != sizeof(argv) ||
+	if (task_mem_write_raw(r->proc, page, argv, sizeof(argv)) != sizeof(argv) ||
 	    task_mem_write_raw(r->proc, page + 64, r->stub_path, plen) !=
-	    (ssize_t)plen || task_get_gregs(r->proc, t, &g) < 0)
-		goto fail;
-	g.rip = insn;
-	g.rax = SYS_execve;
-	g.orig_rax = (uint64_t)-1;
-	g.rdi = page + 64;
-	g.rsi = page;
-	g.rdx = page + 16;
-	if (task_set_gregs(r->proc, t, &g) < 0 ||
-	    task_resume(r->proc, t, TASK_RESUME_CONT, 0) < 0)
+	    (ssize_t)plen ||
+	    replay_space_start_final_syscall(r, t, SYS_execve, page + 64, page,
+					     page + 16) < 0)
 		goto fail;
 	for (;;) {
 		if (process_wait(r->proc, &ts, 0) != 1)

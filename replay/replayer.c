@@ -574,12 +574,8 @@ static bool in_target(struct replayer *r, pid_t rec_tid)
 static int kill_thread(struct replayer *r, struct replay_thread *th,
 		       char *err, size_t errlen)
 {
-	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
 	struct task *t = thread_task(r, th);
-	struct user_regs_struct g;
 	struct task_stop ts;
-	/* Past the remote-syscall code at the start of the page. */
-	uint64_t at = r->scratch + 64;
 
 	if (!t)
 		return 0;
@@ -593,15 +589,7 @@ static int kill_thread(struct replayer *r, struct replay_thread *th,
 		replay_runq_remove(r, th->rec_tid);
 		return 0;
 	}
-	if (task_mem_write_raw(r->proc, at, syscall_insn, 2) != 2 ||
-	    task_get_gregs(r->proc, t, &g) < 0)
-		goto fail;
-	g.rip = at;
-	g.rax = SYS_exit;
-	g.orig_rax = (uint64_t)-1;
-	g.rdi = 0;
-	if (task_set_gregs(r->proc, t, &g) < 0 ||
-	    task_resume(r->proc, t, TASK_RESUME_CONT, 0) < 0)
+	if (replay_space_start_final_syscall(r, t, SYS_exit, 0, 0, 0) < 0)
 		goto fail;
 	while (!t->exited)
 		if (process_wait(r->proc, &ts, 0) != 1)
