@@ -7,17 +7,10 @@
 #include <string.h>
 
 #include "protocol/rsp_cmd.h"
+#include "testsuite/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                      \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			fprintf(stderr, "%s:%d: check failed: %s\n",     \
-				__FILE__, __LINE__, #cond);              \
-			abort();                                         \
-		}                                                        \
-	} while (0)
 
 static int h_nop(void *ctx, const char *args, size_t args_len,
 		 struct rsp_buf *reply)

@@ -8,17 +8,10 @@
 
 #include "protocol/rsp.h"
 #include "protocol/rsp_cmd.h"
+#include "testsuite/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                      \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			fprintf(stderr, "%s:%d: check failed: %s\n",     \
-				__FILE__, __LINE__, #cond);              \
-			abort();                                         \
-		}                                                        \
-	} while (0)
 
 /* Whatever the bytes, a completed packet respects the size limit and
  * stays NUL-terminated. */

@@ -50,26 +50,11 @@
 #include "replay/trace_codec.h"
 #include "replay/trace_events.h"
 #include "replay/trace_procs.h"
+#include "testsuite/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-const char *__ubsan_default_options(void);
 
-#define check(cond)                                                      \
-	do {                                                             \
-		if (!(cond)) {                                           \
-			fprintf(stderr, "%s:%d: check failed: %s\n",     \
-				__FILE__, __LINE__, #cond);              \
-			abort();                                         \
-		}                                                        \
-	} while (0)
-
-/* The fuzz build does not pass -fno-sanitize-recover: make undefined
- * behaviour fatal here so libFuzzer reports it. */
-const char *__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
-}
 
 enum mode { MODE_DIR_RAW, MODE_DIR_FRAMED, MODE_MEMORY };
 #define MODE_SYNTH_HEADER 0x80u
