@@ -437,7 +437,7 @@ static int clone_made_thread(struct recorder *r, struct rthread *t)
 	return run_user(r, c);
 }
 
-static bool interrupted_by_ignored(struct recorder *r, struct rthread *t);
+static bool interrupted_by_ignored(const struct rthread *t);
 
 /* Under ptrace the kernel queues even signals the thread ignores (for the
  * tracer to see), and they interrupt blocking calls that then return
@@ -452,7 +452,7 @@ static int restart_if_ignored_interrupt(struct recorder *r, struct rthread *t,
 	*restarted = false;
 	if (get_regs(r, t, &g) < 0)
 		return -1;
-	if ((int64_t)g.rax != -EINTR || !interrupted_by_ignored(r, t))
+	if ((int64_t)g.rax != -EINTR || !interrupted_by_ignored(t))
 		return 0;
 	g.rax = g.orig_rax;
 	g.rip -= 2;
@@ -558,19 +558,26 @@ static uint64_t status_mask(const char *text, const char *key)
 	return p ? strtoull(p + strlen(key), NULL, 16) : 0;
 }
 
-static enum disposition signal_disposition(struct recorder *r, pid_t tid,
-					   int sig)
+/* /proc/PID/task/TID/status into text ("" when unreadable). */
+static bool read_task_status(pid_t pid, pid_t tid, char *text, size_t size)
 {
-	char name[64], text[4096];
-	uint64_t bit = 1ull << (sig - 1);
+	char name[64];
 
-	snprintf(name, sizeof(name), "/proc/%d/task/%d/status",
-		 (int)r->proc->pid, (int)tid);   /* r->proc: the thread's */
+	snprintf(name, sizeof(name), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
 	int fd = open(name, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
+	ssize_t n = fd >= 0 ? read(fd, text, size - 1) : -1;
 	if (fd >= 0)
 		close(fd);
 	text[n > 0 ? n : 0] = 0;
+	return n > 0;
+}
+
+/* What delivering sig would do, from the thread's status text. */
+static enum disposition disposition_in(const char *text, int sig)
+{
+	uint64_t bit = 1ull << (sig - 1);
+
 	if (status_mask(text, "SigCgt:") & bit)
 		return DISP_CAUGHT;
 	if (status_mask(text, "SigIgn:") & bit)
@@ -583,6 +590,16 @@ static enum disposition signal_disposition(struct recorder *r, pid_t tid,
 	default:
 		return DISP_FATAL;
 	}
+}
+
+static enum disposition signal_disposition(struct recorder *r, pid_t tid,
+					   int sig)
+{
+	char text[4096];
+
+	/* r->proc: the thread's */
+	read_task_status(r->proc->pid, tid, text, sizeof(text));
+	return disposition_in(text, sig);
 }
 
 static int record_fatal_signal(struct recorder *r, struct rthread *t,
@@ -705,19 +722,12 @@ static siginfo_t take_deferred(struct rthread *t)
 }
 
 /* Pending (thread or process), unblocked signals that are all ignored. */
-static bool interrupted_by_ignored(struct recorder *r, struct rthread *t)
+static bool interrupted_by_ignored(const struct rthread *t)
 {
-	char name[64], text[4096];
+	char text[4096];
 
-	snprintf(name, sizeof(name), "/proc/%d/task/%d/status",
-		 (int)t->proc->pid, (int)t->tid);
-	int fd = open(name, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, text, sizeof(text) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (!read_task_status(t->proc->pid, t->tid, text, sizeof(text)))
 		return false;
-	text[n] = 0;
 	uint64_t pending = (status_mask(text, "SigPnd:") |
 			    status_mask(text, "ShdPnd:")) &
 			   ~status_mask(text, "SigBlk:");
@@ -725,7 +735,7 @@ static bool interrupted_by_ignored(struct recorder *r, struct rthread *t)
 		return false;
 	for (int sig = 1; sig <= 64; sig++)
 		if ((pending & (1ull << (sig - 1))) &&
-		    signal_disposition(r, t->tid, sig) != DISP_IGNORED)
+		    disposition_in(text, sig) != DISP_IGNORED)
 			return false;
 	return true;
 }
