@@ -236,6 +236,8 @@ int replay_syscall(struct replayer *r, struct task *t,
 /* Threads and processes. */
 void replay_use_thread(struct replayer *r, struct replay_thread *th);
 void replay_use_proc(struct replayer *r, struct replay_proc *rp);
+/* The process shown to the caller (-p PID, else the first), if alive. */
+struct replay_proc *replay_target_proc(const struct replayer *r);
 struct replay_thread *replay_thread_new(struct replayer *r, pid_t rec,
 					 struct replay_proc *rp);
 struct replay_proc *replay_proc_new(struct replayer *r);

@@ -123,8 +123,9 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 /* The sites of the process the caller looks at. */
 struct insn_virt *replayer_insn_virt(struct replayer *r)
 {
-	for (size_t i = 0; r->iv && i < r->nprocs; i++)
-		if (r->procs[i]->rec_pid == r->target_pid && !r->procs[i]->exited)
-			replay_use_proc(r, r->procs[i]);
+	struct replay_proc *tp = r->iv ? replay_target_proc(r) : NULL;
+
+	if (tp)
+		replay_use_proc(r, tp);
 	return r->iv;
 }

@@ -144,7 +144,7 @@ static struct replay_proc *proc_by_rec(struct replayer *r, pid_t rec_pid)
 	return NULL;
 }
 
-static struct replay_proc *target_proc(const struct replayer *r)
+struct replay_proc *replay_target_proc(const struct replayer *r)
 {
 	return proc_by_rec((struct replayer *)r, r->target_pid);
 }
@@ -515,7 +515,7 @@ static int announce_signal(struct replayer *r, struct replay_stop *stop)
 /* The end GDB sees: the target process's recorded status. */
 static int end_of_program(struct replayer *r, struct replay_stop *stop)
 {
-	struct replay_proc *tp = target_proc(r);
+	struct replay_proc *tp = replay_target_proc(r);
 
 	r->ended = true;
 	if (tp && tp->exited)
@@ -619,7 +619,7 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			return 1;
 		}
 		if (!r->have_ev) {
-			struct replay_proc *tp = target_proc(r);
+			struct replay_proc *tp = replay_target_proc(r);
 			if (r->root_exited && tp && tp->exited)
 				return end_of_program(r, stop);
 			return replay_error(r, stop, "the trace ends without the "
@@ -748,7 +748,7 @@ static int virt_trap(struct replayer *r, struct task *t,
  * child of the debugged process runs the parent's code, int3s included). */
 static struct process *breakpoint_owner(struct replayer *r)
 {
-	struct replay_proc *tp = target_proc(r);
+	struct replay_proc *tp = replay_target_proc(r);
 
 	if (!r->proc->nbps && r->rp && r->rp->shares_mm && tp && tp != r->rp)
 		return &tp->proc;
@@ -1125,7 +1125,7 @@ bool replayer_at_end(const struct replayer *r)
 
 struct process *replayer_process(struct replayer *r)
 {
-	struct replay_proc *tp = target_proc(r);
+	struct replay_proc *tp = replay_target_proc(r);
 
 	return tp ? &tp->proc : r->proc;
 }
@@ -1174,7 +1174,7 @@ const struct trace *replayer_trace(const struct replayer *r)
 
 int replayer_auxv(struct replayer *r, const void **data, size_t *len)
 {
-	struct replay_proc *tp = target_proc(r);
+	struct replay_proc *tp = replay_target_proc(r);
 
 	if (!tp || !tp->auxv)
 		return -1;
@@ -1185,7 +1185,7 @@ int replayer_auxv(struct replayer *r, const void **data, size_t *len)
 
 const char *replayer_exec_path(const struct replayer *r)
 {
-	struct replay_proc *tp = target_proc(r);
+	struct replay_proc *tp = replay_target_proc(r);
 
 	return tp && tp->exec_path ? tp->exec_path : "";
 }
