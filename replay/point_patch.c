@@ -1,0 +1,507 @@
+/* The conditional-trap trampoline of replay/point_patch.h.
+ *
+ * Layout (offsets from tramp_addr; K_x are 8-byte constants in a pool
+ * after the code, read rip-relative so no register is needed for them):
+ *
+ *   lea rsp,[rsp-128]       keep out of the red zone; lea leaves flags
+ *   pushfq                  the compares below clobber flags
+ *   cmp REG,[rip+K_REG]     x16, each followed by jne nomatch (rel32);
+ *   jne nomatch             rsp is compared with target rsp - 136
+ *   push rax                only with memory words: rax is the scratch
+ *   movabs rax,[ADDR]       x nwords, each followed by
+ *   cmp rax,[rip+K_WORD]      jne nomatch_rax
+ *   jne nomatch_rax
+ *   pop rax
+ *   popfq
+ *   lea rsp,[rsp+128]
+ *   int3                    full match: the tracer sees the state at rip
+ *   jmp displaced           resuming at match_trap goes on correctly
+ * nomatch_rax:
+ *   pop rax
+ * nomatch:
+ *   popfq                   pop and lea leave flags as popfq set them
+ *   lea rsp,[rsp+128]
+ * displaced:
+ *   <instructions from rip, rip-relative operands relocated>
+ *   jmp rip+displaced
+ *   <pool, 8-aligned>
+ *
+ * The no-match path, taken on almost every pass, falls straight through
+ * into the displaced instructions. */
+#include "config.h"
+
+#include "replay/point_patch.h"
+
+#include <Zydis/Zydis.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define JMP_REL32_LEN 5
+#define RED_ZONE 128
+/* rsp at the register compares: below the red zone and the pushed flags. */
+#define RSP_AT_COMPARE (RED_ZONE + 8)
+
+/* Hardware register numbers of enum point_gpr, for ModRM.reg. */
+static const uint8_t hw_reg[POINT_NGPR] = {
+	0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15
+};
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* Does a rel32 field in an instruction ending at `end` reach `to`? */
+static bool rel32_reaches(uint64_t end, uint64_t to, int32_t *rel)
+{
+	int64_t d = (int64_t)(to - end);
+
+	if (d < INT32_MIN || d > INT32_MAX)
+		return false;
+	*rel = (int32_t)d;
+	return true;
+}
+
+static void put_le32(uint8_t *at, int32_t v)
+{
+	uint32_t u = (uint32_t)v;
+
+	for (int i = 0; i < 4; i++)
+		at[i] = (uint8_t)(u >> (8 * i));
+}
+
+/* ---- the displaced instructions -------------------------------------- */
+
+struct moved_insn {
+	size_t off, len;        /* in the original code, from rip */
+	bool riprel;
+	size_t disp_off;        /* of the disp32 inside the instruction */
+	uint64_t target;        /* absolute address the operand names */
+};
+
+struct window {
+	size_t n, len;
+	struct moved_insn insn[POINT_MAX_DISPLACED];
+};
+
+static bool is_traced_mnemonic(ZydisMnemonic m)
+{
+	/* The tracer makes these trap (rdtsc faulting, insn_virt's ud2
+	 * at recorded sites) and emulates them; a copy in the trampoline
+	 * would run natively and escape that. */
+	switch (m) {
+	case ZYDIS_MNEMONIC_CPUID: case ZYDIS_MNEMONIC_RDTSC:
+	case ZYDIS_MNEMONIC_RDTSCP: case ZYDIS_MNEMONIC_XGETBV:
+	case ZYDIS_MNEMONIC_XSAVE: case ZYDIS_MNEMONIC_XSAVE64:
+	case ZYDIS_MNEMONIC_XSAVEOPT: case ZYDIS_MNEMONIC_XSAVEOPT64:
+	case ZYDIS_MNEMONIC_XSAVEC: case ZYDIS_MNEMONIC_XSAVEC64:
+	case ZYDIS_MNEMONIC_XRSTOR: case ZYDIS_MNEMONIC_XRSTOR64:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Why an instruction cannot run elsewhere than at its address, or NULL. */
+static const char *refusal(const ZydisDecodedInstruction *insn,
+			   const ZydisDecodedOperand *ops)
+{
+	switch (insn->meta.category) {
+	case ZYDIS_CATEGORY_COND_BR: return "is a conditional branch";
+	case ZYDIS_CATEGORY_UNCOND_BR: return "is a jump";
+	case ZYDIS_CATEGORY_CALL: return "is a call";
+	case ZYDIS_CATEGORY_RET: return "is a return";
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_SYSRET: return "is a system call";
+	case ZYDIS_CATEGORY_INTERRUPT: return "raises an interrupt";
+	default: break;
+	}
+	switch (insn->mnemonic) {
+	case ZYDIS_MNEMONIC_UD0: case ZYDIS_MNEMONIC_UD1:
+	case ZYDIS_MNEMONIC_UD2: return "is an undefined-opcode trap";
+	case ZYDIS_MNEMONIC_HLT: return "is hlt (faults, reported at its address)";
+	default: break;
+	}
+	if (is_traced_mnemonic(insn->mnemonic))
+		return "is trapped and emulated by the tracer";
+	/* Anything the tables above missed: a relative immediate or rip as
+	 * a register operand means control flow. */
+	for (size_t i = 0; i < insn->operand_count; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o->imm.is_relative)
+			return "is a relative branch";
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (o->reg.value == ZYDIS_REGISTER_RIP ||
+		     o->reg.value == ZYDIS_REGISTER_EIP))
+			return "reads or writes rip";
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    o->mem.base == ZYDIS_REGISTER_EIP)
+			return "uses eip-relative addressing";
+	}
+	return NULL;
+}
+
+/* Fills m for a rip-relative memory operand, if the instruction has one. */
+static void note_riprel(struct moved_insn *m, uint64_t at,
+			const ZydisDecodedInstruction *insn,
+			const ZydisDecodedOperand *ops)
+{
+	for (size_t i = 0; i < insn->operand_count; i++) {
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    ops[i].mem.base != ZYDIS_REGISTER_RIP)
+			continue;
+		/* In 64-bit mode rip-relative always has a disp32. */
+		m->riprel = true;
+		m->disp_off = insn->raw.disp.offset;
+		m->target = at + insn->length + (uint64_t)insn->raw.disp.value;
+		return;
+	}
+}
+
+/* Whole instructions from rip until at least 5 bytes, all within limit. */
+static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
+		       size_t code_len, size_t limit, char *why, size_t whylen)
+{
+	ZydisDecoder dec;
+
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	memset(w, 0, sizeof(*w));
+	while (w->len < JMP_REL32_LEN) {
+		ZydisDecodedInstruction insn;
+		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+		size_t off = w->len;
+
+		if (off >= limit) {
+			say(why, whylen, "only %zu bytes at rip may be displaced "
+			    "and a jmp rel32 needs 5", limit);
+			return -1;
+		}
+		/* Decode with all bytes known so a long instruction is
+		 * reported as too long, not as undecodable. */
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off,
+				code_len - off, &insn, ops))) {
+			say(why, whylen, "cannot decode the instruction at rip+%zu",
+			    off);
+			return -1;
+		}
+		const char *mn = ZydisMnemonicGetString(insn.mnemonic);
+		const char *no = refusal(&insn, ops);
+		if (no) {
+			say(why, whylen, "instruction at rip+%zu (%s) %s", off,
+			    mn ? mn : "?", no);
+			return -1;
+		}
+		if (off + insn.length > limit) {
+			say(why, whylen, "instruction at rip+%zu (%s, %u bytes) "
+			    "ends past the %zu bytes that may be displaced", off,
+			    mn ? mn : "?", (unsigned)insn.length, limit);
+			return -1;
+		}
+		struct moved_insn *m = &w->insn[w->n++];
+		m->off = off;
+		m->len = insn.length;
+		note_riprel(m, rip + off, &insn, ops);
+		w->len += insn.length;
+	}
+	return 0;
+}
+
+/* ---- a tiny assembler --------------------------------------------------- */
+
+#define POOL_MAX (POINT_NGPR + POINT_MAX_WORDS)
+
+struct tasm {
+	uint8_t *b;
+	size_t len;
+	bool overflow;
+	uint64_t pool[POOL_MAX];
+	size_t pool_ref[POOL_MAX];      /* offset of each referring disp32 */
+	size_t npool;
+	size_t jne_plain[POINT_NGPR];   /* rel32 fields to nomatch */
+	size_t njne_plain;
+	size_t jne_rax[POINT_MAX_WORDS];  /* rel32 fields to nomatch_rax */
+	size_t njne_rax;
+};
+
+static void emit(struct tasm *a, const uint8_t *bytes, size_t n)
+{
+	if (a->len + n > POINT_TRAMP_MAX) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->b + a->len, bytes, n);
+	a->len += n;
+}
+
+#define EMIT(a, ...) do { \
+	static const uint8_t bytes_[] = { __VA_ARGS__ }; \
+	emit((a), bytes_, sizeof(bytes_)); \
+} while (0)
+
+static void emit_u64(struct tasm *a, uint64_t v)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	emit(a, b, sizeof(b));
+}
+
+/* A disp32/rel32 placeholder; returns where it is. */
+static size_t emit_hole(struct tasm *a)
+{
+	static const uint8_t zero[4];
+	size_t at = a->len;
+
+	emit(a, zero, sizeof(zero));
+	return at;
+}
+
+/* cmp REG,[rip+K] with K = value in the pool. */
+static void emit_cmp_const(struct tasm *a, unsigned hw, uint64_t value)
+{
+	uint8_t op[3] = {
+		(uint8_t)(0x48 | (hw >= 8 ? 0x04 : 0)),        /* REX.W, REX.R */
+		0x3b,                                           /* cmp r64, r/m64 */
+		(uint8_t)(0x05 | (hw & 7) << 3),                /* [rip+disp32] */
+	};
+
+	emit(a, op, sizeof(op));
+	a->pool[a->npool] = value;
+	a->pool_ref[a->npool++] = emit_hole(a);
+}
+
+static size_t emit_jne(struct tasm *a)
+{
+	EMIT(a, 0x0f, 0x85);
+	return emit_hole(a);
+}
+
+static void emit_restore_stack(struct tasm *a)
+{
+	EMIT(a, 0x9d);                                          /* popfq */
+	EMIT(a, 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00); /* lea rsp,[rsp+128] */
+}
+
+/* Points the rel32 fields at `label`. */
+static void bind(struct tasm *a, const size_t *fields, size_t n, size_t label)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fields[i] + 4 <= a->len)
+			put_le32(a->b + fields[i],
+				 (int32_t)(label - (fields[i] + 4)));
+}
+
+/* ---- the trampoline ----------------------------------------------------- */
+
+static void emit_compares(struct tasm *a, const struct point_target *t)
+{
+	EMIT(a, 0x48, 0x8d, 0x64, 0x24, 0x80);  /* lea rsp,[rsp-128] */
+	EMIT(a, 0x9c);                          /* pushfq */
+	for (unsigned r = 0; r < POINT_NGPR; r++) {
+		uint64_t v = t->gpr[r];
+		if (r == POINT_RSP)
+			v -= RSP_AT_COMPARE;
+		emit_cmp_const(a, hw_reg[r], v);
+		a->jne_plain[a->njne_plain++] = emit_jne(a);
+	}
+	if (t->nwords == 0)
+		return;
+	EMIT(a, 0x50);                          /* push rax */
+	for (size_t i = 0; i < t->nwords; i++) {
+		EMIT(a, 0x48, 0xa1);            /* movabs rax,[moffs64] */
+		emit_u64(a, t->words[i].addr);
+		emit_cmp_const(a, 0, t->words[i].value);
+		a->jne_rax[a->njne_rax++] = emit_jne(a);
+	}
+	EMIT(a, 0x58);                          /* pop rax */
+}
+
+/* The match int3, then both no-match exits, which end where the displaced
+ * instructions start; *trap is the offset just after the int3. */
+static void emit_exits(struct tasm *a, const struct point_target *t,
+			 size_t *trap)
+{
+	emit_restore_stack(a);
+	EMIT(a, 0xcc);                          /* int3 */
+	*trap = a->len;
+	size_t skip = t->nwords ? 1 + 9 : 9;    /* [pop rax] popfq lea */
+	uint8_t jmp[2] = { 0xeb, (uint8_t)skip };
+	emit(a, jmp, sizeof(jmp));
+	if (t->nwords) {
+		bind(a, a->jne_rax, a->njne_rax, a->len);
+		EMIT(a, 0x58);                  /* nomatch_rax: pop rax */
+	}
+	bind(a, a->jne_plain, a->njne_plain, a->len);
+	emit_restore_stack(a);                  /* nomatch */
+}
+
+static int emit_displaced(struct tasm *a, const struct window *w,
+			  const uint8_t *code, uint64_t tramp_addr,
+			  char *why, size_t whylen)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct moved_insn *m = &w->insn[i];
+		size_t at = a->len;
+		int32_t rel;
+
+		emit(a, code + m->off, m->len);
+		if (!m->riprel || a->overflow)
+			continue;
+		if (!rel32_reaches(tramp_addr + at + m->len, m->target, &rel)) {
+			say(why, whylen, "rip-relative operand of the instruction "
+			    "at rip+%zu (0x%llx) is out of rel32 reach of the "
+			    "trampoline at 0x%llx", m->off,
+			    (unsigned long long)m->target,
+			    (unsigned long long)tramp_addr);
+			return -1;
+		}
+		put_le32(a->b + at + m->disp_off, rel);
+	}
+	return 0;
+}
+
+static int emit_jump_back(struct tasm *a, uint64_t tramp_addr, uint64_t to,
+			  char *why, size_t whylen)
+{
+	int32_t rel;
+
+	if (!rel32_reaches(tramp_addr + a->len + JMP_REL32_LEN, to, &rel)) {
+		say(why, whylen, "rip+displaced 0x%llx is out of rel32 reach "
+		    "of the trampoline at 0x%llx", (unsigned long long)to,
+		    (unsigned long long)tramp_addr);
+		return -1;
+	}
+	EMIT(a, 0xe9);
+	size_t at = emit_hole(a);
+	if (!a->overflow)
+		put_le32(a->b + at, rel);
+	return 0;
+}
+
+static void emit_pool(struct tasm *a)
+{
+	static const uint8_t int3 = 0xcc;
+
+	/* Aligned so no compare ever splits a cache line. */
+	while (a->len % 8 && !a->overflow)
+		emit(a, &int3, 1);
+	for (size_t i = 0; i < a->npool; i++) {
+		size_t at = a->len;
+		emit_u64(a, a->pool[i]);
+		bind(a, &a->pool_ref[i], 1, at);
+	}
+}
+
+/* ---- checks and the entry point ---------------------------------------- */
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* A word the trampoline itself changes or hides cannot be compared. */
+static int check_words(const struct point_patch *p, const struct point_target *t,
+		       char *why, size_t whylen)
+{
+	uint64_t scratch = t->gpr[POINT_RSP] - POINT_STACK_USE;
+
+	for (size_t i = 0; i < t->nwords; i++) {
+		uint64_t w = t->words[i].addr;
+		const char *what = NULL;
+
+		if (overlaps(w, 8, p->rip, p->displaced))
+			what = "the patched bytes at rip";
+		else if (overlaps(w, 8, p->tramp_addr, p->tramp_len))
+			what = "the trampoline";
+		else if (overlaps(w, 8, scratch, POINT_STACK_USE - RED_ZONE))
+			what = "the 16 bytes below the red zone the trampoline "
+			       "pushes to";
+		if (what) {
+			say(why, whylen, "memory word %zu at 0x%llx overlaps %s",
+			    i, (unsigned long long)w, what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int build_jump(struct point_patch *p, char *why, size_t whylen)
+{
+	int32_t rel;
+
+	if (!rel32_reaches(p->rip + JMP_REL32_LEN, p->tramp_addr, &rel)) {
+		say(why, whylen, "trampoline at 0x%llx is out of rel32 reach "
+		    "of rip 0x%llx", (unsigned long long)p->tramp_addr,
+		    (unsigned long long)p->rip);
+		return -1;
+	}
+	memset(p->jump, 0xcc, sizeof(p->jump));
+	p->jump[0] = 0xe9;
+	put_le32(p->jump + 1, rel);
+	return 0;
+}
+
+static int assemble(struct point_patch *p, const struct point_target *t,
+		    const struct window *w, const uint8_t *code,
+		    char *why, size_t whylen)
+{
+	struct tasm a = { .b = p->tramp };
+	size_t trap;
+
+	emit_compares(&a, t);
+	emit_exits(&a, t, &trap);
+	if (emit_displaced(&a, w, code, p->tramp_addr, why, whylen) < 0 ||
+	    emit_jump_back(&a, p->tramp_addr, p->rip + w->len, why,
+			   whylen) < 0)
+		return -1;
+	emit_pool(&a);
+	if (a.overflow) {
+		say(why, whylen, "trampoline exceeds %d bytes", POINT_TRAMP_MAX);
+		return -1;
+	}
+	p->tramp_len = a.len;
+	p->match_trap = p->tramp_addr + trap;
+	return 0;
+}
+
+int point_patch_build(struct point_patch *p, const struct point_target *t,
+		      const uint8_t *code, size_t code_len, size_t safe_len,
+		      uint64_t tramp_addr, char *why, size_t whylen)
+{
+	struct window w;
+	size_t limit = safe_len < POINT_MAX_DISPLACED ? safe_len
+						      : POINT_MAX_DISPLACED;
+
+	memset(p, 0, sizeof(*p));
+	p->rip = t->rip;
+	p->tramp_addr = tramp_addr;
+	if (t->nwords > POINT_MAX_WORDS) {
+		say(why, whylen, "%zu memory words, at most %d", t->nwords,
+		    POINT_MAX_WORDS);
+		return -1;
+	}
+	if (limit > code_len)
+		limit = code_len;
+	if (build_jump(p, why, whylen) < 0 ||
+	    pick_window(&w, t->rip, code, code_len, limit, why, whylen) < 0)
+		return -1;
+	p->displaced = w.len;
+	memcpy(p->orig, code, w.len);
+	memset(p->jump + w.len, 0, sizeof(p->jump) - w.len);
+	if (assemble(p, t, &w, code, why, whylen) < 0 ||
+	    check_words(p, t, why, whylen) < 0)
+		return -1;
+	return 0;
+}
