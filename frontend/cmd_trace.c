@@ -333,6 +333,19 @@ static void describe_event(struct event_iter *it, char *line, size_t len)
 		snprintf(line, len, "xcr0-change %#" PRIx64 " -> %#" PRIx64,
 			 e->u.xcr0_change.old_xcr0, e->u.xcr0_change.new_xcr0);
 		return;
+	case EV_POINT:
+		snprintf(line, len, "point (%s) rip=%#llx rsp=%#llx %s, %zu "
+			 "memory range%s, %zu bytes",
+			 e->u.point.reason == POINT_PREEMPT ? "preemption"
+							   : "async signal",
+			 e->u.point.regs.rip, e->u.point.regs.rsp,
+			 e->u.point.flags & POINT_LOOP ? "loop" : "straight",
+			 e->u.point.nranges, e->u.point.nranges == 1 ? "" : "s",
+			 e->u.point.nbytes);
+		return;
+	case EV_RESUME:
+		snprintf(line, len, "resume (runs on from its point)");
+		return;
 	}
 	snprintf(line, len, "%s", trace_event_name(e->type));
 }

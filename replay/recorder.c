@@ -46,6 +46,12 @@ enum {
  * wait is treated as blocking (it may wait for one of them). */
 #define PROMPT_EXIT_NS (20 * 1000 * 1000ull)
 #define WATCHDOG_AFTER_S 5
+/* Time slices while another thread is ready or a signal waits: short
+ * first (a spinning thread is stopped after this much wasted time), then
+ * doubling for a thread that keeps computing (each preemption costs a
+ * probe of ~0.3-3 ms, docs/preemption.md). */
+#define SLICE_BASE_NS (2 * 1000 * 1000ull)
+#define SLICE_MAX_NS (32 * 1000 * 1000ull)
 
 /* ---- threads ------------------------------------------------------------------ */
 
@@ -167,6 +173,9 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 	}
 	t->state = RT_USER;
 	r->current = t;
+	t->slice_start_ns = rec_now_ns();
+	if (!t->slice_ns)
+		t->slice_ns = SLICE_BASE_NS;
 	atomic_store(&r->watch_tid, t->tid);
 	atomic_store(&r->watch_signal, t->ndeferred ? t->deferred[0].si_signo : 0);
 	return resume(r, t, TASK_RESUME_SYSCALL, sig);
@@ -381,6 +390,7 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 			  sizeof(err)) < 0)
 		return refuse(r, t, err);
 	t->new_tid = 0;
+	t->slice_ns = SLICE_BASE_NS;
 	t->blocking = (t->desc->flags & SC_F_BLOCKING) != 0;
 	/* A vfork parent waits for its child's exec or exit. */
 	if (is_vfork_like(t, clone_flags_of(r, t)))
@@ -740,6 +750,79 @@ static bool interrupted_by_ignored(const struct rthread *t)
 	return true;
 }
 
+/* ---- points: preemption and signals in user code (recorder_point.c) ---------------- */
+
+/* t, running user code, was stopped by its time slice or by an
+ * asynchronous signal (then in t->deferred): find a point, and there
+ * deliver the first waiting signal, or give the turn to another thread. */
+static int stop_at_point(struct recorder *r, struct rthread *t)
+{
+	struct trace_event ev = { .type = EV_POINT, .tid = t->tid };
+	bool spinning;
+
+	int rc = rec_point_probe(r, t, &ev.u.point, &spinning);
+	if (rc < 0)
+		return -1;
+	if (rc == 2)
+		return 0;       /* stopped for another reason: dispatched next */
+	if (rc == 0) {
+		/* A syscall or trapped instruction is near: the signals
+		 * wait for it, and the slice starts again. */
+		t->slice_start_ns = rec_now_ns();
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
+	ev.u.point.reason = t->ndeferred ? POINT_SIGNAL : POINT_PREEMPT;
+	rc = rec_emit(r, &ev);
+	free(ev.u.point.ranges);
+	free(ev.u.point.bytes);
+	if (rc < 0)
+		return -1;
+	if (ev.u.point.reason == POINT_SIGNAL) {
+		siginfo_t si = take_deferred(t);
+		return deliver_signal(r, t, &si);
+	}
+	/* A thread that computes is preempted less often than one that
+	 * spins (whose time is wasted until another thread runs). */
+	if (!spinning && t->slice_ns < SLICE_MAX_NS)
+		t->slice_ns *= 2;
+	t->state = RT_READY;
+	t->point_pending = true;
+	r->current = NULL;
+	atomic_store(&r->watch_tid, 0);
+	return 0;
+}
+
+/* The PTRACE_INTERRUPT of t's time slice stopped it. */
+static int slice_stop(struct recorder *r, struct rthread *t)
+{
+	if (t->state != RT_USER || r->current != t ||
+	    (!others_ready(r, t) && !t->ndeferred)) {
+		t->slice_start_ns = rec_now_ns();
+		return resume(r, t, t->state == RT_SIGNAL ? TASK_RESUME_SINGLESTEP
+							  : TASK_RESUME_SYSCALL, 0);
+	}
+	return stop_at_point(r, t);
+}
+
+/* A preempted thread gets the turn again: EV_RESUME, then the first
+ * waiting signal is delivered right there (it is still in the SIGTRAP
+ * stop of its point, where a signal can go in). */
+static int resume_from_point(struct recorder *r, struct rthread *t)
+{
+	struct trace_event ev = { .type = EV_RESUME, .tid = t->tid };
+
+	t->point_pending = false;
+	if (rec_emit(r, &ev) < 0)
+		return -1;
+	if (t->ndeferred) {
+		siginfo_t si = take_deferred(t);
+		t->state = RT_USER;
+		r->current = t;
+		return deliver_signal(r, t, &si);
+	}
+	return resume_user(r, t, false);
+}
+
 static int signal_stop(struct recorder *r, struct rthread *t,
 		       const struct task_stop *st)
 {
@@ -783,6 +866,12 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 			return deliver_signal(r, t, &si);
 		}
 		return deliver_signal(r, t, &st->siginfo);
+	}
+	/* In the middle of user code: at a point chosen from here. */
+	if (t->state == RT_USER && r->current == t &&
+	    t->ndeferred < RT_MAX_DEFERRED && !t->releasing) {
+		t->deferred[t->ndeferred++] = st->siginfo;
+		return stop_at_point(r, t);
 	}
 	return defer_signal(r, t, &st->siginfo);
 }
@@ -985,6 +1074,14 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	if (!t)
 		return 0;       /* a detached child's late report */
 	use_thread(r, t);
+	if (t->interrupt_sent && st->kind != TASK_STOP_INTERRUPT) {
+		/* Another stop came first: the interrupt's own stop may
+		 * still come, and is then swallowed by the task layer. */
+		struct task *tk = task_of(r, t);
+		t->interrupt_sent = false;
+		if (tk)
+			tk->interrupt_pending = true;
+	}
 	if (syscallbuf_flush(t->tid, syscallbuf_record, r) < 0)
 		return rec_fail(r, "thread %d: flushing its syscall buffer",
 				(int)t->tid);
@@ -995,6 +1092,13 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 		return syscall_exit_stop(r, t);
 	case TASK_STOP_SIGNAL:
 		return signal_stop(r, t, st);
+	case TASK_STOP_INTERRUPT:
+		if (t->interrupt_sent) {
+			t->interrupt_sent = false;
+			return slice_stop(r, t);
+		}
+		return resume(r, t, t->state == RT_SIGNAL ? TASK_RESUME_SINGLESTEP
+							   : TASK_RESUME_SYSCALL, 0);
 	case TASK_STOP_CLONE:
 		return clone_stop(r, t, st);
 	case TASK_STOP_EXEC:
@@ -1003,7 +1107,6 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	case TASK_STOP_KILLED:
 		return thread_gone(r, t, st);
 	case TASK_STOP_GROUP:
-	case TASK_STOP_INTERRUPT:
 	case TASK_STOP_EXIT_EVENT:
 	case TASK_STOP_SECCOMP:
 		return resume(r, t, t->state == RT_SIGNAL ? TASK_RESUME_SINGLESTEP
@@ -1055,6 +1158,8 @@ static int schedule(struct recorder *r)
 		return 0;
 	r->current = t;
 	use_thread(r, t);
+	if (t->point_pending)
+		return resume_from_point(r, t);
 	if (t->exit_pending && finish_syscall(r, t) < 0)
 		return -1;
 	if (r->done)
@@ -1138,9 +1243,41 @@ static void close_sigchld_fd(struct recorder *r, const sigset_t *saved)
 	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
+/* The current thread runs user code while others are ready or a signal
+ * waits for it: at the end of its slice it is interrupted
+ * (PTRACE_INTERRUPT works whatever signals it blocks). */
+static bool slice_applies(struct recorder *r)
+{
+	struct rthread *t = r->current;
+
+	return t && t->state == RT_USER && !t->interrupt_sent &&
+	       (t->ndeferred || others_ready(r, t));
+}
+
+static int wait_slice(struct recorder *r, struct task_stop *st)
+{
+	struct rthread *t = r->current;
+	uint64_t deadline = t->slice_start_ns + t->slice_ns;
+	long pause_ns = 2000;
+
+	for (;;) {
+		int got = wait_any(r, st, WNOHANG);
+		if (got != 0)
+			return got;
+		if (rec_now_ns() >= deadline)
+			break;
+		nap_until_stop(r, deadline, &pause_ns);
+	}
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
+		t->interrupt_sent = true;
+	return wait_any(r, st, 0);
+}
+
 static int wait_stop(struct recorder *r, struct task_stop *st)
 {
 	atomic_store(&r->watch_waiting, count_ready(r));
+	if (slice_applies(r))
+		return wait_slice(r, st);
 	if (r->current && r->current->state == RT_SYSCALL && others_ready(r, r->current))
 		return wait_prompt(r, st);
 	if (r->unflushed && rec_now_ns() - r->last_flush_ns > 20 * 1000 * 1000ull &&

@@ -52,6 +52,12 @@ struct rthread {
 	bool boundary_valid;
 	siginfo_t delivering;   /* RT_SIGNAL: the signal going in */
 	uint64_t xcr0;
+	/* Preemption (recorder_point.c): READY at an EV_POINT, its
+	 * EV_RESUME due when it runs again. */
+	bool point_pending;
+	bool interrupt_sent;    /* PTRACE_INTERRUPT for its time slice */
+	uint64_t slice_start_ns;
+	uint64_t slice_ns;      /* current length of its time slice */
 };
 
 /* Processes, and threads of all of them, alive at once (a shell
@@ -116,6 +122,16 @@ int rec_emit_writes(struct recorder *r, struct trace_event *ev,
 		    const struct sc_region *regions, size_t n);
 int rec_read_fn(void *ctx, uint64_t addr, void *buf, size_t len);
 int rec_flush(struct recorder *r);
+
+/* recorder_point.c: from t's stop in user code, step to a point replay
+ * can find again and fill pt (reason left 0).  1: t is at the point (a
+ * SIGTRAP stop, so a signal can be delivered there); 0: no point before
+ * a syscall or trapped instruction (t stopped at an instruction
+ * boundary; resume it); 2: t stopped for something else, queued for the
+ * main loop; -1: rec_fail called.  *spinning: the loop iteration left
+ * every register as it was (a spin wait). */
+int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
+		    bool *spinning);
 
 /* recorder_exec.c */
 int rec_fill_cpuid(struct trace_header *h, int cpu, char *err, size_t errlen);

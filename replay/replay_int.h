@@ -106,6 +106,24 @@ struct replay_thread {
 	/* Its fork/vfork/clone was performed at the EV_FORK; the
 	 * EV_SYSCALL that follows only sets the recorded result. */
 	bool fork_done;
+	/* Preempted at an EV_POINT: runs again at its EV_RESUME. */
+	bool at_point;
+};
+
+struct point_patch;
+
+/* The search for the next EV_POINT (replay_point.c): an int3 of ours at
+ * the point's rip, or (fast) a jump there to a matcher on a page of
+ * ours near it. */
+struct replay_point_search {
+	bool armed;
+	uint64_t addr;
+	uint8_t saved;
+	struct process *proc;
+	bool fast;
+	struct point_patch *patch;
+	uint64_t page;
+	uint64_t arrivals;      /* traps that did not match (XRR_REPLAY_DEBUG) */
 };
 
 #define REPLAY_MAX_PROCS 1024
@@ -175,6 +193,7 @@ struct replayer {
 	bool stepping;                  /* the current resume is a step */
 	/* Registers at the syscall-entry stop being replayed. */
 	struct user_regs_struct entry_regs;
+	struct replay_point_search psearch;
 };
 
 /* Cursor (replay_cursor.c). */
@@ -247,6 +266,26 @@ void replay_runq_push(struct replayer *r, pid_t rec, bool front);
 void replay_runq_remove(struct replayer *r, pid_t rec);
 struct replay_thread *replay_thread_by_rec(struct replayer *r, pid_t rec);
 struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real);
+
+/* Points (replay_point.c): is the next event th's EV_POINT? */
+bool replay_point_next(const struct replayer *r, const struct replay_thread *th);
+/* Is t (stopped) at the next event's point?  -1: r->proc->err says why. */
+int replay_point_matches(struct replayer *r, struct task *t, bool *match);
+/* th is at its point: the event is done (a preempted thread waits). */
+int replay_point_reached(struct replayer *r, struct replay_thread *th,
+			 char *err, size_t errlen);
+/* EV_RESUME: th runs on from its point, before anyone else. */
+void replay_point_resume(struct replayer *r, struct replay_thread *th);
+/* Make t trap when it arrives at the point's rip; disarm undoes it
+ * (always before a stop is reported or memory is shown; t, stopped, is
+ * first stepped out of the matcher if it is inside). */
+int replay_point_arm(struct replayer *r, struct task *t);
+int replay_point_disarm(struct replayer *r, struct task *t);
+/* After a stop of t: 0 not the search's; 1 its trap, t's rip set to the
+ * point's (where it arrived) for point_here to decide; 2 the matcher's
+ * trap on a partial match that was no match: resume t, still armed. */
+int replay_point_trap(struct replayer *r, struct task *t,
+		      const struct task_stop *ts);
 
 /* Fill stop as a divergence at the current event (always returns 1). */
 int replay_diverged(struct replayer *r, struct replay_stop *stop,

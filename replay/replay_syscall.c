@@ -925,6 +925,16 @@ static int check_exit(struct replayer *r, struct task *t, long nr,
 		r->rp->at_exit_group = true;
 		return 0;
 	}
+	if (r->ev.type == EV_POINT && r->ev.tid == th->rec_tid)
+		return replay_diverged(r, stop, "thread %d made syscall %s (%ld)"
+				       " without passing the point where it "
+				       "was %s (rip %#llx): no arrival there "
+				       "matched the recorded registers and "
+				       "memory", (int)th->rec_tid,
+				       syscall_name(nr) ? syscall_name(nr) : "?",
+				       nr, r->ev.u.point.reason == POINT_PREEMPT ?
+				       "preempted" : "given a signal",
+				       r->ev.u.point.regs.rip);
 	return replay_diverged(r, stop, "expected %s, got syscall %s (%ld) in "
 			       "thread %d", trace_event_name(r->ev.type),
 			       syscall_name(nr) ? syscall_name(nr) : "?", nr,

@@ -319,6 +319,7 @@ static int start_replay(struct replayer *r, char *err, size_t errlen)
 {
 	const struct trace_header *h = trace_header(r->trace);
 
+	memset(&r->psearch, 0, sizeof(r->psearch));
 	if (replay_cursor_open(r, err, errlen) < 0 ||
 	    replay_virt_open(r, err, errlen) < 0 ||
 	    replay_cursor_advance(r, err, errlen) < 0)
@@ -641,6 +642,18 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			note_thread(r, r->ev.tid, r->ev.u.xcr0_change.new_xcr0,
 				    th ? th->rp : NULL);
 			break;
+		case EV_RESUME:
+			/* When the recorder resumed it, nobody else was in
+			 * the middle of user code: those still to run their
+			 * stretch here run first. */
+			if (r->nrunq)
+				return 0;
+			if (!th || !th->at_point)
+				return replay_diverged(r, stop, "thread %d resumes "
+						       "from a point it is not at",
+						       (int)r->ev.tid);
+			replay_point_resume(r, th);
+			break;
 		case EV_THREAD_EXIT:
 			/* Exited already, or killed by another thread's
 			 * exit_group: nothing to run.  Killed by an exec in
@@ -945,6 +958,72 @@ static void put_back_breakpoint(struct replayer *r, struct breakpoint *b)
 		task_mem_write_raw(r->proc, b->addr, &int3, 1);
 }
 
+/* th's next event is its EV_POINT: is it there now?  0: no; 1: yes, the
+ * event is done; 2: an error, stop filled. */
+static int point_here(struct replayer *r, struct replay_thread *th,
+		      struct task *t, struct replay_stop *stop)
+{
+	char err[256] = "";
+	bool match;
+
+	if (!replay_point_next(r, th))
+		return 0;
+	if (replay_point_matches(r, t, &match) < 0) {
+		replay_error(r, stop, "event %" PRIu64 ": comparing thread %d "
+			     "with its point: %s", r->ev_index,
+			     (int)th->rec_tid, r->proc->err);
+		return 2;
+	}
+	if (!match)
+		return 0;
+	if (replay_point_reached(r, th, err, sizeof(err)) < 0) {
+		replay_error(r, stop, "%s", err);
+		return 2;
+	}
+	return 1;
+}
+
+/* Running th towards its point: armed unless it sits on the point's rip
+ * after a mismatch or in a syscall stop (then one step first, like a
+ * breakpoint step-over). */
+static bool seek_point(struct replayer *r, struct replay_thread *th,
+		       struct task *t, bool step)
+{
+	struct user_regs_struct g;
+
+	if (step || !replay_point_next(r, th))
+		return false;
+	/* At the entry of a syscall replay emulated: one step first, out of
+	 * the syscall (a remote mmap for the matcher from there would make
+	 * the kernel run that syscall after all). */
+	if (t->last_stop.kind == TASK_STOP_SYSCALL)
+		return false;
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return false;
+	return g.rip != r->ev.u.point.regs.rip;
+}
+
+/* A trap of the point search: 1 the point (event done), 2 a stop filled
+ * (a debugger's breakpoint at the same address, an error), 0 another
+ * arrival: run on. */
+static int point_trap(struct replayer *r, struct replay_thread *th,
+		      struct task *t, struct replay_stop *stop)
+{
+	int here = point_here(r, th, t, stop);
+	if (here)
+		return here;
+	struct user_regs_struct g;
+	if (task_get_gregs(r->proc, t, &g) == 0 &&
+	    process_has_breakpoint(breakpoint_owner(r), g.rip) &&
+	    breakpoint_owner(r) == r->proc) {
+		stop->kind = REPLAY_STOP_BREAKPOINT;
+		stop->tid = th->rec_tid;
+		stop->event = r->ev_index;
+		return 2;
+	}
+	return 0;
+}
+
 /* Resume th (one step or until something happens) and handle the stop.
  * 1: stop filled. */
 static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
@@ -958,25 +1037,55 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 				    (int)th->rec_tid);
 	replay_use_thread(r, th);
 	struct breakpoint *over = NULL;
+	bool seeking = false;
 	if (r->proc->npending) {
 		process_wait(r->proc, &ts, 0);
 	} else {
+		int here = point_here(r, th, t, stop);
+		if (here)
+			return here == 2;
 		/* Leaving a caller's breakpoint: one instruction without it,
 		 * then it is back (gdbserver's step-over). */
 		over = lift_breakpoint_at_pc(r, t);
-		if (task_resume(r->proc, t, step || over ?
-				TASK_RESUME_SYSEMU_SINGLESTEP :
-				TASK_RESUME_SYSEMU, 0) < 0)
-			return replay_error(r, stop, "%s", r->proc->err);
-		int w = wait_stop(r, &ts, over ? -1 : ifd);
+		seeking = !over && seek_point(r, th, t, step);
+		if (seeking && replay_point_arm(r, t) < 0)
+			return replay_error(r, stop, "event %" PRIu64 ": setting"
+					    " up the search for thread %d's "
+					    "point: %s", r->ev_index,
+					    (int)th->rec_tid, r->proc->err);
+		bool one = step || over ||
+			   (!seeking && replay_point_next(r, th));
+		int w, ours;
+		do {
+			if (task_resume(r->proc, t, one ?
+					TASK_RESUME_SYSEMU_SINGLESTEP :
+					TASK_RESUME_SYSEMU, 0) < 0) {
+				replay_point_disarm(r, t);
+				return replay_error(r, stop, "%s", r->proc->err);
+			}
+			w = wait_stop(r, &ts, over ? -1 : ifd);
+			ours = seeking && w > 0 && ts.tid == t->tid ?
+			       replay_point_trap(r, t, &ts) : 0;
+		} while (ours == 2);
 		put_back_breakpoint(r, over);
+		if (w == 0)
+			process_stop_all(r->proc);
+		if (replay_point_disarm(r, t) < 0)
+			return replay_error(r, stop, "event %" PRIu64 ": ending "
+					    "the search for thread %d's point: "
+					    "%s", r->ev_index, (int)th->rec_tid,
+					    r->proc->err);
 		if (w < 0)
 			return replay_error(r, stop, "%s", r->proc->err);
-		if (w == 0) {
-			process_stop_all(r->proc);
+		if (w == 0)
 			return fill_stop(r, stop, REPLAY_STOP_INTERRUPTED,
 					 th->rec_tid);
-		}
+		if (ours)
+			return point_trap(r, th, t, stop) == 2;
+		if (!step && !over && !seeking && ts.tid == t->tid &&
+		    ts.kind == TASK_STOP_SIGNAL && ts.signo == SIGTRAP &&
+		    ts.siginfo.si_code != SI_KERNEL && replay_point_next(r, th))
+			return 0;       /* stepped off the point's rip */
 	}
 	struct replay_thread *sth = replay_thread_by_real(r, ts.tid);
 	struct task *st = sth ? thread_task(r, sth) : NULL;
@@ -1020,6 +1129,9 @@ static int run_parked(struct replayer *r, struct replay_stop *stop)
 	return thread_syscall_entry(r, th, t, stop);
 }
 
+static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop);
+static int run_next(struct replayer *r, struct replay_stop *stop, int ifd);
+
 static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
 		       int ifd)
 {
@@ -1027,6 +1139,14 @@ static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
 
 	if (!th || !thread_task(r, th))
 		return replay_error(r, stop, "no thread %d to step", (int)tid);
+	/* Preempted: the others run until it gets its turn back. */
+	while (th->at_point) {
+		if (settle(r, UINT64_MAX, stop))
+			return 1;
+		int rc = run_next(r, stop, ifd);
+		if (rc)
+			return rc;
+	}
 	if (th->parked) {
 		/* Stepping over its syscall: only when it is its turn. */
 		if (r->have_ev && r->ev.tid == tid) {
@@ -1040,7 +1160,23 @@ static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
 	int rc = run_thread(r, th, true, stop, ifd);
 	if (rc)
 		return rc;
+	/* A step that arrives at its point: the event happens here. */
+	if (point_here(r, th, thread_task(r, th), stop) == 2)
+		return 1;
 	return fill_stop(r, stop, REPLAY_STOP_STEP, tid);
+}
+
+/* Run the thread whose turn it is, to its next stop.  1: stop filled. */
+static int run_next(struct replayer *r, struct replay_stop *stop, int ifd)
+{
+	if (!r->nrunq)
+		return run_parked(r, stop);
+	struct replay_thread *th = replay_thread_by_rec(r, r->runq[0]);
+	if (!th || th->exited) {
+		replay_runq_remove(r, r->runq[0]);
+		return 0;
+	}
+	return run_thread(r, th, false, stop, ifd);
 }
 
 static int run(struct replayer *r, bool step, pid_t step_tid, uint64_t target,
@@ -1053,18 +1189,7 @@ static int run(struct replayer *r, bool step, pid_t step_tid, uint64_t target,
 			step_thread(r, step_tid, stop, ifd);
 			return 0;
 		}
-		int rc;
-		if (r->nrunq) {
-			struct replay_thread *th = replay_thread_by_rec(r, r->runq[0]);
-			if (!th || th->exited) {
-				replay_runq_remove(r, r->runq[0]);
-				continue;
-			}
-			rc = run_thread(r, th, false, stop, ifd);
-		} else {
-			rc = run_parked(r, stop);
-		}
-		if (rc)
+		if (run_next(r, stop, ifd))
 			return 0;
 	}
 }

@@ -667,7 +667,7 @@ static bool all_stopped(const struct process *p)
 	return true;
 }
 
-static int queue_stop(struct process *p, const struct task_stop *stop)
+int process_queue_stop(struct process *p, const struct task_stop *stop)
 {
 	if (p->npending == TASK_MAX_PENDING)
 		return task_fail(p, EOVERFLOW, "process_stop_all(%d): stop queue",
@@ -711,7 +711,7 @@ int process_stop_all(struct process *p)
 		if (was_interrupted && t->stopped)
 			t->interrupt_pending = true;
 		interrupted[i] = false;
-		if (queue_stop(p, &stop) < 0)
+		if (process_queue_stop(p, &stop) < 0)
 			rc = -EOVERFLOW;
 	}
 	return rc;

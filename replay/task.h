@@ -172,6 +172,10 @@ int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
  * Returns 0 or -errno. */
 int process_stop_all(struct process *p);
 
+/* Put a stop back: the next process_wait (or process_wait_any) returns
+ * it first.  For callers that waited for one task and collected another's
+ * stop meanwhile.  0, or -1 when the queue is full. */
+int process_queue_stop(struct process *p, const struct task_stop *stop);
 /* Registers. */
 int task_get_gregs(struct process *p, struct task *t,
 		   struct user_regs_struct *regs);

@@ -30,6 +30,8 @@ const char *trace_event_name(uint32_t type)
 	case EV_THREAD_EXIT: return "EV_THREAD_EXIT";
 	case EV_EXIT: return "EV_EXIT";
 	case EV_XCR0_CHANGE: return "EV_XCR0_CHANGE";
+	case EV_POINT: return "EV_POINT";
+	case EV_RESUME: return "EV_RESUME";
 	}
 	return "unknown";
 }
@@ -231,6 +233,52 @@ static void get_signal(struct trace_cursor *c, struct ev_signal *s)
 	get_regs(c, &s->regs);
 }
 
+static void put_point(struct trace_buf *b, const struct ev_point *p)
+{
+	trace_buf_put_u32(b, p->reason);
+	trace_buf_put_u32(b, p->flags);
+	put_regs(b, &p->regs);
+	trace_buf_put_u64(b, p->fp_hash);
+	trace_buf_put_u32(b, p->patch_safe);
+	trace_buf_put_u32(b, p->skip);
+	trace_buf_put_u64(b, p->nranges);
+	for (size_t i = 0; i < p->nranges; i++) {
+		trace_buf_put_u64(b, p->ranges[i].addr);
+		trace_buf_put_u32(b, p->ranges[i].len);
+	}
+	trace_buf_put_blob(b, p->bytes, p->nbytes);
+}
+
+/* The ranges must add up to the bytes, and stay within the limits the
+ * recorder keeps: a damaged record is malformed, not a huge compare. */
+static void get_point(struct trace_cursor *c, struct ev_point *p)
+{
+	p->reason = trace_cursor_u32(c);
+	p->flags = trace_cursor_u32(c);
+	get_regs(c, &p->regs);
+	p->fp_hash = trace_cursor_u64(c);
+	p->patch_safe = trace_cursor_u32(c);
+	p->skip = trace_cursor_u32(c);
+	size_t n = get_count(c, 12);
+	if (n > POINT_MAX_RANGES)
+		c->failed = true;
+	p->ranges = n && !c->failed ? calloc(n, sizeof(*p->ranges)) : NULL;
+	if (n && !p->ranges)
+		c->failed = true;
+	uint64_t total = 0;
+	for (size_t i = 0; p->ranges && i < n && !c->failed; i++) {
+		p->ranges[i].addr = trace_cursor_u64(c);
+		p->ranges[i].len = trace_cursor_u32(c);
+		total += p->ranges[i].len;
+		p->nranges++;
+	}
+	if (!c->failed)
+		p->bytes = get_blob_copy(c, &p->nbytes);
+	if (!c->failed && (total != p->nbytes || total > POINT_MAX_BYTES ||
+			   (p->reason != POINT_PREEMPT && p->reason != POINT_SIGNAL)))
+		c->failed = true;
+}
+
 static int put_body(struct trace_buf *b, const struct trace_event *ev)
 {
 	const typeof(ev->u) *u = &ev->u;
@@ -258,6 +306,8 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		trace_buf_put_u64(b, u->xcr0_change.old_xcr0);
 		trace_buf_put_u64(b, u->xcr0_change.new_xcr0);
 		break;
+	case EV_POINT: put_point(b, &u->point); break;
+	case EV_RESUME: break;
 	default:
 		return -1;
 	}
@@ -291,6 +341,8 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		u->xcr0_change.old_xcr0 = trace_cursor_u64(c);
 		u->xcr0_change.new_xcr0 = trace_cursor_u64(c);
 		break;
+	case EV_POINT: get_point(c, &u->point); break;
+	case EV_RESUME: break;
 	default:
 		return 1;
 	}
@@ -341,6 +393,10 @@ void trace_event_free(struct trace_event *ev)
 		break;
 	case EV_SYSCALL: free(ev->u.syscall.writes); break;
 	case EV_SIGNAL: free(ev->u.signal.frame); break;
+	case EV_POINT:
+		free(ev->u.point.ranges);
+		free(ev->u.point.bytes);
+		break;
 	default: break;
 	}
 	memset(&ev->u, 0, sizeof(ev->u));

@@ -33,6 +33,8 @@ enum trace_event_type {
 	EV_EXIT = TRACE_TYPE_REQUIRED | 7,        /* a process ended (its leader's status) */
 	EV_XCR0_CHANGE = TRACE_TYPE_REQUIRED | 8,
 	EV_FORK = TRACE_TYPE_REQUIRED | 9,        /* a child process exists (2.0) */
+	EV_POINT = TRACE_TYPE_REQUIRED | 10,      /* a thread stopped in user code (2.1) */
+	EV_RESUME = TRACE_TYPE_REQUIRED | 11,     /* a thread stopped at a point runs again (2.1) */
 };
 
 #define TRACE_REC_DATA (TRACE_TYPE_REQUIRED | 1)        /* data stream */
@@ -92,6 +94,38 @@ struct ev_signal {
 	struct user_regs_struct regs;   /* at handler entry */
 };
 
+/* EV_POINT: the recorder stopped the thread in user code, with no system
+ * call since its last event, at a point it chose (docs/preemption.md): to
+ * switch threads (POINT_PREEMPT; the thread waits until its EV_RESUME) or
+ * to deliver an asynchronous signal there (POINT_SIGNAL; the EV_SIGNAL
+ * follows).  Replay finds the point by its state: the first time since
+ * the thread's last event that it is at regs.rip with these registers,
+ * these bytes of memory and x87/SSE registers hashing to fp_hash. */
+enum ev_point_reason { POINT_PREEMPT = 1, POINT_SIGNAL = 2 };
+#define POINT_LOOP 1u           /* flags: mem is one loop iteration's access set */
+#define POINT_MAX_RANGES 64
+#define POINT_MAX_BYTES 4096
+
+struct point_range {
+	uint64_t addr;
+	uint32_t len;
+};
+
+struct ev_point {
+	uint32_t reason;        /* enum ev_point_reason */
+	uint32_t flags;         /* POINT_LOOP */
+	struct user_regs_struct regs;
+	uint64_t fp_hash;       /* of st0-7 and xmm0-15 (PTRACE_GETFPREGS) */
+	/* Bytes from rip that no branch of the recorded iteration jumps
+	 * into: how much code replay may overwrite to find the point. */
+	uint32_t patch_safe;
+	uint32_t skip;          /* matching arrivals before this one */
+	struct point_range *ranges;
+	size_t nranges;
+	uint8_t *bytes;         /* the ranges' contents, concatenated */
+	size_t nbytes;
+};
+
 struct ev_thread_create {
 	int32_t new_tid;
 	uint64_t clone_flags;
@@ -120,6 +154,7 @@ struct trace_event {
 		struct ev_status thread_exit;
 		struct ev_status exit;
 		struct ev_xcr0_change xcr0_change;
+		struct ev_point point;
 	} u;
 };
 

@@ -1,0 +1,73 @@
+/* Points named by state: shared by the recorder and the replayer. */
+#include "replay/point.h"
+
+#include <string.h>
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+uint64_t point_fp_hash(const struct user_fpregs_struct *fp)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv1a(h, &fp->mxcsr, sizeof(fp->mxcsr));
+	h = fnv1a(h, fp->st_space, sizeof(fp->st_space));
+	return fnv1a(h, fp->xmm_space, sizeof(fp->xmm_space));
+}
+
+bool point_regs_match(const struct user_regs_struct *w,
+		      const struct user_regs_struct *h)
+{
+	return w->rip == h->rip && w->rsp == h->rsp && w->rax == h->rax &&
+	       w->rbx == h->rbx && w->rcx == h->rcx && w->rdx == h->rdx &&
+	       w->rsi == h->rsi && w->rdi == h->rdi && w->rbp == h->rbp &&
+	       w->r8 == h->r8 && w->r9 == h->r9 && w->r10 == h->r10 &&
+	       w->r11 == h->r11 && w->r12 == h->r12 && w->r13 == h->r13 &&
+	       w->r14 == h->r14 && w->r15 == h->r15 &&
+	       w->fs_base == h->fs_base && w->gs_base == h->gs_base;
+}
+
+/* Merge with any range it overlaps or touches; then the set stays
+ * disjoint and sorted enough for a handful of ranges per loop. */
+static bool merge_into(struct point_range_set *s, uint64_t *addr,
+		       uint64_t *end)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		uint64_t a = s->r[i].addr, e = a + s->r[i].len;
+		if (*addr > e || *end < a)
+			continue;
+		*addr = *addr < a ? *addr : a;
+		*end = *end > e ? *end : e;
+		s->bytes -= s->r[i].len;
+		s->r[i] = s->r[--s->n];
+		return true;
+	}
+	return false;
+}
+
+void point_ranges_add(struct point_range_set *s, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + len;
+
+	if (!len || end < addr)
+		return;
+	while (merge_into(s, &addr, &end))
+		;
+	if (s->n == POINT_MAX_RANGES || end - addr > POINT_MAX_BYTES ||
+	    s->bytes + (end - addr) > POINT_MAX_BYTES) {
+		s->dropped++;
+		return;
+	}
+	s->r[s->n].addr = addr;
+	s->r[s->n].len = (uint32_t)(end - addr);
+	s->bytes += end - addr;
+	s->n++;
+}

@@ -1,0 +1,348 @@
+/* Preemption and asynchronous signals at points the recorder chooses
+ * (docs/preemption.md).
+ *
+ * Without a PMU there is no tick count to name where a thread was
+ * stopped in user code.  But stopping a thread a little later than the
+ * timer fired is always a legal schedule, so the recorder chooses the
+ * point: from wherever the stop landed it single-steps the thread until
+ * its rip comes back (one iteration of the loop it is in), learning the
+ * memory the iteration reads and writes, and stops there.  The point is
+ * named by rip, the registers, the x87/SSE registers and the bytes of that
+ * memory; replay stops at the first arrival that matches.  In a loop the
+ * state that carries progress lives in registers or in memory the loop
+ * reads, so a match is the point, or a state with the same future (a spin
+ * loop, where every iteration is the same). */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include "replay/insn_access.h"
+#include "replay/point.h"
+#include "replay/recorder_internal.h"
+
+/* Instructions stepped to find the loop: 44-59 us each here, so at most
+ * ~15 ms per point; loops longer than this are named by registers, the
+ * memory the stepped instructions touched and the top of the stack. */
+#define PROBE_MAX_STEPS 256
+#define PROBE_MAX_TARGETS 64
+#define PROBE_MAX_OTHERS 64
+/* Bytes of the stack named when no loop was found. */
+#define PROBE_STACK_BYTES 128
+
+struct probe {
+	struct recorder *r;
+	struct rthread *t;
+	struct task *task;
+	struct point_range_set ranges;
+	uint64_t targets[PROBE_MAX_TARGETS];    /* branch targets seen */
+	size_t ntargets;
+	/* The instructions stepped, in order. */
+	struct probe_insn {
+		uint64_t rip;
+		unsigned len, flags;
+	} insns[PROBE_MAX_STEPS];
+	size_t ninsns;
+	/* Stops of other threads collected while stepping: given back
+	 * to the main loop afterwards. */
+	struct task_stop others[PROBE_MAX_OTHERS];
+	size_t nothers;
+};
+
+static bool asynchronous(const siginfo_t *si)
+{
+	switch (si->si_signo) {
+	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+		return si->si_code <= 0 || si->si_code == SI_KERNEL;
+	default:
+		return true;
+	}
+}
+
+static int keep_other(struct probe *pr, const struct task_stop *st)
+{
+	if (pr->nothers == PROBE_MAX_OTHERS)
+		return rec_fail(pr->r, "thread %d: more than %d stops of other"
+				" threads while finding a point",
+				(int)pr->t->tid, PROBE_MAX_OTHERS);
+	pr->others[pr->nothers++] = *st;
+	return 0;
+}
+
+static int give_back(struct probe *pr, const struct task_stop *own)
+{
+	for (size_t i = 0; i < pr->nothers; i++)
+		if (process_queue_stop(pr->t->proc, &pr->others[i]) < 0)
+			return rec_fail(pr->r, "thread %d: %s", (int)pr->t->tid,
+					pr->t->proc->err);
+	pr->nothers = 0;
+	if (own && process_queue_stop(pr->t->proc, own) < 0)
+		return rec_fail(pr->r, "thread %d: %s", (int)pr->t->tid,
+				pr->t->proc->err);
+	return 0;
+}
+
+/* One instruction.  1: stepped (a SIGTRAP stop); 2: the thread stopped
+ * for something the main loop must handle (queued); -1: error.
+ * Asynchronous signals that arrive meanwhile wait in t->deferred. */
+static int step_once(struct probe *pr)
+{
+	struct rthread *t = pr->t;
+	struct task_stop st;
+
+	if (task_resume(t->proc, pr->task, TASK_RESUME_SINGLESTEP, 0) < 0)
+		return rec_fail(pr->r, "stepping thread %d: %s", (int)t->tid,
+				t->proc->err);
+	for (;;) {
+		if (process_wait(t->proc, &st, 0) != 1)
+			return rec_fail(pr->r, "stepping thread %d: %s",
+					(int)t->tid, t->proc->err);
+		if (st.tid != t->tid) {
+			if (keep_other(pr, &st) < 0)
+				return -1;
+			continue;
+		}
+		if (st.kind == TASK_STOP_SIGNAL && st.signo == SIGTRAP &&
+		    st.siginfo.si_code > 0)
+			return 1;
+		bool deferrable = st.kind == TASK_STOP_SIGNAL &&
+				  asynchronous(&st.siginfo) &&
+				  t->ndeferred < RT_MAX_DEFERRED;
+		if (deferrable || st.kind == TASK_STOP_INTERRUPT) {
+			if (deferrable)
+				t->deferred[t->ndeferred++] = st.siginfo;
+			if (task_resume(t->proc, pr->task,
+					TASK_RESUME_SINGLESTEP, 0) < 0)
+				return rec_fail(pr->r, "stepping thread %d: %s",
+						(int)t->tid, t->proc->err);
+			continue;
+		}
+		/* A fault of the stepped instruction, an exit, a stop
+		 * signal: the main loop's business. */
+		return give_back(pr, &st) < 0 ? -1 : 2;
+	}
+}
+
+/* The instruction at g->rip.  -1 when it cannot be read or decoded. */
+static int decode_at(struct probe *pr, const struct user_regs_struct *g,
+		     struct insn_info *info)
+{
+	uint8_t code[16];
+	size_t n = sizeof(code);
+
+	/* Near the end of a mapping fewer bytes are readable. */
+	while (n && rec_read_fn(pr->r, g->rip, code, n) < 0)
+		n = n > 8 ? n - 4 : n - 1;
+	if (!n)
+		return -1;
+	return insn_decode_access(code, n, g->rip, g, info);
+}
+
+/* Instructions a point must not be found across: replay would not stop
+ * the same way in a syscall, a trapped or emulated instruction, the
+ * middle of a rep string, or memory it cannot bound. */
+static bool unsteppable(const struct insn_info *info)
+{
+	return info->flags & (INSN_SYSCALL | INSN_TRAPS | INSN_REP |
+			      INSN_UNKNOWN_MEM | INSN_XSTATE);
+}
+
+static void note_insn(struct probe *pr, uint64_t rip,
+		      const struct insn_info *info)
+{
+	if (pr->ninsns < PROBE_MAX_STEPS) {
+		struct probe_insn *in = &pr->insns[pr->ninsns++];
+		in->rip = rip;
+		in->len = info->len;
+		in->flags = info->flags;
+	}
+	/* Whole aligned words: replay compares words in the thread
+	 * itself (point_patch.c), and the bytes around an int are as much
+	 * the state at the point as the int. */
+	for (size_t i = 0; i < info->naccess; i++) {
+		uint64_t a = info->access[i].addr & ~7ull;
+		uint64_t e = (info->access[i].addr + info->access[i].len + 7) &
+			     ~7ull;
+		point_ranges_add(&pr->ranges, a, e - a);
+	}
+	if ((info->flags & INSN_RELATIVE) && pr->ntargets < PROBE_MAX_TARGETS)
+		pr->targets[pr->ntargets++] = info->branch_target;
+}
+
+/* Bytes from rip that no branch seen jumps into (replay may overwrite
+ * that much code with a jump to its matcher). */
+static uint32_t patch_safe(const struct probe *pr, uint64_t rip, bool loop)
+{
+	uint32_t safe = 16;
+
+	if (!loop && pr->ntargets == PROBE_MAX_TARGETS)
+		return 0;
+	for (size_t i = 0; i < pr->ntargets; i++)
+		if (pr->targets[i] > rip && pr->targets[i] - rip < safe)
+			safe = (uint32_t)(pr->targets[i] - rip);
+	return safe;
+}
+
+static int read_fp_hash(struct probe *pr, uint64_t *hash)
+{
+	struct user_fpregs_struct fp;
+
+	if (ptrace(PTRACE_GETFPREGS, pr->t->tid, 0, &fp) < 0)
+		return rec_fail(pr->r, "thread %d: PTRACE_GETFPREGS: %s",
+				(int)pr->t->tid, strerror(errno));
+	*hash = point_fp_hash(&fp);
+	return 0;
+}
+
+/* The signature's memory: the ranges as they are now, at the point.  A
+ * range that cannot be read is left out. */
+static int fill_memory(struct probe *pr, struct ev_point *pt)
+{
+	pt->ranges = calloc(pr->ranges.n ? pr->ranges.n : 1,
+			    sizeof(*pt->ranges));
+	pt->bytes = malloc(pr->ranges.bytes ? pr->ranges.bytes : 1);
+	if (!pt->ranges || !pt->bytes)
+		return rec_fail(pr->r, "out of memory for a point");
+	for (size_t i = 0; i < pr->ranges.n; i++) {
+		const struct point_range *rg = &pr->ranges.r[i];
+		if (rec_read_fn(pr->r, rg->addr, pt->bytes + pt->nbytes,
+				rg->len) < 0)
+			continue;
+		pt->ranges[pt->nranges++] = *rg;
+		pt->nbytes += rg->len;
+	}
+	return 0;
+}
+
+static int fill_point(struct probe *pr, const struct user_regs_struct *g,
+		      bool loop, struct ev_point *pt)
+{
+	memset(pt, 0, sizeof(*pt));
+	pt->flags = loop ? POINT_LOOP : 0;
+	pt->regs = *g;
+	pt->patch_safe = patch_safe(pr, g->rip, loop);
+	if (!loop)
+		point_ranges_add(&pr->ranges, g->rsp, PROBE_STACK_BYTES);
+	if (read_fp_hash(pr, &pt->fp_hash) < 0)
+		return -1;
+	return fill_memory(pr, pt);
+}
+
+/* Could replay put its 5-byte jump at insns[i]: straight-line code from
+ * there, no branch in it, no branch landing inside it? */
+static bool patchable_at(const struct probe *pr, size_t i)
+{
+	uint64_t start = pr->insns[i].rip, end = start;
+
+	for (size_t j = i; j < pr->ninsns && end - start < 5; j++) {
+		if (pr->insns[j].rip != end || (pr->insns[j].flags & INSN_BRANCH))
+			return false;
+		end += pr->insns[j].len;
+	}
+	if (end - start < 5)
+		return false;
+	for (size_t k = 0; k < pr->ntargets; k++)
+		if (pr->targets[k] > start && pr->targets[k] < end)
+			return false;
+	return true;
+}
+
+/* Where in the loop the point goes: the head if replay can patch there,
+ * else the first instruction where it can (so that loops that make
+ * progress are found at the speed of the code, not of ptrace stops). */
+static size_t patchable_index(const struct probe *pr)
+{
+	for (size_t i = 0; i < pr->ninsns; i++)
+		if (patchable_at(pr, i))
+			return i;
+	return 0;
+}
+
+/* From the loop head, on through the next iteration to insns[i]'s rip
+ * (the iteration may take another path: then where it stands). */
+static int step_to(struct probe *pr, size_t i, struct user_regs_struct *g)
+{
+	uint64_t want = pr->insns[i].rip;
+	struct insn_info info;
+
+	for (size_t n = 0; n < PROBE_MAX_STEPS && g->rip != want; n++) {
+		if (decode_at(pr, g, &info) < 0 || unsteppable(&info))
+			return 0;
+		note_insn(pr, g->rip, &info);
+		int rc = step_once(pr);
+		if (rc != 1)
+			return rc;
+		if (task_get_gregs(pr->t->proc, pr->task, g) < 0)
+			return rec_fail(pr->r, "thread %d: registers: %s",
+					(int)pr->t->tid, pr->t->proc->err);
+	}
+	return g->rip == want ? 1 : 0;
+}
+
+int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
+		    bool *spinning)
+{
+	struct probe *pr = calloc(1, sizeof(*pr));
+	struct user_regs_struct g0, g;
+	struct insn_info info;
+	int rc = 0;
+	bool loop = false;
+
+	*spinning = false;
+	if (!pr)
+		return rec_fail(r, "out of memory for a point");
+	pr->r = r;
+	pr->t = t;
+	pr->task = process_find_task(t->proc, t->tid);
+	if (!pr->task || task_get_gregs(t->proc, pr->task, &g0) < 0) {
+		free(pr);
+		return rec_fail(r, "thread %d: registers: %s", (int)t->tid,
+				t->proc->err);
+	}
+	g = g0;
+	for (int steps = 0; steps <= PROBE_MAX_STEPS; steps++) {
+		if (steps && g.rip == g0.rip) {
+			loop = true;
+			break;
+		}
+		if (decode_at(pr, &g, &info) < 0 || unsteppable(&info))
+			goto none;
+		if (steps == PROBE_MAX_STEPS)
+			break;
+		note_insn(pr, g.rip, &info);
+		rc = step_once(pr);
+		if (rc != 1)
+			goto out;
+		if (task_get_gregs(t->proc, pr->task, &g) < 0) {
+			rc = rec_fail(r, "thread %d: registers: %s",
+				      (int)t->tid, t->proc->err);
+			goto out;
+		}
+	}
+	if (loop) {
+		struct user_regs_struct a = g0, b = g;
+		a.eflags = b.eflags = 0;
+		*spinning = memcmp(&a, &b, sizeof(a)) == 0;
+		size_t i = patchable_index(pr);
+		if (i) {
+			rc = step_to(pr, i, &g);
+			/* 0: stopped short of it: the point is where the
+			 * thread stands, found by the int3 search. */
+			if (rc < 0 || rc == 2)
+				goto out;
+		}
+	}
+	rc = fill_point(pr, &g, loop, pt) < 0 ? -1 : 1;
+	goto out;
+none:
+	rc = 0;
+out:
+	if (rc >= 0 && give_back(pr, NULL) < 0)
+		rc = -1;
+	free(pr);
+	return rc;
+}

@@ -1,0 +1,370 @@
+/* Replaying EV_POINT and EV_RESUME (docs/preemption.md): running a thread
+ * to the first arrival at the recorded point whose registers, x87/SSE
+ * registers and memory all match.
+ *
+ * The search traps at the point's rip with an int3 of its own, compares,
+ * and steps over it on a mismatch: about 100 us per arrival here, so it is
+ * used for loops that arrive a few times (spin waits match on the first).
+ * Loops that make progress arrive millions of times; for them
+ * replay_point_arm puts a matcher in the tracee instead (point_patch.c):
+ * the comparison runs in the thread itself, and only a full match traps. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "replay/point.h"
+#include "replay/point_patch.h"
+#include "replay/replay_int.h"
+#include "replay/task_int.h"
+
+bool replay_point_next(const struct replayer *r, const struct replay_thread *th)
+{
+	return r->have_ev && r->ev.type == EV_POINT && r->ev.tid == th->rec_tid;
+}
+
+static int memory_matches(struct replayer *r, const struct ev_point *p,
+			  bool *match)
+{
+	size_t off = 0;
+	uint8_t *buf = malloc(p->nbytes ? p->nbytes : 1);
+
+	if (!buf)
+		return -ENOMEM;
+	*match = true;
+	for (size_t i = 0; i < p->nranges && *match; i++) {
+		uint32_t len = p->ranges[i].len;
+		ssize_t n = process_read_memory_clean(r->proc, p->ranges[i].addr,
+						      buf, len);
+		*match = n == (ssize_t)len && memcmp(buf, p->bytes + off, len) == 0;
+		off += len;
+	}
+	free(buf);
+	return 0;
+}
+
+int replay_point_matches(struct replayer *r, struct task *t, bool *match)
+{
+	const struct ev_point *p = &r->ev.u.point;
+	struct user_regs_struct g;
+	struct user_fpregs_struct fp;
+
+	*match = false;
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return -1;
+	if (!point_regs_match(&p->regs, &g))
+		return 0;
+	if (ptrace(PTRACE_GETFPREGS, t->tid, 0, &fp) < 0) {
+		snprintf(r->proc->err, sizeof(r->proc->err),
+			 "PTRACE_GETFPREGS(%d): %s", (int)t->tid, strerror(errno));
+		return -1;
+	}
+	if (point_fp_hash(&fp) != p->fp_hash)
+		return 0;
+	if (memory_matches(r, p, match) < 0) {
+		snprintf(r->proc->err, sizeof(r->proc->err), "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int replay_point_reached(struct replayer *r, struct replay_thread *th,
+			 char *err, size_t errlen)
+{
+	if (r->ev.u.point.reason == POINT_PREEMPT) {
+		/* It waits at the point until its EV_RESUME. */
+		th->at_point = true;
+		replay_runq_remove(r, th->rec_tid);
+	}
+	return replay_cursor_advance(r, err, errlen);
+}
+
+void replay_point_resume(struct replayer *r, struct replay_thread *th)
+{
+	th->at_point = false;
+	th->parked = false;
+	replay_runq_push(r, th->rec_tid, true);
+}
+
+/* ---- the fast search: a matcher in the tracee ---------------------------------------- */
+
+/* Where to put the matcher page: near rip (rel32 reach), where nothing
+ * is mapped.  Tried with MAP_FIXED_NOREPLACE at growing distances. */
+static uint64_t map_matcher_page(struct replayer *r, struct task *t,
+				 uint64_t rip)
+{
+	const uint64_t step = 16ull << 20;
+
+	for (int k = 1; k <= 64; k++) {
+		for (int dir = -1; dir <= 1; dir += 2) {
+			int64_t off = (int64_t)dir * k * (int64_t)step;
+			uint64_t want = ((rip & ~0xfffull) + (uint64_t)off);
+			if (want < 0x10000 || want >= REPLAY_USER_TOP)
+				continue;
+			long args[6] = { (long)want, 4096, PROT_READ | PROT_EXEC,
+					 MAP_PRIVATE | MAP_ANONYMOUS |
+					 MAP_FIXED_NOREPLACE, -1, 0 };
+			long res;
+			if (task_remote_syscall(r->proc, t, SYS_mmap, args,
+						&res) < 0)
+				return 0;
+			if (res == (long)want)
+				return want;
+			if (res > 0 && res < -4095L) {
+				long un[6] = { res, 4096 };
+				task_remote_syscall(r->proc, t, SYS_munmap, un,
+						    &res);
+			}
+		}
+	}
+	return 0;
+}
+
+static void unmap_matcher_page(struct replayer *r, struct task *t,
+			       uint64_t page)
+{
+	long args[6] = { (long)page, 4096 };
+	long res;
+
+	task_remote_syscall(r->proc, t, SYS_munmap, args, &res);
+}
+
+/* The matcher compares the registers and up to POINT_MAX_WORDS aligned
+ * words of the point's memory; the rest is compared when it traps. */
+static void matcher_target(const struct ev_point *p, struct point_target *m)
+{
+	const struct user_regs_struct *g = &p->regs;
+	const uint64_t gpr[POINT_NGPR] = {
+		g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->rsp,
+		g->r8, g->r9, g->r10, g->r11, g->r12, g->r13, g->r14, g->r15,
+	};
+	size_t off = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->rip = g->rip;
+	memcpy(m->gpr, gpr, sizeof(gpr));
+	for (size_t i = 0; i < p->nranges; off += p->ranges[i].len, i++) {
+		const struct point_range *rg = &p->ranges[i];
+		for (uint32_t w = 0; w + 8 <= rg->len; w += 8) {
+			uint64_t a = rg->addr + w;
+			/* The matcher's own stack use is not the program's. */
+			if ((a & 7) || (a + 8 > g->rsp - POINT_STACK_USE &&
+					a < g->rsp - 128))
+				continue;
+			if (m->nwords == POINT_MAX_WORDS)
+				return;
+			m->words[m->nwords].addr = a;
+			memcpy(&m->words[m->nwords].value, p->bytes + off + w, 8);
+			m->nwords++;
+		}
+	}
+}
+
+/* A debugger's breakpoint inside the bytes the jump would cover would be
+ * copied away: then the int3 search is used. */
+static bool breakpoint_near(const struct process *p, uint64_t rip)
+{
+	for (size_t i = 0; i < p->nbps; i++)
+		if (p->bps[i].addr >= rip && p->bps[i].addr < rip + 16)
+			return true;
+	return false;
+}
+
+/* 0 armed fast; 1 not possible here (use the int3 search); -1 error. */
+static int arm_fast(struct replayer *r, struct task *t)
+{
+	struct replay_point_search *s = &r->psearch;
+	const struct ev_point *p = &r->ev.u.point;
+	uint8_t code[32];
+	char why[160];
+
+	if (p->patch_safe < 5 || breakpoint_near(r->proc, p->regs.rip) ||
+	    getenv("XRR_POINT_SLOW"))
+		return 1;
+	ssize_t n = process_read_memory_clean(r->proc, p->regs.rip, code,
+					      sizeof(code));
+	if (n < 5)
+		return 1;
+	struct point_patch *pp = calloc(1, sizeof(*pp));
+	struct point_target m;
+	if (!pp)
+		return -1;
+	matcher_target(p, &m);
+	uint64_t page = map_matcher_page(r, t, p->regs.rip);
+	if (!page || point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
+				       page, why, sizeof(why)) < 0 ||
+	    process_write_memory(r->proc, page, pp->tramp, pp->tramp_len) !=
+		    (ssize_t)pp->tramp_len ||
+	    task_mem_write_raw(r->proc, pp->rip, pp->jump, pp->displaced) !=
+		    (ssize_t)pp->displaced) {
+		if (r->debug)
+			fprintf(stderr, "xrr: replay: event %" PRIu64 ": no "
+				"matcher at %#llx (%s)\n", r->ev_index,
+				p->regs.rip, page ? why : "no page near it");
+		if (page)
+			unmap_matcher_page(r, t, page);
+		free(pp);
+		return 1;
+	}
+	if (r->debug)
+		fprintf(stderr, "xrr: replay: event %" PRIu64 ": matcher at %#"
+			PRIx64 " for %#llx (%zu bytes displaced, %zu words)\n",
+			r->ev_index, page, p->regs.rip, pp->displaced,
+			m.nwords);
+	s->fast = true;
+	s->patch = pp;
+	s->page = page;
+	s->addr = p->regs.rip;
+	return 0;
+}
+
+static bool in_matcher(const struct replay_point_search *s, uint64_t rip)
+{
+	return rip >= s->page && rip < s->page + 4096;
+}
+
+/* Out of the matcher by single steps before it goes away (an interrupt
+ * or a signal stopped t inside it).  A match on the way leaves t at the
+ * point's rip, where point_here finds it. */
+static int step_out_of_matcher(struct replayer *r, struct task *t)
+{
+	struct replay_point_search *s = &r->psearch;
+	struct user_regs_struct g;
+
+	for (int i = 0; i < 4096; i++) {
+		if (task_get_gregs(r->proc, t, &g) < 0)
+			return -1;
+		if (g.rip == s->patch->match_trap) {
+			bool match;
+			g.rip = s->addr;
+			if (task_set_gregs(r->proc, t, &g) < 0 ||
+			    replay_point_matches(r, t, &match) < 0)
+				return -1;
+			if (match)
+				return 0;
+			g.rip = s->patch->match_trap;
+			if (task_set_gregs(r->proc, t, &g) < 0)
+				return -1;
+		}
+		if (!in_matcher(s, g.rip))
+			return 0;
+		struct task_stop ts;
+		if (task_resume(r->proc, t, TASK_RESUME_SYSEMU_SINGLESTEP, 0) < 0)
+			return -1;
+		do {
+			if (process_wait(r->proc, &ts, 0) != 1)
+				return -1;
+			if (ts.tid != t->tid)
+				process_queue_stop(r->proc, &ts);
+		} while (ts.tid != t->tid);
+	}
+	snprintf(r->proc->err, sizeof(r->proc->err), "thread %d does not "
+		 "leave the point matcher", (int)t->tid);
+	return -1;
+}
+
+static int disarm_fast(struct replayer *r, struct task *t)
+{
+	struct replay_point_search *s = &r->psearch;
+	int rc = 0;
+
+	if (t && !s->proc->exited && !t->exited)
+		rc = step_out_of_matcher(r, t);
+	if (!s->proc->exited) {
+		task_mem_write_raw(s->proc, s->patch->rip, s->patch->orig,
+				   s->patch->displaced);
+		if (t && !t->exited)
+			unmap_matcher_page(r, t, s->page);
+	}
+	free(s->patch);
+	s->patch = NULL;
+	s->fast = false;
+	return rc;
+}
+
+/* ---- the search's trap ------------------------------------------------------------ */
+
+int replay_point_arm(struct replayer *r, struct task *t)
+{
+	static const uint8_t int3 = 0xcc;
+	struct replay_point_search *s = &r->psearch;
+	uint64_t rip = r->ev.u.point.regs.rip;
+
+	if (s->armed)
+		return 0;
+	s->proc = r->proc;
+	int fast = arm_fast(r, t);
+	if (fast < 0)
+		return -1;
+	if (fast == 0) {
+		s->armed = true;
+		return 0;
+	}
+	/* The byte as it is, a debugger's int3 included: put back as is. */
+	if (process_read_memory(r->proc, rip, &s->saved, 1) != 1 ||
+	    task_mem_write_raw(r->proc, rip, &int3, 1) != 1)
+		return -1;
+	s->armed = true;
+	s->addr = rip;
+	return 0;
+}
+
+int replay_point_disarm(struct replayer *r, struct task *t)
+{
+	struct replay_point_search *s = &r->psearch;
+	int rc = 0;
+
+	if (!s->armed)
+		return 0;
+	if (s->fast)
+		rc = disarm_fast(r, t);
+	else if (!s->proc->exited)
+		task_mem_write_raw(s->proc, s->addr, &s->saved, 1);
+	s->armed = false;
+	if (r->debug && s->arrivals)
+		fprintf(stderr, "xrr: replay: event %" PRIu64 ": %" PRIu64
+			" arrivals at %#" PRIx64 " did not match\n",
+			r->ev_index, s->arrivals, s->addr);
+	s->arrivals = 0;
+	return rc;
+}
+
+int replay_point_trap(struct replayer *r, struct task *t,
+		      const struct task_stop *ts)
+{
+	struct replay_point_search *s = &r->psearch;
+	struct user_regs_struct g;
+	bool match;
+
+	if (!s->armed || s->proc != r->proc || ts->kind != TASK_STOP_SIGNAL ||
+	    ts->signo != SIGTRAP || ts->siginfo.si_code != SI_KERNEL ||
+	    task_get_gregs(r->proc, t, &g) < 0)
+		return 0;
+	if (!s->fast) {
+		if (g.rip - 1 != s->addr)
+			return 0;
+		g.rip = s->addr;
+		return task_set_gregs(r->proc, t, &g) == 0;
+	}
+	if (g.rip != s->patch->match_trap)
+		return 0;
+	g.rip = s->addr;
+	if (task_set_gregs(r->proc, t, &g) < 0 ||
+	    replay_point_matches(r, t, &match) < 0)
+		return 0;
+	if (match)
+		return 1;
+	/* Registers and the first words matched, the rest did not: on
+	 * from the matcher, which runs the displaced code next. */
+	s->arrivals++;
+	g.rip = s->patch->match_trap;
+	task_set_gregs(r->proc, t, &g);
+	return 2;
+}
