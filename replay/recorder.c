@@ -1,6 +1,7 @@
 /* The recorder's main loop: one thread runs user code at a time; threads
- * switch, and asynchronous signals are delivered, only at system calls
- * (the only points replay can find again without a PMU).  The order in
+ * switch, and asynchronous signals are delivered, at system calls and at
+ * points in user code the recorder chooses when a time slice ends or a
+ * signal arrives (recorder_point.c, docs/preemption.md).  The order in
  * which events are written is the schedule replay follows. */
 #include "config.h"
 
@@ -1315,8 +1316,9 @@ static int loop(struct recorder *r)
 
 /* ---- watchdog --------------------------------------------------------------------- */
 
-/* Without a PMU a thread that never makes a syscall cannot be preempted:
- * say so instead of hanging silently. */
+/* A thread is preempted at points the probe finds.  One whose probes keep
+ * failing (a trapped instruction in every iteration of its loop) cannot
+ * be: say so instead of hanging silently. */
 static void *watchdog(void *arg)
 {
 	struct recorder *r = arg;
@@ -1337,15 +1339,16 @@ static void *watchdog(void *arg)
 		warned_at = since + (uint64_t)WATCHDOG_AFTER_S * 1000000000ull;
 		if (waiting)
 			fprintf(stderr, "xrr: thread %d has run %" PRIu64 " s without"
-				" a system call while %d thread%s wait%s; without a"
-				" PMU xrr can only switch threads at system calls\n",
+				" a system call while %d thread%s wait%s, and xrr"
+				" found no point to preempt it at (see"
+				" docs/preemption.md)\n",
 				tid, secs, waiting, waiting == 1 ? "" : "s",
 				waiting == 1 ? "s" : "");
 		else
 			fprintf(stderr, "xrr: thread %d has run %" PRIu64 " s without"
 				" a system call; signal %d waits for its next system"
-				" call (without a PMU xrr delivers asynchronous"
-				" signals only there)\n", tid, secs, sig);
+				" call: xrr found no point to deliver it at (see"
+				" docs/preemption.md)\n", tid, secs, sig);
 	}
 	return NULL;
 }

@@ -199,21 +199,40 @@ static int read_fp_hash(struct probe *pr, uint64_t *hash)
 }
 
 /* The signature's memory: the ranges as they are now, at the point.  A
- * range that cannot be read is left out. */
-static int fill_memory(struct probe *pr, struct ev_point *pt)
+ * range that cannot be read is left out, and so is the stack below the
+ * red zone (rsp - 128): dead by the ABI (a signal frame may overwrite it
+ * at any time), and where replay's matcher keeps its scratch. */
+static int fill_memory(struct probe *pr, uint64_t rsp, struct ev_point *pt)
 {
+	const uint64_t dead_below = rsp - 128;
+	uint64_t stack_start = dead_below, stack_end;
+
+	if (rec_mapping_of(pr->r, rsp, &stack_start, &stack_end) < 0)
+		stack_start = dead_below;       /* unknown: keep everything */
+
 	pt->ranges = calloc(pr->ranges.n ? pr->ranges.n : 1,
 			    sizeof(*pt->ranges));
 	pt->bytes = malloc(pr->ranges.bytes ? pr->ranges.bytes : 1);
 	if (!pt->ranges || !pt->bytes)
 		return rec_fail(pr->r, "out of memory for a point");
 	for (size_t i = 0; i < pr->ranges.n; i++) {
-		const struct point_range *rg = &pr->ranges.r[i];
-		if (rec_read_fn(pr->r, rg->addr, pt->bytes + pt->nbytes,
-				rg->len) < 0)
+		struct point_range rg = pr->ranges.r[i];
+		uint64_t end = rg.addr + rg.len;
+		/* In the stack's mapping only: other memory below rsp is
+		 * live (a heap, another thread's stack). */
+		if (rg.addr < dead_below && end > stack_start) {
+			if (rg.addr < stack_start)
+				continue;       /* straddles: rare, left out */
+			if (end <= dead_below)
+				continue;
+			rg.len = (uint32_t)(end - dead_below);
+			rg.addr = dead_below;
+		}
+		if (rec_read_fn(pr->r, rg.addr, pt->bytes + pt->nbytes,
+				rg.len) < 0)
 			continue;
-		pt->ranges[pt->nranges++] = *rg;
-		pt->nbytes += rg->len;
+		pt->ranges[pt->nranges++] = rg;
+		pt->nbytes += rg.len;
 	}
 	return 0;
 }
@@ -229,7 +248,7 @@ static int fill_point(struct probe *pr, const struct user_regs_struct *g,
 		point_ranges_add(&pr->ranges, g->rsp, PROBE_STACK_BYTES);
 	if (read_fp_hash(pr, &pt->fp_hash) < 0)
 		return -1;
-	return fill_memory(pr, pt);
+	return fill_memory(pr, g->rsp, pt);
 }
 
 /* Could replay put its 5-byte jump at insns[i]: straight-line code from

@@ -276,7 +276,9 @@ int replay_point_reached(struct replayer *r, struct replay_thread *th,
 			 char *err, size_t errlen);
 /* EV_RESUME: th runs on from its point, before anyone else. */
 void replay_point_resume(struct replayer *r, struct replay_thread *th);
-/* Make t trap when it arrives at the point's rip; disarm undoes it
+/* Make t trap when it arrives at the point's rip (0), or 2: t stands in
+ * the middle of the code the matcher's jump would cover: step it first.
+ * replay_point_disarm undoes it
  * (always before a stop is reported or memory is shown; t, stopped, is
  * first stepped out of the matcher if it is inside). */
 int replay_point_arm(struct replayer *r, struct task *t);

@@ -44,6 +44,10 @@ static int memory_matches(struct replayer *r, const struct ev_point *p,
 		ssize_t n = process_read_memory_clean(r->proc, p->ranges[i].addr,
 						      buf, len);
 		*match = n == (ssize_t)len && memcmp(buf, p->bytes + off, len) == 0;
+		if (!*match && r->debug)
+			fprintf(stderr, "xrr: replay: event %" PRIu64 ": registers"
+				" match, memory at %#" PRIx64 " (%u bytes) does "
+				"not\n", r->ev_index, p->ranges[i].addr, len);
 		off += len;
 	}
 	free(buf);
@@ -66,8 +70,12 @@ int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 			 "PTRACE_GETFPREGS(%d): %s", (int)t->tid, strerror(errno));
 		return -1;
 	}
-	if (point_fp_hash(&fp) != p->fp_hash)
+	if (point_fp_hash(&fp) != p->fp_hash) {
+		if (r->debug)
+			fprintf(stderr, "xrr: replay: event %" PRIu64 ": registers"
+				" match, x87/SSE registers do not\n", r->ev_index);
 		return 0;
+	}
 	if (memory_matches(r, p, match) < 0) {
 		snprintf(r->proc->err, sizeof(r->proc->err), "out of memory");
 		return -1;
@@ -117,7 +125,9 @@ static uint64_t map_matcher_page(struct replayer *r, struct task *t,
 				return 0;
 			if (res == (long)want)
 				return want;
-			if (res > 0 && res < -4095L) {
+			/* An old kernel without MAP_FIXED_NOREPLACE maps
+			 * elsewhere: not ours to keep. */
+			if (res >= 0 || res < -4095L) {
 				long un[6] = { res, 4096 };
 				task_remote_syscall(r->proc, t, SYS_munmap, un,
 						    &res);
@@ -177,8 +187,9 @@ static bool breakpoint_near(const struct process *p, uint64_t rip)
 	return false;
 }
 
-/* 0 armed fast; 1 not possible here (use the int3 search); -1 error. */
-static int arm_fast(struct replayer *r, struct task *t)
+/* 0 armed fast; 1 not possible here (use the int3 search); 2 t stands
+ * inside the code the jump would replace (step it first); -1 error. */
+static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 {
 	struct replay_point_search *s = &r->psearch;
 	const struct ev_point *p = &r->ev.u.point;
@@ -197,6 +208,13 @@ static int arm_fast(struct replayer *r, struct task *t)
 	if (!pp)
 		return -1;
 	matcher_target(p, &m);
+	/* How much the jump covers, from a trial build in place. */
+	if (point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
+			      p->regs.rip & ~0xfffull, why, sizeof(why)) == 0 &&
+	    cur_rip > p->regs.rip && cur_rip < p->regs.rip + pp->displaced) {
+		free(pp);
+		return 2;
+	}
 	uint64_t page = map_matcher_page(r, t, p->regs.rip);
 	if (!page || point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
 				       page, why, sizeof(why)) < 0 ||
@@ -297,12 +315,16 @@ int replay_point_arm(struct replayer *r, struct task *t)
 	struct replay_point_search *s = &r->psearch;
 	uint64_t rip = r->ev.u.point.regs.rip;
 
+	struct user_regs_struct g;
+
 	if (s->armed)
 		return 0;
-	s->proc = r->proc;
-	int fast = arm_fast(r, t);
-	if (fast < 0)
+	if (task_get_gregs(r->proc, t, &g) < 0)
 		return -1;
+	s->proc = r->proc;
+	int fast = arm_fast(r, t, g.rip);
+	if (fast < 0 || fast == 2)
+		return fast;
 	if (fast == 0) {
 		s->armed = true;
 		return 0;

@@ -1048,11 +1048,14 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 		 * then it is back (gdbserver's step-over). */
 		over = lift_breakpoint_at_pc(r, t);
 		seeking = !over && seek_point(r, th, t, step);
-		if (seeking && replay_point_arm(r, t) < 0)
+		int armed = seeking ? replay_point_arm(r, t) : 0;
+		if (armed < 0)
 			return replay_error(r, stop, "event %" PRIu64 ": setting"
 					    " up the search for thread %d's "
 					    "point: %s", r->ev_index,
 					    (int)th->rec_tid, r->proc->err);
+		if (armed == 2)
+			seeking = false;        /* one step, then again */
 		bool one = step || over ||
 			   (!seeking && replay_point_next(r, th));
 		int w, ours;

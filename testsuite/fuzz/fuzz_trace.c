@@ -918,6 +918,17 @@ static void synth_events(struct trace_buf *events, struct trace_buf *data,
 	ev = (struct trace_event){ .type = EV_XCR0_CHANGE, .tid = 101 };
 	ev.u.xcr0_change = (struct ev_xcr0_change){ 7, 3 };
 	encode_event(events, &ev);
+	/* a preemption point and its resume (2.1) */
+	static struct point_range pr[] = { { 0x601000, 8 }, { 0x601010, 8 } };
+	static uint8_t pb[16] = { 1 };
+	ev = (struct trace_event){ .type = EV_POINT, .tid = 101 };
+	ev.u.point = (struct ev_point){ .reason = POINT_PREEMPT,
+					.flags = POINT_LOOP, .patch_safe = 7,
+					.ranges = pr, .nranges = 2, .bytes = pb,
+					.nbytes = sizeof(pb) };
+	encode_event(events, &ev);
+	ev = (struct trace_event){ .type = EV_RESUME, .tid = 101 };
+	encode_event(events, &ev);
 	ev = (struct trace_event){ .type = EV_THREAD_EXIT, .tid = 101 };
 	encode_event(events, &ev);
 	/* an optional record replay skips, then the exits */

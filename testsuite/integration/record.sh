@@ -5,7 +5,7 @@
 # refused syscall, and the diagnostic for a thread that never yields.
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 55
+plan 59
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -153,9 +153,28 @@ rc=$?
 [ $rc -ne 0 ] && ok "truncated stream: dump fails on a complete trace" || fail "truncated: status 0"
 check "truncated stream: error names the file" "$T/cut.err" "trace $T/cut/events: .*cut short"
 
-# ---- a thread that never yields -------------------------------------------------------------
-timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/spin" "$PROGS/rec_spin" 7 >/dev/null 2>"$T/spin.err"
-check "diagnostic for a thread without syscalls" "$T/spin.err" 'xrr: thread [0-9]+ has run [0-9]+ s without a system call while 1 thread waits; without a PMU'
+# ---- a thread that never yields: preempted (docs/preemption.md) ------------------------------
+timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/spin" "$PROGS/rec_spin" 1 >"$T/spin.out" 2>"$T/spin.err"
+rc=$?
+[ $rc -eq 0 ] && grep -qx spun "$T/spin.out" && ok "a thread computing while another waits: recorded (status 0)" ||
+	fail "a thread computing while another waits: status $rc"
+if grep -q 'without a system call' "$T/spin.err"; then
+	fail "no watchdog warning when the computing thread is preempted"
+	sed 's/^/#   /' "$T/spin.err"
+else
+	ok "no watchdog warning when the computing thread is preempted"
+fi
+"$XRR" dump "$T/spin" >"$T/spin.dump" 2>&1
+check "dump: the computing thread preempted at a point" "$T/spin.dump" 'point \(preemption\) rip=0x[0-9a-f]+ rsp=0x[0-9a-f]+ loop'
+check "dump: and resumed from it" "$T/spin.dump" 'resume \(runs on from its point\)'
+# The other thread's nanosleep returns while main still computes: it
+# ends after main's first point, and main resumes from a point after that.
+first=$(awk '/point \(preemption\)/ { print NR; exit }' "$T/spin.dump")
+other=$(awk '/thread-exit/ { print NR; exit }' "$T/spin.dump")
+last=$(awk '/resume \(runs on/ { n = NR } END { print n }' "$T/spin.dump")
+[ -n "$first" ] && [ -n "$other" ] && [ -n "$last" ] && [ "$first" -lt "$other" ] && [ "$other" -lt "$last" ] &&
+	ok "dump: the other thread ran and ended while main computed" ||
+	fail "dump: the other thread ran and ended while main computed (first point $first, exit $other, last resume $last)"
 
 "$XRR" ls >"$T/ls.out" 2>&1
 check "ls lists traces with state" "$T/ls.out" '^\* +sqlite3-0 +[0-9]+ +complete|hello-0 +[0-9]+ +complete'

@@ -384,7 +384,7 @@ static void test_header_roundtrip(void)
 	CU_ASSERT_EQUAL(h.nthread_xcr0, 2);     /* tid 100 replaced, not added */
 	trace_buf_init(&b);
 	CU_ASSERT_FATAL(trace_header_encode(&h, &b) == 0);
-	CU_ASSERT(memcmp(b.data, "xrr-trace 2.0\n", 14) == 0);
+	CU_ASSERT(memcmp(b.data, "xrr-trace 2.1\n", 14) == 0);
 	CU_ASSERT_FATAL(trace_header_decode(&back, b.data, b.len, "hdr", err,
 					    sizeof(err)) == 0);
 	assert_headers_equal(&h, &back);
@@ -1252,7 +1252,9 @@ static uint8_t xstate[832] = { 1, 2, 3 };
 static uint8_t frame[200] = { 9, 8, 7 };
 
 static char *exec_argv[] = { "sort", "-r" };
-#define NEVENTS 9
+static struct point_range point_ranges[] = { { 0x601000, 16 }, { 0x7ffe0000, 8 } };
+static uint8_t point_bytes[24] = { 1, 2, 3, 4, [23] = 0x55 };
+#define NEVENTS 11
 
 static void make_events(struct trace_event *ev)
 {
@@ -1288,6 +1290,17 @@ static void make_events(struct trace_event *ev)
 				      .u.exit = { 3 << 8 } };
 	ev[8] = (struct trace_event){ .type = EV_FORK, .tid = 10,
 				      .u.fork = { 13, 0x4111, 0xe7 } };
+	ev[9] = (struct trace_event){ .type = EV_POINT, .tid = 11 };
+	ev[9].u.point = (struct ev_point){ .reason = POINT_SIGNAL,
+					   .flags = POINT_LOOP,
+					   .fp_hash = 0x1234567890abcdefull,
+					   .patch_safe = 7, .skip = 0,
+					   .ranges = point_ranges, .nranges = 2,
+					   .bytes = point_bytes,
+					   .nbytes = sizeof(point_bytes) };
+	ev[9].u.point.regs.rip = 0x401777;
+	ev[9].u.point.regs.r15 = 42;
+	ev[10] = (struct trace_event){ .type = EV_RESUME, .tid = 11 };
 }
 
 static void assert_events_equal(const struct trace_event *a,
@@ -1335,6 +1348,23 @@ static void assert_events_equal(const struct trace_event *a,
 		CU_ASSERT(memcmp(&a->u.signal.regs, &b->u.signal.regs,
 				 sizeof(a->u.signal.regs)) == 0);
 		break;
+	case EV_POINT: {
+		const struct ev_point *pa = &a->u.point, *pb = &b->u.point;
+		CU_ASSERT_EQUAL(pa->reason, pb->reason);
+		CU_ASSERT_EQUAL(pa->flags, pb->flags);
+		CU_ASSERT(memcmp(&pa->regs, &pb->regs, sizeof(pa->regs)) == 0);
+		CU_ASSERT_EQUAL(pa->fp_hash, pb->fp_hash);
+		CU_ASSERT_EQUAL(pa->patch_safe, pb->patch_safe);
+		CU_ASSERT_EQUAL(pa->skip, pb->skip);
+		CU_ASSERT_FATAL(pb->nranges == pa->nranges);
+		for (size_t i = 0; i < pa->nranges; i++) {
+			CU_ASSERT_EQUAL(pa->ranges[i].addr, pb->ranges[i].addr);
+			CU_ASSERT_EQUAL(pa->ranges[i].len, pb->ranges[i].len);
+		}
+		CU_ASSERT(pb->nbytes == pa->nbytes &&
+			  memcmp(pa->bytes, pb->bytes, pa->nbytes) == 0);
+		break;
+	}
 	default:
 		/* Plain scalars: compare the union bytes. */
 		CU_ASSERT(memcmp(&a->u, &b->u, sizeof(a->u)) == 0);
@@ -1355,6 +1385,45 @@ static void test_events_roundtrip(void)
 		CU_ASSERT_STRING_NOT_EQUAL(trace_event_name(ev[i].type), "unknown");
 		trace_event_free(&back);
 	}
+	trace_buf_free(&b);
+}
+
+/* A point whose ranges do not add up to its bytes, or that is larger
+ * than the recorder ever writes, is malformed. */
+static void test_events_point_limits(void)
+{
+	struct trace_event ev[NEVENTS], back;
+	struct trace_buf b;
+	make_events(ev);
+	trace_buf_init(&b);
+	struct ev_point *p = &ev[9].u.point;
+	p->nbytes = 20;         /* ranges say 24 */
+	CU_ASSERT_FATAL(trace_event_encode(&ev[9], &b) == 0);
+	CU_ASSERT_EQUAL(trace_event_decode(&back, EV_POINT, b.data, b.len), -1);
+	p->nbytes = sizeof(point_bytes);
+	p->reason = 7;
+	trace_buf_reset(&b);
+	CU_ASSERT_FATAL(trace_event_encode(&ev[9], &b) == 0);
+	CU_ASSERT_EQUAL(trace_event_decode(&back, EV_POINT, b.data, b.len), -1);
+	p->reason = POINT_PREEMPT;
+	struct point_range many[POINT_MAX_RANGES + 1];
+	uint8_t *big = calloc(1, sizeof(many) / sizeof(many[0]));
+	for (size_t i = 0; i < POINT_MAX_RANGES + 1; i++)
+		many[i] = (struct point_range){ 0x1000 + 16 * i, 1 };
+	p->ranges = many;
+	p->nranges = POINT_MAX_RANGES + 1;
+	p->bytes = big;
+	p->nbytes = POINT_MAX_RANGES + 1;
+	trace_buf_reset(&b);
+	CU_ASSERT_FATAL(trace_event_encode(&ev[9], &b) == 0);
+	CU_ASSERT_EQUAL(trace_event_decode(&back, EV_POINT, b.data, b.len), -1);
+	p->nranges = POINT_MAX_RANGES;
+	p->nbytes = POINT_MAX_RANGES;
+	trace_buf_reset(&b);
+	CU_ASSERT_FATAL(trace_event_encode(&ev[9], &b) == 0);
+	CU_ASSERT_EQUAL(trace_event_decode(&back, EV_POINT, b.data, b.len), 0);
+	trace_event_free(&back);
+	free(big);
 	trace_buf_free(&b);
 }
 
@@ -1506,6 +1575,7 @@ static const struct unit_test tests[] = {
 	{ "default root from the environment", test_default_root_env },
 	{ "events round trip", test_events_roundtrip },
 	{ "events truncated decode", test_events_truncated_decode },
+	{ "events: point limits", test_events_point_limits },
 	{ "events stream unknown types", test_events_stream_unknown_types },
 	{ "events malformed record: file and offset", test_events_malformed_names_offset },
 	{ "mmap record round trip", test_mmap_record_roundtrip },
