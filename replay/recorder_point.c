@@ -29,7 +29,9 @@
  * ~15 ms per point; loops longer than this are named by registers, the
  * memory the stepped instructions touched and the top of the stack. */
 #define PROBE_MAX_STEPS 256
-#define PROBE_MAX_TARGETS 64
+#define PROBE_MAX_TARGETS 256
+/* Code decoded around a loop for branches into it (bytes each side). */
+#define PROBE_SCAN_BYTES 256
 #define PROBE_MAX_OTHERS 64
 /* Bytes of the stack named when no loop was found. */
 #define PROBE_STACK_BYTES 128
@@ -175,16 +177,24 @@ static void note_insn(struct probe *pr, uint64_t rip,
 
 /* Bytes from rip that no branch seen jumps into (replay may overwrite
  * that much code with a jump to its matcher). */
-static uint32_t patch_safe(const struct probe *pr, uint64_t rip, bool loop)
+/* One instruction of 5 bytes or more is safe whole (no branch lands in
+ * the middle of an instruction).  Several are, up to the first branch
+ * target inside, only in a loop, whose surroundings scan_around decoded;
+ * elsewhere nothing is (replay then stops at rip by int3). */
+static uint32_t patch_safe(struct probe *pr, const struct user_regs_struct *g,
+			   bool loop)
 {
+	struct insn_info info;
 	uint32_t safe = 16;
 
-	if (!loop && pr->ntargets == PROBE_MAX_TARGETS)
+	if (decode_at(pr, g, &info) < 0)
 		return 0;
+	if (!loop || pr->ntargets == PROBE_MAX_TARGETS)
+		return info.len >= 5 ? info.len : 0;
 	for (size_t i = 0; i < pr->ntargets; i++)
-		if (pr->targets[i] > rip && pr->targets[i] - rip < safe)
-			safe = (uint32_t)(pr->targets[i] - rip);
-	return safe;
+		if (pr->targets[i] > g->rip && pr->targets[i] - g->rip < safe)
+			safe = (uint32_t)(pr->targets[i] - g->rip);
+	return safe >= info.len ? safe : 0;
 }
 
 static int read_fp_hash(struct probe *pr, uint64_t *hash)
@@ -243,7 +253,7 @@ static int fill_point(struct probe *pr, const struct user_regs_struct *g,
 	memset(pt, 0, sizeof(*pt));
 	pt->flags = loop ? POINT_LOOP : 0;
 	pt->regs = *g;
-	pt->patch_safe = patch_safe(pr, g->rip, loop);
+	pt->patch_safe = patch_safe(pr, g, loop);
 	if (!loop)
 		point_ranges_add(&pr->ranges, g->rsp, PROBE_STACK_BYTES);
 	if (read_fp_hash(pr, &pt->fp_hash) < 0)
@@ -270,15 +280,83 @@ static bool patchable_at(const struct probe *pr, size_t i)
 	return true;
 }
 
-/* Where in the loop the point goes: the head if replay can patch there,
- * else the first instruction where it can (so that loops that make
- * progress are found at the speed of the code, not of ptrace stops). */
+/* Where in the loop the point goes, so that replay can put its jump
+ * there and find loops that make progress at the speed of the code, not
+ * of ptrace stops.  Best an instruction of 5 bytes or more: the jump
+ * replaces it alone, and no branch can land inside.  Else the first
+ * window of several instructions that no branch seen or decoded nearby
+ * lands inside; else the head (replay then uses its int3 search). */
 static size_t patchable_index(const struct probe *pr)
 {
+	for (size_t i = 0; i < pr->ninsns; i++)
+		if (pr->insns[i].len >= 5 && patchable_at(pr, i))
+			return i;
 	for (size_t i = 0; i < pr->ninsns; i++)
 		if (patchable_at(pr, i))
 			return i;
 	return 0;
+}
+
+/* Decode [from, to) linearly; false when it does not land exactly on
+ * `to` (from is not an instruction boundary). */
+static bool sweep(struct probe *pr, const uint8_t *code, uint64_t base,
+		  uint64_t from, uint64_t to, bool collect)
+{
+	struct user_regs_struct none = { 0 };
+	struct insn_info info;
+	uint64_t a = from;
+
+	while (a < to) {
+		size_t off = (size_t)(a - base);
+		if (insn_decode_access(code + off, 16, a, &none, &info) < 0)
+			return false;
+		if (collect && (info.flags & INSN_RELATIVE) &&
+		    pr->ntargets < PROBE_MAX_TARGETS)
+			pr->targets[pr->ntargets++] = info.branch_target;
+		a += info.len;
+	}
+	return a == to;
+}
+
+/* Branches into the loop from code around it (an entry jump to its
+ * condition, say) are not in the iteration the probe stepped: decode up
+ * to PROBE_SCAN_BYTES before the loop, from the farthest start whose
+ * instructions fall exactly onto the loop's first, and after it. */
+static void scan_around(struct probe *pr)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	uint8_t code[2 * PROBE_SCAN_BYTES + 4096 + 16];
+
+	for (size_t i = 0; i < pr->ninsns; i++) {
+		if (pr->insns[i].rip < lo)
+			lo = pr->insns[i].rip;
+		if (pr->insns[i].rip + pr->insns[i].len > hi)
+			hi = pr->insns[i].rip + pr->insns[i].len;
+	}
+	if (!pr->ninsns || hi - lo > 4096)
+		return;
+	uint64_t base = lo - PROBE_SCAN_BYTES, end = hi + PROBE_SCAN_BYTES;
+	/* Only readable code: a mapping may start or end right there (then
+	 * nothing before it, or nothing after it, can branch in). */
+	if (rec_read_fn(pr->r, base, code, (size_t)(end - base) + 16) < 0) {
+		base = lo;
+		if (rec_read_fn(pr->r, base, code, (size_t)(end - base) + 16) < 0) {
+			end = hi;
+			if (rec_read_fn(pr->r, base, code,
+					(size_t)(end - base) + 16) < 0) {
+				/* Unknown surroundings: no multi-instruction
+				 * window (patch_safe sees a full list). */
+				pr->ntargets = PROBE_MAX_TARGETS;
+				return;
+			}
+		}
+	}
+	for (uint64_t from = base; from < lo; from++)
+		if (sweep(pr, code, base, from, lo, false)) {
+			sweep(pr, code, base, from, lo, true);
+			break;
+		}
+	sweep(pr, code, base, lo, end, true);
 }
 
 /* From the loop head, on through the next iteration to insns[i]'s rip
@@ -346,6 +424,7 @@ int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 		struct user_regs_struct a = g0, b = g;
 		a.eflags = b.eflags = 0;
 		*spinning = memcmp(&a, &b, sizeof(a)) == 0;
+		scan_around(pr);
 		size_t i = patchable_index(pr);
 		if (i) {
 			rc = step_to(pr, i, &g);

@@ -283,6 +283,10 @@ void replay_point_resume(struct replayer *r, struct replay_thread *th);
  * first stepped out of the matcher if it is inside). */
 int replay_point_arm(struct replayer *r, struct task *t);
 int replay_point_disarm(struct replayer *r, struct task *t);
+/* A signal of t (armed) in the middle of the code the matcher's jump
+ * replaced: the program branched there, which the recorder had not seen. */
+bool replay_point_jumped_in(struct replayer *r, struct task *t,
+			    const struct task_stop *ts);
 /* After a stop of t: 0 not the search's; 1 its trap, t's rip set to the
  * point's (where it arrived) for point_here to decide; 2 the matcher's
  * trap on a partial match that was no match: resume t, still armed. */

@@ -358,6 +358,18 @@ int replay_point_disarm(struct replayer *r, struct task *t)
 	return rc;
 }
 
+bool replay_point_jumped_in(struct replayer *r, struct task *t,
+			    const struct task_stop *ts)
+{
+	struct replay_point_search *s = &r->psearch;
+	struct user_regs_struct g;
+
+	if (!s->armed || !s->fast || ts->kind != TASK_STOP_SIGNAL ||
+	    task_get_gregs(r->proc, t, &g) < 0)
+		return false;
+	return g.rip > s->addr && g.rip <= s->addr + s->patch->displaced;
+}
+
 int replay_point_trap(struct replayer *r, struct task *t,
 		      const struct task_stop *ts)
 {

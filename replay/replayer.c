@@ -1070,6 +1070,17 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 			ours = seeking && w > 0 && ts.tid == t->tid ?
 			       replay_point_trap(r, t, &ts) : 0;
 		} while (ours == 2);
+		if (w > 0 && ts.tid == t->tid && !ours &&
+		    replay_point_jumped_in(r, t, &ts)) {
+			replay_point_disarm(r, t);
+			return replay_diverged(r, stop, "thread %d branched into "
+					       "the instructions replay had "
+					       "replaced at %#llx to find its "
+					       "point; replay with "
+					       "XRR_POINT_SLOW=1 to search by "
+					       "int3 instead", (int)th->rec_tid,
+					       r->ev.u.point.regs.rip);
+		}
 		put_back_breakpoint(r, over);
 		if (w == 0)
 			process_stop_all(r->proc);
