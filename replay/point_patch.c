@@ -1,30 +1,41 @@
 /* The conditional-trap trampoline of replay/point_patch.h.
  *
  * Layout (offsets from tramp_addr; K_x are 8-byte constants in a pool
- * after the code, read rip-relative so no register is needed for them):
+ * after the code, S_x the two scratch slots after the pool, all read and
+ * written rip-relative so no register or stack is needed for them):
  *
- *   lea rsp,[rsp-128]       keep out of the red zone; lea leaves flags
- *   pushfq                  the compares below clobber flags
- *   cmp REG,[rip+K_REG]     x16, each followed by jne nomatch (rel32);
- *   jne nomatch             rsp is compared with target rsp - 136
- *   push rax                only with memory words: rax is the scratch
- *   movabs rax,[ADDR]       x nwords, each followed by
- *   cmp rax,[rip+K_WORD]      jne nomatch_rax
- *   jne nomatch_rax
- *   pop rax
- *   popfq
- *   lea rsp,[rsp+128]
+ *   mov [rip+S_RAX],rax     48 89 05 d32
+ *   lahf                    9f           ah = SF ZF 0 AF 0 PF 1 CF
+ *   seto al                 0f 90 c0     al = OF (0 or 1)
+ *   mov [rip+S_FLAGS],ax    66 89 05 d32
+ *   mov rax,[rip+S_RAX]     48 8b 05 d32 rax whole again for its compare
+ *   cmp REG,[rip+K_REG]     x16 (rax rbx ... r15, rsp as it is), each
+ *   jne nomatch               followed by jne nomatch (0f 85 rel32)
+ *   movabs rax,[ADDR]       x nwords (rax is scratch now: it is in S_RAX)
+ *   cmp rax,[rip+K_WORD]
+ *   jne nomatch
+ *   RESTORE                 see below
  *   int3                    full match: the tracer sees the state at rip
- *   jmp displaced           resuming at match_trap goes on correctly
- * nomatch_rax:
- *   pop rax
+ *   jmp displaced           eb 11: resuming at match_trap goes on correctly
  * nomatch:
- *   popfq                   pop and lea leave flags as popfq set them
- *   lea rsp,[rsp+128]
+ *   RESTORE
  * displaced:
  *   <instructions from rip, rip-relative operands relocated>
  *   jmp rip+displaced
- *   <pool, 8-aligned>
+ *   <int3 padding to 8>  <pool: K_x>  <int3 padding to 2 KB (absolute)>
+ *   S_RAX (8 bytes)  S_FLAGS (8 bytes, 2 used; zero before the first pass)
+ *
+ * RESTORE, 17 bytes:
+ *   mov ax,[rip+S_FLAGS]    66 8b 05 d32
+ *   add al,0x7f             04 7f        OF = (al == 1): 1+127 overflows,
+ *                                        0+127 does not
+ *   sahf                    9e           SF ZF AF PF CF from ah; OF kept
+ *   mov rax,[rip+S_RAX]     48 8b 05 d32 flags untouched
+ *
+ * cmp and jne change only CF PF AF ZF SF OF; lahf/seto/sahf/add/mov
+ * touch nothing else either, so DF, IF, TF, AC and the rest of eflags are
+ * never changed, and the six arithmetic flags come back bit for bit.
+ * Nothing is pushed: the thread's stack, red zone or not, is not written.
  *
  * The no-match path, taken on almost every pass, falls straight through
  * into the displaced instructions. */
@@ -39,9 +50,19 @@
 #include <string.h>
 
 #define JMP_REL32_LEN 5
-#define RED_ZONE 128
-/* rsp at the register compares: below the red zone and the pushed flags. */
-#define RSP_AT_COMPARE (RED_ZONE + 8)
+/* The scratch slots start the next 2 KB-aligned block after the code and
+ * pool: a store near code being executed is self-modifying code to the
+ * CPU (a pipeline flush per pass).  Intel's rule: no store into the
+ * aligned 1 KB block being executed, no code fetched from the aligned
+ * 2 KB block being written.  AMD checks per cache line. */
+#define SLOT_ALIGN 2048
+#define SLOT_RAX 0
+#define SLOT_FLAGS 8
+#define SLOTS_LEN 16
+/* Bytes of RESTORE (above). */
+#define RESTORE_LEN 17
+/* Instructions naming a slot: 3 in the save, 2 in each RESTORE. */
+#define SLOT_REFS 7
 
 /* Hardware register numbers of enum point_gpr, for ModRM.reg. */
 static const uint8_t hw_reg[POINT_NGPR] = {
@@ -228,10 +249,11 @@ struct tasm {
 	uint64_t pool[POOL_MAX];
 	size_t pool_ref[POOL_MAX];      /* offset of each referring disp32 */
 	size_t npool;
-	size_t jne_plain[POINT_NGPR];   /* rel32 fields to nomatch */
-	size_t njne_plain;
-	size_t jne_rax[POINT_MAX_WORDS];  /* rel32 fields to nomatch_rax */
-	size_t njne_rax;
+	size_t jne[POINT_NGPR + POINT_MAX_WORDS];  /* rel32 fields to nomatch */
+	size_t njne;
+	size_t slot_ref[SLOT_REFS];     /* disp32 fields naming a slot, */
+	size_t slot_of[SLOT_REFS];      /* and which (SLOT_RAX/SLOT_FLAGS) */
+	size_t nslot_ref;
 };
 
 static void emit(struct tasm *a, const uint8_t *bytes, size_t n)
@@ -288,10 +310,41 @@ static size_t emit_jne(struct tasm *a)
 	return emit_hole(a);
 }
 
-static void emit_restore_stack(struct tasm *a)
+/* An instruction ending in the disp32 of [rip+slot]. */
+static void emit_slot_op(struct tasm *a, const uint8_t *op, size_t n,
+			 size_t slot)
 {
-	EMIT(a, 0x9d);                                          /* popfq */
-	EMIT(a, 0x48, 0x8d, 0xa4, 0x24, 0x80, 0x00, 0x00, 0x00); /* lea rsp,[rsp+128] */
+	emit(a, op, n);
+	if (a->nslot_ref == SLOT_REFS) {
+		a->overflow = true;
+		return;
+	}
+	a->slot_of[a->nslot_ref] = slot;
+	a->slot_ref[a->nslot_ref++] = emit_hole(a);
+}
+
+#define EMIT_SLOT(a, slot, ...) do { \
+	static const uint8_t op_[] = { __VA_ARGS__ }; \
+	emit_slot_op((a), op_, sizeof(op_), (slot)); \
+} while (0)
+
+/* rax and the six arithmetic flags into their slots; rax as it was. */
+static void emit_save(struct tasm *a)
+{
+	EMIT_SLOT(a, SLOT_RAX, 0x48, 0x89, 0x05);       /* mov [rip+S_RAX],rax */
+	EMIT(a, 0x9f);                                  /* lahf */
+	EMIT(a, 0x0f, 0x90, 0xc0);                      /* seto al */
+	EMIT_SLOT(a, SLOT_FLAGS, 0x66, 0x89, 0x05);     /* mov [rip+S_FLAGS],ax */
+	EMIT_SLOT(a, SLOT_RAX, 0x48, 0x8b, 0x05);       /* mov rax,[rip+S_RAX] */
+}
+
+/* RESTORE: flags, then rax, from the slots (RESTORE_LEN bytes). */
+static void emit_restore(struct tasm *a)
+{
+	EMIT_SLOT(a, SLOT_FLAGS, 0x66, 0x8b, 0x05);     /* mov ax,[rip+S_FLAGS] */
+	EMIT(a, 0x04, 0x7f);                            /* add al,0x7f: OF */
+	EMIT(a, 0x9e);                                  /* sahf */
+	EMIT_SLOT(a, SLOT_RAX, 0x48, 0x8b, 0x05);       /* mov rax,[rip+S_RAX] */
 }
 
 /* Points the rel32 fields at `label`. */
@@ -307,44 +360,29 @@ static void bind(struct tasm *a, const size_t *fields, size_t n, size_t label)
 
 static void emit_compares(struct tasm *a, const struct point_target *t)
 {
-	EMIT(a, 0x48, 0x8d, 0x64, 0x24, 0x80);  /* lea rsp,[rsp-128] */
-	EMIT(a, 0x9c);                          /* pushfq */
+	emit_save(a);
 	for (unsigned r = 0; r < POINT_NGPR; r++) {
-		uint64_t v = t->gpr[r];
-		if (r == POINT_RSP)
-			v -= RSP_AT_COMPARE;
-		emit_cmp_const(a, hw_reg[r], v);
-		a->jne_plain[a->njne_plain++] = emit_jne(a);
+		emit_cmp_const(a, hw_reg[r], t->gpr[r]);
+		a->jne[a->njne++] = emit_jne(a);
 	}
-	if (t->nwords == 0)
-		return;
-	EMIT(a, 0x50);                          /* push rax */
 	for (size_t i = 0; i < t->nwords; i++) {
 		EMIT(a, 0x48, 0xa1);            /* movabs rax,[moffs64] */
 		emit_u64(a, t->words[i].addr);
 		emit_cmp_const(a, 0, t->words[i].value);
-		a->jne_rax[a->njne_rax++] = emit_jne(a);
+		a->jne[a->njne++] = emit_jne(a);
 	}
-	EMIT(a, 0x58);                          /* pop rax */
 }
 
-/* The match int3, then both no-match exits, which end where the displaced
+/* The match int3, then the no-match exit, which ends where the displaced
  * instructions start; *trap is the offset just after the int3. */
-static void emit_exits(struct tasm *a, const struct point_target *t,
-			 size_t *trap)
+static void emit_exits(struct tasm *a, size_t *trap)
 {
-	emit_restore_stack(a);
+	emit_restore(a);
 	EMIT(a, 0xcc);                          /* int3 */
 	*trap = a->len;
-	size_t skip = t->nwords ? 1 + 9 : 9;    /* [pop rax] popfq lea */
-	uint8_t jmp[2] = { 0xeb, (uint8_t)skip };
-	emit(a, jmp, sizeof(jmp));
-	if (t->nwords) {
-		bind(a, a->jne_rax, a->njne_rax, a->len);
-		EMIT(a, 0x58);                  /* nomatch_rax: pop rax */
-	}
-	bind(a, a->jne_plain, a->njne_plain, a->len);
-	emit_restore_stack(a);                  /* nomatch */
+	EMIT(a, 0xeb, RESTORE_LEN);             /* jmp displaced */
+	bind(a, a->jne, a->njne, a->len);
+	emit_restore(a);                        /* nomatch */
 }
 
 static int emit_displaced(struct tasm *a, const struct window *w,
@@ -390,18 +428,32 @@ static int emit_jump_back(struct tasm *a, uint64_t tramp_addr, uint64_t to,
 	return 0;
 }
 
-static void emit_pool(struct tasm *a)
+/* int3s up to an address (tramp_addr + len) aligned to `align`. */
+static void emit_pad(struct tasm *a, uint64_t tramp_addr, uint64_t align)
 {
 	static const uint8_t int3 = 0xcc;
 
-	/* Aligned so no compare ever splits a cache line. */
-	while (a->len % 8 && !a->overflow)
+	while ((tramp_addr + a->len) % align && !a->overflow)
 		emit(a, &int3, 1);
+}
+
+/* The constants, then the scratch slots (zero until the first pass). */
+static void emit_data(struct tasm *a, uint64_t tramp_addr)
+{
+	static const uint8_t zero[SLOTS_LEN];
+
+	/* Aligned so no compare ever splits a cache line. */
+	emit_pad(a, tramp_addr, 8);
 	for (size_t i = 0; i < a->npool; i++) {
 		size_t at = a->len;
 		emit_u64(a, a->pool[i]);
 		bind(a, &a->pool_ref[i], 1, at);
 	}
+	emit_pad(a, tramp_addr, SLOT_ALIGN);
+	size_t slots = a->len;
+	emit(a, zero, sizeof(zero));
+	for (size_t i = 0; i < a->nslot_ref; i++)
+		bind(a, &a->slot_ref[i], 1, slots + a->slot_of[i]);
 }
 
 /* ---- checks and the entry point ---------------------------------------- */
@@ -411,12 +463,11 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-/* A word the trampoline itself changes or hides cannot be compared. */
+/* A word the trampoline itself changes or hides cannot be compared.  It
+ * writes only its own slots; the stack is not written. */
 static int check_words(const struct point_patch *p, const struct point_target *t,
 		       char *why, size_t whylen)
 {
-	uint64_t scratch = t->gpr[POINT_RSP] - POINT_STACK_USE;
-
 	for (size_t i = 0; i < t->nwords; i++) {
 		uint64_t w = t->words[i].addr;
 		const char *what = NULL;
@@ -425,9 +476,6 @@ static int check_words(const struct point_patch *p, const struct point_target *t
 			what = "the patched bytes at rip";
 		else if (overlaps(w, 8, p->tramp_addr, p->tramp_len))
 			what = "the trampoline";
-		else if (overlaps(w, 8, scratch, POINT_STACK_USE - RED_ZONE))
-			what = "the 16 bytes below the red zone the trampoline "
-			       "pushes to";
 		if (what) {
 			say(why, whylen, "memory word %zu at 0x%llx overlaps %s",
 			    i, (unsigned long long)w, what);
@@ -461,12 +509,12 @@ static int assemble(struct point_patch *p, const struct point_target *t,
 	size_t trap;
 
 	emit_compares(&a, t);
-	emit_exits(&a, t, &trap);
+	emit_exits(&a, &trap);
 	if (emit_displaced(&a, w, code, p->tramp_addr, why, whylen) < 0 ||
 	    emit_jump_back(&a, p->tramp_addr, p->rip + w->len, why,
 			   whylen) < 0)
 		return -1;
-	emit_pool(&a);
+	emit_data(&a, p->tramp_addr);
 	if (a.overflow) {
 		say(why, whylen, "trampoline exceeds %d bytes", POINT_TRAMP_MAX);
 		return -1;

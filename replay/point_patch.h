@@ -11,11 +11,24 @@
  * match; otherwise it runs the displaced instructions, relocated, and
  * jumps back to rip + displaced.
  *
+ * The page must be mapped writable as well as executable
+ * (PROT_READ|PROT_WRITE|PROT_EXEC): the trampoline keeps rax and the
+ * arithmetic flags in two scratch slots of its own, after its code and
+ * constants, on the next 2 KB boundary (flags by lahf/seto, back by
+ * add/sahf: no pushfq).  So the
+ * slots are per trampoline, not per thread: only one thread may be inside
+ * a given trampoline at a time, and no signal handler may run the patched
+ * code while a thread is inside it (replay runs one thread at a time and
+ * removes the patch before anything else happens).
+ * lahf/sahf in 64-bit mode need CPUID 0x80000001 ECX bit 0, present on
+ * every x86-64 CPU since 2006 (x86-64-v2).
+ *
  * Guarantees the replayer relies on:
  *   - when the match int3 traps, every general register and eflags hold
  *     what they held when the thread arrived at rip; rip is match_trap;
- *   - the 128-byte red zone below rsp is never written (the trampoline
- *     uses the 16 bytes below it: flags, then rax while words are read);
+ *   - the trampoline writes no memory but its own slots inside
+ *     [tramp_addr, tramp_addr + tramp_len): nothing on the thread's stack,
+ *     below rsp or above, red zone or not;
  *   - on no match, the displaced instructions run with identical effect
  *     and execution continues at rip + displaced;
  *   - resuming at match_trap without changing anything also continues
@@ -35,10 +48,12 @@
 
 #define POINT_MAX_WORDS 16
 #define POINT_MAX_DISPLACED 16
-#define POINT_TRAMP_MAX 1024
-/* Bytes below the target's rsp that the trampoline uses: the red zone it
- * skips plus two pushed 8-byte slots. */
-#define POINT_STACK_USE (128 + 16)
+/* Code, constants and scratch slots; the slots start the 2 KB-aligned
+ * block after the code, so a trampoline is at most a page. */
+#define POINT_TRAMP_MAX 4096
+/* The matcher writes no stack: no bytes below the target's rsp are the
+ * trampoline's (kept, as 0, until the replayer stops using it). */
+#define POINT_STACK_USE 0
 
 struct point_word {
 	uint64_t addr;
@@ -83,14 +98,17 @@ struct point_patch {
  * tramp_addr must be within rel32 reach of rip and of every rip-relative
  * operand of the displaced instructions.
  *
+ * tramp_len counts the slots: write all of tramp[0, tramp_len) to the
+ * page (the slots start zeroed; their content between passes is the
+ * trampoline's, and need not be restored).
+ *
  * Whole instructions are taken from rip until at least 5 bytes.  Refused:
  * anything whose effect depends on its address or changes control flow
  * (jumps, jcc, loop/jrcxz, calls, ret, syscall/sysenter, int/int3/int1/
  * into, ud0/ud1/ud2, hlt, xbegin/xabort), the instructions the tracer
  * traps and emulates (cpuid, rdtsc, rdtscp, xgetbv, the xsave/xrstor
  * family), eip-relative operands, undecodable bytes, and memory words
- * that overlap the patched bytes, the trampoline, or the 16 bytes below
- * the target's red zone.
+ * that overlap the patched bytes or the trampoline (its slots included).
  *
  * Returns 0, or -1 with a reason in why ("instruction at rip+3 (jnz) is
  * a conditional branch"). */

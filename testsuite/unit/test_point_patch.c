@@ -1,11 +1,13 @@
 /* The conditional-trap trampoline (replay/point_patch.h) on real code:
  * small loops are assembled into an RWX buffer of this process, the
- * trampoline is put on a page within rel32 reach, the loop head is
- * patched with the jump, and the loop is run as a function on a stack of
- * its own with every general register loaded from a table.  A SIGTRAP
- * handler (on an alternate stack, so nothing near the loop's rsp is
- * written by the kernel) copies the context; the test then checks rip,
- * all 16 registers, eflags and the red zone against the target. */
+ * trampoline is put on an RWX page within rel32 reach (writable: the
+ * trampoline keeps its scratch slots there), the loop head is patched
+ * with the jump, and the loop is run as a function on a stack of its own
+ * with every general register loaded from a table.  A SIGTRAP handler (on
+ * an alternate stack, so nothing near the loop's rsp is written by the
+ * kernel) copies the context; the test then checks rip, all 16
+ * registers, eflags and the 512 bytes below rsp against the target, and
+ * that the loop's stack is byte for byte as it was filled. */
 #include "config.h"
 
 #include <CUnit/CUnit.h>
@@ -29,6 +31,7 @@
 #define DATA_OFF PAGE           /* data words live on the second page */
 #define STACK_SIZE (64 * 1024)
 #define STACK_PATTERN 0xa5
+#define BELOW_RSP 512           /* bytes below rsp checked at the trap */
 
 /* ---- a tiny assembler for the test loops -------------------------------- */
 
@@ -74,6 +77,7 @@ static void put_jne_back(struct code *c, size_t label)
 static uint8_t *code_buf;       /* CODE_PAGES pages, RWX */
 static uint8_t *tramp_page;     /* one RWX page within rel32 reach */
 static uint8_t *stack_buf;
+static uint8_t stack_ref[STACK_SIZE];   /* what stack_buf was filled with */
 static struct code cur;
 
 static uint64_t data_addr(size_t off)
@@ -85,6 +89,10 @@ static uint64_t data_addr(size_t off)
 #define TABLE data_addr(8)      /* a constant the rip-relative loop adds */
 #define COUNTER data_addr(16)   /* the memory-progress loop's counter */
 #define OTHER data_addr(24)     /* a word that never changes */
+#define TABLE_A data_addr(512)  /* the flags loop's operands, */
+#define TABLE_B data_addr(1024)
+#define TABLE_OUT data_addr(2048) /* and its lahf/seto per pass */
+#define FLAGS_N 50              /* passes of the flags loop (tables fit) */
 
 /* run(regs): saves the callee-saved registers and rsp, loads all 16
  * registers from regs[] (enum point_gpr order; rdi last), falls into the
@@ -154,6 +162,44 @@ static size_t put_loop_memory(struct code *c)
 	return l;
 }
 
+/* Loop F, flags from an instruction the test picks: rsi, rbx point at
+ * tables A and B, rdx at OUT; pass k computes OP r8,r9 on A[k], B[k],
+ * and the point is right after it, where the flags are OP's:
+ *      [std]
+ *   L: mov eax,0                  (rax is 0 at the point)
+ *      mov r8,[rsi+rcx*8]; mov r9,[rbx+rcx*8]
+ *      OP r8,r9                   cmp, add or sub
+ *   P: lea rcx,[rcx+1]; mov r10,r8        (7 bytes: displaced)
+ *      lahf; seto al; mov [rdx+rcx*8],rax (the flags at P, as they came
+ *      cmp rcx,rdi; jne L                  out of the trampoline)
+ *      cld
+ * Returns the offset of P. */
+enum flag_op { OP_CMP = 0x39, OP_ADD = 0x01, OP_SUB = 0x29 };
+static enum flag_op loop_op;
+static bool loop_std;
+static size_t loop_point;
+
+static size_t put_loop_flags(struct code *c)
+{
+	if (loop_std)
+		PUT(c, 0xfd);                           /* std */
+	size_t l = c->len;
+	PUT(c, 0xb8, 0, 0, 0, 0,                        /* mov eax,0 */
+	    0x4c, 0x8b, 0x04, 0xce,                     /* mov r8,[rsi+rcx*8] */
+	    0x4c, 0x8b, 0x0c, 0xcb);                    /* mov r9,[rbx+rcx*8] */
+	uint8_t op[3] = { 0x4d, (uint8_t)loop_op, 0xc8 };       /* OP r8,r9 */
+	put(c, op, sizeof(op));
+	loop_point = c->len;
+	PUT(c, 0x48, 0x8d, 0x49, 0x01,                  /* lea rcx,[rcx+1] */
+	    0x4d, 0x89, 0xc2,                           /* mov r10,r8 */
+	    0x9f, 0x0f, 0x90, 0xc0,                     /* lahf; seto al */
+	    0x48, 0x89, 0x04, 0xca,                     /* mov [rdx+rcx*8],rax */
+	    0x48, 0x39, 0xf9);                          /* cmp rcx,rdi */
+	put_jne_back(c, l);
+	PUT(c, 0xfc);                                   /* cld */
+	return l;
+}
+
 /* Assembles prologue, one loop, epilogue; returns the loop head. */
 static uint64_t assemble(size_t (*loop)(struct code *))
 {
@@ -179,7 +225,29 @@ static void initial_regs(uint64_t regs[POINT_NGPR], uint64_t n)
 	regs[POINT_RCX] = 0;
 	regs[POINT_RDI] = n;
 	memset(stack_buf, STACK_PATTERN, STACK_SIZE);
+	memcpy(stack_ref, stack_buf, STACK_SIZE);
 	regs[POINT_RSP] = (uint64_t)(uintptr_t)(stack_buf + STACK_SIZE - PAGE);
+}
+
+/* A pattern that differs from byte to byte, instead of STACK_PATTERN. */
+static void fill_stack_varied(void)
+{
+	for (size_t i = 0; i < STACK_SIZE; i++)
+		stack_buf[i] = (uint8_t)(i * 37 + 11 + (i >> 8));
+	memcpy(stack_ref, stack_buf, STACK_SIZE);
+}
+
+/* The loop's whole stack, below its rsp and above, as it was filled. */
+static bool stack_untouched(void)
+{
+	for (size_t i = 0; i < STACK_SIZE; i++)
+		if (stack_buf[i] != stack_ref[i]) {
+			printf("\n  stack byte at rsp%+ld changed: 0x%02x, "
+			       "was 0x%02x", (long)i - (STACK_SIZE - PAGE),
+			       stack_buf[i], stack_ref[i]);
+			return false;
+		}
+	return true;
 }
 
 /* ---- signals ------------------------------------------------------------- */
@@ -188,7 +256,7 @@ static sigjmp_buf jump_out;
 static volatile sig_atomic_t last_sig, ntraps;
 static volatile bool resume_on_trap;
 static greg_t trap_gregs[NGREG];
-static uint8_t trap_redzone[128];
+static uint8_t trap_below[BELOW_RSP];   /* [rsp - BELOW_RSP, rsp) */
 static uint64_t trap_counter;
 
 static const int gpr_reg[POINT_NGPR] = {
@@ -206,9 +274,10 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
 	if (sig == SIGTRAP) {
 		ntraps++;
 		memcpy(trap_gregs, uc->uc_mcontext.gregs, sizeof(trap_gregs));
-		memcpy(trap_redzone,
-		       (const void *)(uintptr_t)(uc->uc_mcontext.gregs[REG_RSP] - 128),
-		       sizeof(trap_redzone));
+		memcpy(trap_below,
+		       (const void *)(uintptr_t)(uc->uc_mcontext.gregs[REG_RSP] -
+						 BELOW_RSP),
+		       sizeof(trap_below));
 		trap_counter = *(volatile uint64_t *)(uintptr_t)COUNTER;
 		if (resume_on_trap)
 			return;
@@ -291,6 +360,33 @@ static uint64_t flags_cmp_inc(uint64_t a, uint64_t b, uint64_t c)
 	return f;
 }
 
+/* eflags after `add a,b` and `sub a,b` (a += b, a -= b). */
+static uint64_t flags_add(uint64_t a, uint64_t b)
+{
+	uint64_t f;
+
+	__asm__ volatile("lea -128(%%rsp),%%rsp\n\t"
+			 "add %2,%1\n\t"
+			 "pushfq\n\t"
+			 "popq %0\n\t"
+			 "lea 128(%%rsp),%%rsp"
+			 : "=&r"(f), "+r"(a) : "r"(b) : "cc");
+	return f;
+}
+
+static uint64_t flags_sub(uint64_t a, uint64_t b)
+{
+	uint64_t f;
+
+	__asm__ volatile("lea -128(%%rsp),%%rsp\n\t"
+			 "sub %2,%1\n\t"
+			 "pushfq\n\t"
+			 "popq %0\n\t"
+			 "lea 128(%%rsp),%%rsp"
+			 : "=&r"(f), "+r"(a) : "r"(b) : "cc");
+	return f;
+}
+
 /* ---- patching ------------------------------------------------------------ */
 
 static char why[256];
@@ -320,7 +416,8 @@ static void target_at(struct point_target *t, uint64_t rip,
 }
 
 /* The trap happened at the target state: rip, registers, flags, and the
- * 128 bytes below rsp still hold the stack pattern. */
+ * 512 bytes below rsp (red zone and beyond) still hold what the stack was
+ * filled with. */
 static void check_trap(const struct point_patch *p,
 		       const struct point_target *t, uint64_t eflags)
 {
@@ -338,9 +435,23 @@ static void check_trap(const struct point_patch *p,
 		       (unsigned long long)trap_gregs[REG_EFL],
 		       (unsigned long long)eflags);
 	CU_ASSERT_EQUAL((uint64_t)trap_gregs[REG_EFL], eflags);
-	uint8_t pattern[128];
-	memset(pattern, STACK_PATTERN, sizeof(pattern));
-	CU_ASSERT_EQUAL(memcmp(trap_redzone, pattern, sizeof(pattern)), 0);
+	uint64_t rsp = (uint64_t)trap_gregs[REG_RSP];
+	uint64_t lo = (uint64_t)(uintptr_t)stack_buf + BELOW_RSP;
+	CU_ASSERT_FATAL(rsp >= lo && rsp <= lo - BELOW_RSP + STACK_SIZE);
+	CU_ASSERT_EQUAL(memcmp(trap_below, stack_ref + (rsp - lo),
+			       BELOW_RSP), 0);
+}
+
+/* The trampoline's scratch slots, found from its first instruction,
+ * mov [rip+S_RAX],rax (S_FLAGS follows S_RAX). */
+static const uint8_t *tramp_slots(const struct point_patch *p)
+{
+	int32_t d;
+
+	CU_ASSERT_FATAL(p->tramp[0] == 0x48 && p->tramp[1] == 0x89 &&
+			p->tramp[2] == 0x05);
+	memcpy(&d, p->tramp + 3, 4);
+	return tramp_page + 7 + d;
 }
 
 /* ---- tests --------------------------------------------------------------- */
@@ -393,8 +504,9 @@ static void test_match_second_insn(void)
 	check_trap(&p, &t, flags_cmp_inc(k, n, k));
 }
 
-/* No pass matches: the loop ends with its normal result, and the
- * trampoline did run (flags pushed just below the red zone). */
+/* No pass matches: the loop ends with its normal result, the trampoline
+ * did run (its slots hold rax and the flags of the last arrival) and the
+ * stack was not written. */
 static void test_no_match_runs_through(void)
 {
 	const uint64_t n = 1000;
@@ -412,11 +524,17 @@ static void test_no_match_runs_through(void)
 	uint64_t r = run(regs, &sig);
 	CU_ASSERT_EQUAL(sig, 0);
 	CU_ASSERT_EQUAL(r, ((0x10 + 3 * n) << 32) + n);
-	const uint8_t *rsp = (const uint8_t *)(uintptr_t)regs[POINT_RSP];
-	uint8_t pattern[128];
-	memset(pattern, STACK_PATTERN, sizeof(pattern));
-	CU_ASSERT_EQUAL(memcmp(rsp - 128, pattern, 128), 0);
-	CU_ASSERT_NOT_EQUAL(memcmp(rsp - 136, pattern, 8), 0);
+	CU_ASSERT(stack_untouched());
+	/* The last arrival: pass n - 1, rax = n - 1, flags of the cmp
+	 * that ended pass n - 2; lahf's ah is eflags' low byte, al OF. */
+	const uint8_t *slots = tramp_slots(&p);
+	uint64_t rax;
+	uint16_t fl;
+	memcpy(&rax, slots, 8);
+	memcpy(&fl, slots + 8, 2);
+	uint64_t f = flags_cmp(n - 1, n);
+	CU_ASSERT_EQUAL(rax, n - 1);
+	CU_ASSERT_EQUAL(fl, (uint16_t)((f & 0xff) << 8 | ((f >> 11) & 1)));
 }
 
 /* Each register is compared: the right pass with one register off by
@@ -534,6 +652,200 @@ static void test_memory_word(void)
 	CU_ASSERT_EQUAL(sig, 0);
 }
 
+/* Nothing below rsp (nor above) is written: many non-matching arrivals
+ * through the register compares and through a memory word, a match, and
+ * a resume after a match, on a stack filled with a varied pattern. */
+static void test_stack_untouched(void)
+{
+	const uint64_t n = 200000, k = 123456;
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+	struct point_patch p;
+	int sig;
+
+	/* Loop C, all registers equal on every pass, the word never. */
+	uint64_t rip = assemble(put_loop_memory);
+	initial_regs(regs, n);
+	fill_stack_varied();
+	target_at(&t, rip, regs);
+	t.nwords = 2;
+	t.words[0] = (struct point_word){ OTHER, 7 };
+	t.words[1] = (struct point_word){ COUNTER, n + 1 };
+	CU_ASSERT_EQUAL_FATAL(build(&p, &t, 7), 0);
+	apply(&p);
+	CU_ASSERT_EQUAL(run(regs, &sig), n);
+	CU_ASSERT_EQUAL(sig, 0);
+	CU_ASSERT(stack_untouched());
+
+	/* Loop C again, matching at pass k: at the trap and after. */
+	rip = assemble(put_loop_memory);
+	t.words[1].value = k;
+	CU_ASSERT_EQUAL_FATAL(build(&p, &t, 7), 0);
+	apply(&p);
+	run(regs, &sig);
+	CU_ASSERT_EQUAL(sig, SIGTRAP);
+	check_trap(&p, &t, flags_cmp(k, n));
+	CU_ASSERT(stack_untouched());
+
+	/* Loop A, registers mismatching at rax on every pass but one,
+	 * resumed after its match. */
+	rip = assemble(put_loop_regs);
+	target_at(&t, rip, regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * k;
+	CU_ASSERT_EQUAL_FATAL(build(&p, &t, 10), 0);
+	apply(&p);
+	resume_on_trap = true;
+	uint64_t r = run(regs, &sig);
+	resume_on_trap = false;
+	CU_ASSERT_EQUAL(sig, SIGTRAP);
+	CU_ASSERT_EQUAL(ntraps, 1);
+	CU_ASSERT_EQUAL(r, ((0x10 + 3 * n) << 32) + n);
+	check_trap(&p, &t, flags_cmp(k, n));
+	CU_ASSERT(stack_untouched());
+}
+
+struct flags_case {
+	enum flag_op op;
+	uint64_t a, b;
+};
+
+static const struct flags_case flags_cases[] = {
+	{ OP_CMP, 1, 2 },                       /* CF SF AF PF */
+	{ OP_CMP, 5, 5 },                       /* ZF PF */
+	{ OP_CMP, 0x8000000000000000ull, 1 },   /* OF AF PF */
+	{ OP_ADD, 0x7fffffffffffffffull, 1 },   /* OF SF AF PF */
+	{ OP_SUB, 3, 1 },                       /* none */
+	{ OP_ADD, ~0ull, 1 },                   /* CF ZF AF PF */
+	{ OP_SUB, 0x10, 1 },                    /* AF PF */
+	{ OP_ADD, 0x8000000000000000ull, 0x8000000000000000ull }, /* CF OF ZF PF */
+	{ OP_CMP, 0, 0x8000000000000000ull },   /* CF OF SF PF */
+};
+#define NFLAGS_CASES (sizeof(flags_cases) / sizeof(flags_cases[0]))
+
+static uint64_t case_result(const struct flags_case *fc)
+{
+	return fc->op == OP_ADD ? fc->a + fc->b :
+	       fc->op == OP_SUB ? fc->a - fc->b : fc->a;
+}
+
+static uint64_t case_flags(const struct flags_case *fc)
+{
+	return fc->op == OP_ADD ? flags_add(fc->a, fc->b) :
+	       fc->op == OP_SUB ? flags_sub(fc->a, fc->b) :
+				  flags_cmp(fc->a, fc->b);
+}
+
+/* Assembles loop F with its tables (assemble clears the data page);
+ * returns P. */
+static uint64_t assemble_flags(const struct flags_case *pass)
+{
+	assemble(put_loop_flags);
+	for (size_t i = 0; i < FLAGS_N; i++) {
+		((uint64_t *)(uintptr_t)TABLE_A)[i] = pass[i].a;
+		((uint64_t *)(uintptr_t)TABLE_B)[i] = pass[i].b;
+	}
+	return (uint64_t)(uintptr_t)code_buf + loop_point;
+}
+
+/* Loop F's registers at P in pass k, from the tables. */
+static void flags_target(struct point_target *t, uint64_t rip,
+			 const uint64_t regs[POINT_NGPR], uint64_t k,
+			 const struct flags_case *pass)
+{
+	target_at(t, rip, regs);
+	t->gpr[POINT_RAX] = 0;
+	t->gpr[POINT_RCX] = k;
+	t->gpr[POINT_R8] = case_result(&pass[k]);
+	t->gpr[POINT_R9] = pass[k].b;
+	t->gpr[POINT_R10] = case_result(&pass[k - 1]);
+}
+
+/* The six arithmetic flags at the point, exactly, each in both states
+ * (every case is the matched pass once; the other passes cycle through
+ * all cases, so every non-matching arrival carries different flags),
+ * with and without a memory word (rax as scratch), with DF clear and set.
+ * On a match eflags is compared whole with what the same instruction
+ * leaves natively; on no match, lahf/seto right after the displaced
+ * instructions must read, pass for pass, what they read unpatched. */
+static void test_flags_exact(void)
+{
+	const uint64_t k = 37;
+	const uint64_t arith = 0x8d5;   /* CF PF AF ZF SF OF */
+	uint64_t seen_set = 0, seen_clear = 0;
+	static uint64_t plain_out[FLAGS_N + 1];
+	struct flags_case pass[FLAGS_N];
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+	struct point_patch p;
+	int sig;
+
+	for (size_t c = 0; c < NFLAGS_CASES; c++)
+	for (int df = 0; df <= 1; df++) {
+		for (size_t i = 0; i < FLAGS_N; i++)
+			pass[i] = flags_cases[(i + c) % NFLAGS_CASES];
+		pass[k] = flags_cases[c];
+		loop_op = flags_cases[c].op;
+		loop_std = df;
+		/* Every pass has the same op (the loop has one), its own
+		 * operands. */
+		for (size_t i = 0; i < FLAGS_N; i++)
+			pass[i].op = loop_op;
+		uint64_t want = case_flags(&pass[k]) | (df ? 0x400 : 0);
+		seen_set |= want & arith;
+		seen_clear |= ~want & arith;
+
+		/* Unpatched, for the per-pass flags. */
+		uint64_t rip = assemble_flags(pass);
+		initial_regs(regs, FLAGS_N);
+		regs[POINT_RSI] = TABLE_A;
+		regs[POINT_RBX] = TABLE_B;
+		regs[POINT_RDX] = TABLE_OUT;
+		run(regs, &sig);
+		CU_ASSERT_EQUAL(sig, 0);
+		memcpy(plain_out, (void *)(uintptr_t)TABLE_OUT, sizeof(plain_out));
+		/* lahf/seto agree with pushfq on the matched pass. */
+		CU_ASSERT_EQUAL(plain_out[k + 1],
+				(want & 0xff) << 8 | ((want >> 11) & 1));
+
+		for (int words = 0; words <= 1; words++) {
+			/* A match at pass k. */
+			assemble_flags(pass);
+			flags_target(&t, rip, regs, k, pass);
+			t.nwords = (size_t)words;
+			t.words[0] = (struct point_word){ OTHER, 7 };
+			CU_ASSERT_EQUAL_FATAL(build(&p, &t, 7), 0);
+			CU_ASSERT_EQUAL(p.displaced, 7);
+			apply(&p);
+			run(regs, &sig);
+			CU_ASSERT_EQUAL(sig, SIGTRAP);
+			if ((uint64_t)trap_gregs[REG_EFL] != want)
+				printf("\n  case %zu df %d words %d:", c, df,
+				       words);
+			check_trap(&p, &t, want);
+			CU_ASSERT(stack_untouched());
+
+			/* No match (the word's value is never there, or
+			 * rcx never reaches it): flags pass for pass. */
+			assemble_flags(pass);
+			if (words)
+				t.words[0].value = 8;
+			else
+				t.gpr[POINT_RCX] = FLAGS_N + 5;
+			CU_ASSERT_EQUAL_FATAL(build(&p, &t, 7), 0);
+			apply(&p);
+			run(regs, &sig);
+			CU_ASSERT_EQUAL(sig, 0);
+			CU_ASSERT_EQUAL(memcmp((void *)(uintptr_t)TABLE_OUT,
+					       plain_out, sizeof(plain_out)), 0);
+			CU_ASSERT(stack_untouched());
+		}
+	}
+	/* The cases cover both states of each of the six flags. */
+	CU_ASSERT_EQUAL(seen_set, arith);
+	CU_ASSERT_EQUAL(seen_clear, arith);
+}
+
 /* The jump at rip, the saved bytes, the largest trampoline. */
 static void test_layout(void)
 {
@@ -560,7 +872,17 @@ static void test_layout(void)
 	CU_ASSERT(p.match_trap > p.tramp_addr &&
 		  p.match_trap < p.tramp_addr + p.tramp_len);
 	CU_ASSERT_EQUAL(p.tramp[p.match_trap - p.tramp_addr - 1], 0xcc);
-	printf("\n  largest trampoline: %zu bytes ", p.tramp_len);
+	/* The scratch slots close the trampoline, zeroed, on a 2 KB
+	 * boundary; the 1 KB before them hold no code or constants. */
+	size_t so = (size_t)(tramp_slots(&p) - tramp_page);
+	CU_ASSERT_EQUAL(so + 16, p.tramp_len);
+	CU_ASSERT_EQUAL((p.tramp_addr + so) % 2048, 0);
+	for (size_t i = 0; i < 16; i++)
+		CU_ASSERT_EQUAL(p.tramp[so + i], 0);
+	for (size_t i = so - 1024; i < so; i++)
+		CU_ASSERT_EQUAL(p.tramp[i], 0xcc);
+	printf("\n  largest trampoline: %zu bytes (slots at +%zu) ",
+	       p.tramp_len, so);
 }
 
 static void expect_refusal(const uint8_t *code, size_t len, size_t safe_len,
@@ -642,14 +964,15 @@ static void test_bad_words(void)
 	t.rip = 0x400000;
 	t.gpr[POINT_RSP] = 0x7ffff000;
 	t.nwords = 1;
-	t.words[0] = (struct point_word){ 0x7ffff000 - 136, 0 };
-	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
-					  0x500000, why, sizeof(why)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(why, "below the red zone"));
-	/* The red zone itself is fine: nothing writes it. */
-	t.words[0].addr = 0x7ffff000 - 128;
-	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
-					  0x500000, why, sizeof(why)), 0);
+	/* Nothing writes the stack: the red zone, below it, just below rsp
+	 * are all fine. */
+	static const uint64_t below[] = { 136, 144, 128, 8, 512 };
+	for (size_t i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
+		t.words[0] = (struct point_word){ 0x7ffff000 - below[i], 0 };
+		CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code),
+						  16, 0x500000, why,
+						  sizeof(why)), 0);
+	}
 	t.words[0].addr = 0x400003;
 	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
 					  0x500000, why, sizeof(why)), -1);
@@ -658,6 +981,24 @@ static void test_bad_words(void)
 	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
 					  0x500000, why, sizeof(why)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "the trampoline"));
+	/* The scratch slots are the trampoline's, the last byte included;
+	 * the word just past it is not. */
+	t.words[0].addr = 0x600000;
+	CU_ASSERT_EQUAL_FATAL(point_patch_build(&p, &t, code, sizeof(code), 16,
+						0x500000, why, sizeof(why)), 0);
+	size_t len = p.tramp_len;
+	uint64_t slot_words[] = { 0x500000 + len - 16, 0x500000 + len - 8,
+				  0x500000 + len - 1 };
+	for (size_t i = 0; i < 3; i++) {
+		t.words[0].addr = slot_words[i];
+		CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code),
+						  16, 0x500000, why,
+						  sizeof(why)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "the trampoline"));
+	}
+	t.words[0].addr = 0x500000 + len;
+	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
+					  0x500000, why, sizeof(why)), 0);
 	t.nwords = POINT_MAX_WORDS + 1;
 	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
 					  0x500000, why, sizeof(why)), -1);
@@ -759,6 +1100,8 @@ static const struct unit_test run_tests[] = {
 	{ "resuming at match_trap continues the program", test_resume_after_match },
 	{ "rip-relative operand relocated", test_riprel_displaced },
 	{ "memory words tell passes apart", test_memory_word },
+	{ "nothing below rsp is written", test_stack_untouched },
+	{ "all six arithmetic flags and DF exact", test_flags_exact },
 	{ "speed of a non-matching pass", test_speed },
 	{ NULL, NULL },
 };
