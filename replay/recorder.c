@@ -38,6 +38,7 @@
 #endif
 
 enum {
+	NR_SCHED_YIELD = 24,
 	NR_MMAP = 9, NR_SHMAT = 30, NR_CLONE = 56, NR_FORK = 57, NR_VFORK = 58,
 	NR_EXECVE = 59, NR_EXIT = 60, NR_EXIT_GROUP = 231, NR_EXECVEAT = 322,
 	NR_CLONE3 = 435,
@@ -172,11 +173,14 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 		sig = t->deferred[0].si_signo;
 		t->releasing = true;
 	}
-	t->state = RT_USER;
-	r->current = t;
-	t->slice_start_ns = rec_now_ns();
+	/* A new turn starts a new slice; a resume within the turn (after a
+	 * syscall, a handler entry) does not. */
+	if (r->current != t || !t->slice_ns)
+		t->slice_start_ns = rec_now_ns();
 	if (!t->slice_ns)
 		t->slice_ns = SLICE_BASE_NS;
+	t->state = RT_USER;
+	r->current = t;
 	atomic_store(&r->watch_tid, t->tid);
 	atomic_store(&r->watch_signal, t->ndeferred ? t->deferred[0].si_signo : 0);
 	return resume(r, t, TASK_RESUME_SYSCALL, sig);
@@ -392,7 +396,7 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		return refuse(r, t, err);
 	t->new_tid = 0;
 	t->slice_ns = SLICE_BASE_NS;
-	t->blocking = (t->desc->flags & SC_F_BLOCKING) != 0;
+	t->blocking = syscall_may_block(t->desc, t->args);
 	/* A vfork parent waits for its child's exec or exit. */
 	if (is_vfork_like(t, clone_flags_of(r, t)))
 		t->blocking = true;
@@ -490,9 +494,12 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 		return 0;       /* a blocking syscall came back: wait for a turn */
 	if (t->new_tid && !t->exec_pending)
 		return clone_made_thread(r, t);
-	/* Round robin at syscall boundaries keeps busy threads from
-	 * starving the others. */
-	if (others_ready(r, t) && !t->exec_pending) {
+	/* Round robin at syscall boundaries once the slice is used up keeps
+	 * busy threads from starving the others; sched_yield gives the turn
+	 * away at once. */
+	if (others_ready(r, t) && !t->exec_pending &&
+	    (t->nr == NR_SCHED_YIELD ||
+	     rec_now_ns() - t->slice_start_ns >= t->slice_ns)) {
 		r->current = NULL;
 		return 0;
 	}
@@ -1075,14 +1082,13 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	if (!t)
 		return 0;       /* a detached child's late report */
 	use_thread(r, t);
-	if (t->interrupt_sent && st->kind != TASK_STOP_INTERRUPT) {
-		/* Another stop came first: the interrupt's own stop may
-		 * still come, and is then swallowed by the task layer. */
-		struct task *tk = task_of(r, t);
+	/* Another stop than the interrupt's came first.  The kernel drops
+	 * a pending PTRACE_INTERRUPT at any trap that comes before it
+	 * ("any trap clears pending STOP trap"), unless the thread was in
+	 * a trap already when it was sent; so its stop may come later or
+	 * never, and is taken as a slice stop or ignored when it does. */
+	if (st->kind != TASK_STOP_INTERRUPT)
 		t->interrupt_sent = false;
-		if (tk)
-			tk->interrupt_pending = true;
-	}
 	if (syscallbuf_flush(t->tid, syscallbuf_record, r) < 0)
 		return rec_fail(r, "thread %d: flushing its syscall buffer",
 				(int)t->tid);
@@ -1094,12 +1100,8 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	case TASK_STOP_SIGNAL:
 		return signal_stop(r, t, st);
 	case TASK_STOP_INTERRUPT:
-		if (t->interrupt_sent) {
-			t->interrupt_sent = false;
-			return slice_stop(r, t);
-		}
-		return resume(r, t, t->state == RT_SIGNAL ? TASK_RESUME_SINGLESTEP
-							   : TASK_RESUME_SYSCALL, 0);
+		t->interrupt_sent = false;
+		return slice_stop(r, t);
 	case TASK_STOP_CLONE:
 		return clone_stop(r, t, st);
 	case TASK_STOP_EXEC:
@@ -1158,6 +1160,7 @@ static int schedule(struct recorder *r)
 	if (!t)
 		return 0;
 	r->current = t;
+	t->slice_start_ns = rec_now_ns();     /* its turn, its slice */
 	use_thread(r, t);
 	if (t->point_pending)
 		return resume_from_point(r, t);

@@ -104,7 +104,9 @@ void replay_point_resume(struct replayer *r, struct replay_thread *th)
 /* ---- the fast search: a matcher in the tracee ---------------------------------------- */
 
 /* Where to put the matcher page: near rip (rel32 reach), where nothing
- * is mapped.  Tried with MAP_FIXED_NOREPLACE at growing distances. */
+ * is mapped.  Tried with MAP_FIXED_NOREPLACE at growing distances.
+ * Writable: the matcher keeps its scratch (flags, rax) in its own page,
+ * never on the thread's stack. */
 static uint64_t map_matcher_page(struct replayer *r, struct task *t,
 				 uint64_t rip)
 {
@@ -116,7 +118,8 @@ static uint64_t map_matcher_page(struct replayer *r, struct task *t,
 			uint64_t want = ((rip & ~0xfffull) + (uint64_t)off);
 			if (want < 0x10000 || want >= REPLAY_USER_TOP)
 				continue;
-			long args[6] = { (long)want, 4096, PROT_READ | PROT_EXEC,
+			long args[6] = { (long)want, 4096,
+					 PROT_READ | PROT_WRITE | PROT_EXEC,
 					 MAP_PRIVATE | MAP_ANONYMOUS |
 					 MAP_FIXED_NOREPLACE, -1, 0 };
 			long res;
@@ -284,7 +287,8 @@ static int step_out_of_matcher(struct replayer *r, struct task *t)
 		} while (ts.tid != t->tid);
 	}
 	snprintf(r->proc->err, sizeof(r->proc->err), "thread %d does not "
-		 "leave the point matcher", (int)t->tid);
+		 "leave the point matcher (at %#llx, page %#" PRIx64 ")",
+		 (int)t->tid, g.rip, s->page);
 	return -1;
 }
 

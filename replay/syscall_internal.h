@@ -90,6 +90,8 @@ enum sc_subop_flags {
 	SC_SUB_REFUSE    = 1 << 0,   /* refused at entry, for `why` */
 	SC_SUB_FAIL_ONLY = 1 << 1,   /* only a failure is recorded (see SC_F_FAIL_ONLY) */
 	SC_SUB_ENOSYS    = 1 << 2,   /* only ENOSYS is known (removed operation) */
+	SC_SUB_NONBLOCK  = 1 << 3,   /* of a blocking call, never sleeps (a futex
+	                                wake): the thread keeps the turn */
 };
 
 #define SC_SUB_OUTS 2

@@ -625,20 +625,24 @@ const size_t sc_fcntl_cmds_len = NELEM(sc_fcntl_cmds);
  * out; WAKE_OP modifies *uaddr2; the requeue-PI pair take the PI futex at
  * uaddr2 for a waiter. Timeouts are never written back. */
 #define FUT_PI(name, arg) OPX(name, #name, 0, 0, NULL, FIXA(arg, 4))
+/* Wakes, requeues and unlocks never sleep (NB): the thread keeps its
+ * turn instead of letting another run while it is in the kernel. */
+#define KNB(name) OPX(name, #name, 0, SC_SUB_NONBLOCK, NULL)
+#define FUT_PI_NB(name, arg) OPX(name, #name, 0, SC_SUB_NONBLOCK, NULL, FIXA(arg, 4))
 const struct sc_subop sc_futex_ops[] = {
 	KN(FUTEX_WAIT),
-	KN(FUTEX_WAKE),
+	KNB(FUTEX_WAKE),
 	OPNOSYS(2, FUTEX_FD),
-	KN(FUTEX_REQUEUE),
-	KN(FUTEX_CMP_REQUEUE),
-	FUT_PI(FUTEX_WAKE_OP, 4),
+	KNB(FUTEX_REQUEUE),
+	KNB(FUTEX_CMP_REQUEUE),
+	FUT_PI_NB(FUTEX_WAKE_OP, 4),
 	FUT_PI(FUTEX_LOCK_PI, 0),
-	FUT_PI(FUTEX_UNLOCK_PI, 0),
-	FUT_PI(FUTEX_TRYLOCK_PI, 0),
+	FUT_PI_NB(FUTEX_UNLOCK_PI, 0),
+	FUT_PI_NB(FUTEX_TRYLOCK_PI, 0),
 	KN(FUTEX_WAIT_BITSET),
-	KN(FUTEX_WAKE_BITSET),
+	KNB(FUTEX_WAKE_BITSET),
 	FUT_PI(FUTEX_WAIT_REQUEUE_PI, 4),
-	FUT_PI(FUTEX_CMP_REQUEUE_PI, 4),
+	FUT_PI_NB(FUTEX_CMP_REQUEUE_PI, 4),
 	OPO(13, FUTEX_LOCK_PI2, FIXA(0, 4)),
 };
 const size_t sc_futex_ops_len = NELEM(sc_futex_ops);

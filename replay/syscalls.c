@@ -218,6 +218,17 @@ enum sc_replay syscall_replay_kind(const struct syscall_desc *d,
 	return op->perform ? SC_PERFORM : SC_EMULATE;
 }
 
+bool syscall_may_block(const struct syscall_desc *d,
+		       const uint64_t args[SC_MAX_ARGS])
+{
+	const struct sc_subop *op;
+
+	if (!(d->flags & SC_F_BLOCKING))
+		return false;
+	op = subop_lookup(d, args, NULL);
+	return !op || !(op->flags & SC_SUB_NONBLOCK);
+}
+
 /* ---- entry state ------------------------------------------------------ */
 
 static bool needs_entry(uint8_t kind)

@@ -236,6 +236,11 @@ int syscall_memory_effects(const struct syscall_desc *d,
 			   const struct sc_entry_state *st, sc_read_fn read, void *ctx,
 			   struct sc_region *out, size_t max, char *err, size_t errlen);
 
+/* May this call sleep in the kernel (SC_F_BLOCKING, unless its
+ * sub-operation never does: a futex wake)? */
+bool syscall_may_block(const struct syscall_desc *d,
+		       const uint64_t args[SC_MAX_ARGS]);
+
 /* EMULATE or PERFORM for this call (resolves SC_PERFORM_IF). */
 enum sc_replay syscall_replay_kind(const struct syscall_desc *d,
 				   const uint64_t args[SC_MAX_ARGS]);
