@@ -167,9 +167,7 @@ static void matcher_target(const struct ev_point *p, struct point_target *m)
 		const struct point_range *rg = &p->ranges[i];
 		for (uint32_t w = 0; w + 8 <= rg->len; w += 8) {
 			uint64_t a = rg->addr + w;
-			/* The matcher's own stack use is not the program's. */
-			if ((a & 7) || (a + 8 > g->rsp - POINT_STACK_USE &&
-					a < g->rsp - 128))
+			if (a & 7)
 				continue;
 			if (m->nwords == POINT_MAX_WORDS)
 				return;
