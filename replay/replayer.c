@@ -882,12 +882,16 @@ static int wait_stop(struct replayer *r, struct task_stop *ts, int ifd)
 {
 	if (ifd < 0)
 		return process_wait(r->proc, ts, 0) == 1 ? 1 : -1;
-	for (int idle = 0;; idle++) {
+	/* Naps from 10 us, doubling to 1 ms: a stop that comes soon is seen
+	 * soon (a point search resumes the thread many times), one that
+	 * takes long costs few wake-ups. */
+	for (long nap_ns = 10000;; nap_ns = nap_ns < 1000000 ? nap_ns * 2 : nap_ns) {
 		int n = process_wait(r->proc, ts, WNOHANG);
 		if (n != 0)
 			return n == 1 ? 1 : -1;
 		struct pollfd pfd = { .fd = ifd, .events = POLLIN };
-		if (poll(&pfd, 1, idle < 8 ? idle : 10) > 0)
+		struct timespec nap = { 0, nap_ns };
+		if (ppoll(&pfd, 1, &nap, NULL) > 0)
 			return 0;
 	}
 }
