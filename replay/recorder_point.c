@@ -400,6 +400,14 @@ int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 		return rec_fail(r, "thread %d: registers: %s", (int)t->tid,
 				t->proc->err);
 	}
+	/* Stopped on its way out of a syscall (an interrupt or a signal
+	 * that ended a blocking call): the kernel may still restart the
+	 * call when the thread resumes, and a single step would run it
+	 * unrecorded.  The syscall's own stops come first. */
+	if (g0.orig_rax != (unsigned long long)-1) {
+		free(pr);
+		return 0;
+	}
 	g = g0;
 	for (int steps = 0; steps <= PROBE_MAX_STEPS; steps++) {
 		if (steps && g.rip == g0.rip) {
