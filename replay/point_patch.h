@@ -51,10 +51,6 @@
 /* Code, constants and scratch slots; the slots start the 2 KB-aligned
  * block after the code, so a trampoline is at most a page. */
 #define POINT_TRAMP_MAX 4096
-/* The matcher writes no stack: no bytes below the target's rsp are the
- * trampoline's (kept, as 0, until the replayer stops using it). */
-#define POINT_STACK_USE 0
-
 struct point_word {
 	uint64_t addr;
 	uint64_t value;

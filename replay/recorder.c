@@ -557,7 +557,7 @@ static int try_rdtsc(struct recorder *r, struct rthread *t,
 
 /* ---- signals -------------------------------------------------------------------- */
 
-static bool synchronous_signal(const siginfo_t *si)
+bool rec_synchronous_signal(const siginfo_t *si)
 {
 	switch (si->si_signo) {
 	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
@@ -779,13 +779,13 @@ static int stop_at_point(struct recorder *r, struct rthread *t)
 		t->slice_start_ns = rec_now_ns();
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
-	ev.u.point.reason = t->ndeferred ? POINT_SIGNAL : POINT_PREEMPT;
+	bool for_signal = t->ndeferred > 0;
+	ev.u.point.reason = for_signal ? POINT_SIGNAL : POINT_PREEMPT;
 	rc = rec_emit(r, &ev);
-	free(ev.u.point.ranges);
-	free(ev.u.point.bytes);
+	trace_event_free(&ev);  /* clears ev */
 	if (rc < 0)
 		return -1;
-	if (ev.u.point.reason == POINT_SIGNAL) {
+	if (for_signal) {
 		siginfo_t si = take_deferred(t);
 		return deliver_signal(r, t, &si);
 	}
@@ -846,7 +846,7 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 	}
 	/* An ignored signal does nothing natively (the kernel queues it
 	 * only because we trace): drop it, wherever it arrives. */
-	if (!synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
+	if (!rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
 	    st->signo != SIGSEGV &&
 	    signal_disposition(r, t->tid, st->signo) == DISP_IGNORED)
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -865,7 +865,7 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 	}
 	if (try_rdtsc(r, t, st, &handled) < 0 || handled)
 		return handled ? 0 : -1;
-	if (synchronous_signal(&st->siginfo))
+	if (rec_synchronous_signal(&st->siginfo))
 		return deliver_signal(r, t, &st->siginfo);
 	if (at_boundary(r, t)) {
 		if (t->releasing && t->ndeferred &&

@@ -123,6 +123,10 @@ int rec_emit_writes(struct recorder *r, struct trace_event *ev,
 int rec_read_fn(void *ctx, uint64_t addr, void *buf, size_t len);
 int rec_flush(struct recorder *r);
 
+/* A fault of the thread's own instruction (delivered where it happens),
+ * not a signal sent to it. */
+bool rec_synchronous_signal(const siginfo_t *si);
+
 /* recorder_point.c: from t's stop in user code, step to a point replay
  * can find again and fill pt (reason left 0).  1: t is at the point (a
  * SIGTRAP stop, so a signal can be delivered there); 0: no point before

@@ -14,12 +14,10 @@
  * loop, where every iteration is the same). */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 
 #include "replay/insn_access.h"
 #include "replay/point.h"
@@ -54,16 +52,6 @@ struct probe {
 	struct task_stop others[PROBE_MAX_OTHERS];
 	size_t nothers;
 };
-
-static bool asynchronous(const siginfo_t *si)
-{
-	switch (si->si_signo) {
-	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
-		return si->si_code <= 0 || si->si_code == SI_KERNEL;
-	default:
-		return true;
-	}
-}
 
 static int keep_other(struct probe *pr, const struct task_stop *st)
 {
@@ -112,7 +100,7 @@ static int step_once(struct probe *pr)
 		    st.siginfo.si_code > 0)
 			return 1;
 		bool deferrable = st.kind == TASK_STOP_SIGNAL &&
-				  asynchronous(&st.siginfo) &&
+				  !rec_synchronous_signal(&st.siginfo) &&
 				  t->ndeferred < RT_MAX_DEFERRED;
 		if (deferrable || st.kind == TASK_STOP_INTERRUPT) {
 			if (deferrable)
@@ -201,9 +189,9 @@ static int read_fp_hash(struct probe *pr, uint64_t *hash)
 {
 	struct user_fpregs_struct fp;
 
-	if (ptrace(PTRACE_GETFPREGS, pr->t->tid, 0, &fp) < 0)
-		return rec_fail(pr->r, "thread %d: PTRACE_GETFPREGS: %s",
-				(int)pr->t->tid, strerror(errno));
+	if (task_get_fpregs(pr->t->proc, pr->task, &fp) < 0)
+		return rec_fail(pr->r, "thread %d: %s", (int)pr->t->tid,
+				pr->t->proc->err);
 	*hash = point_fp_hash(&fp);
 	return 0;
 }

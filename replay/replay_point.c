@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -65,11 +64,8 @@ int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 		return -1;
 	if (!point_regs_match(&p->regs, &g))
 		return 0;
-	if (ptrace(PTRACE_GETFPREGS, t->tid, 0, &fp) < 0) {
-		snprintf(r->proc->err, sizeof(r->proc->err),
-			 "PTRACE_GETFPREGS(%d): %s", (int)t->tid, strerror(errno));
+	if (task_get_fpregs(r->proc, t, &fp) < 0)
 		return -1;
-	}
 	if (point_fp_hash(&fp) != p->fp_hash) {
 		if (r->debug)
 			fprintf(stderr, "xrr: replay: event %" PRIu64 ": registers"
@@ -249,6 +245,32 @@ static bool in_matcher(const struct replay_point_search *s, uint64_t rip)
 	return rip >= s->page && rip < s->page + 4096;
 }
 
+/* One instruction of t.  Stops of other threads (queued by an interrupt
+ * of the whole process) are put back after, in their order: re-queued at
+ * once, process_wait would return them again first. */
+static int step_once(struct replayer *r, struct task *t)
+{
+	struct task_stop others[TASK_MAX_PENDING], ts;
+	size_t n = 0;
+	int rc = 0;
+
+	if (task_resume(r->proc, t, TASK_RESUME_SYSEMU_SINGLESTEP, 0) < 0)
+		return -1;
+	for (;;) {
+		if (process_wait(r->proc, &ts, 0) != 1) {
+			rc = -1;
+			break;
+		}
+		if (ts.tid == t->tid)
+			break;
+		if (n < TASK_MAX_PENDING)
+			others[n++] = ts;
+	}
+	for (size_t i = 0; i < n; i++)
+		process_queue_stop(r->proc, &others[i]);
+	return rc;
+}
+
 /* Out of the matcher by single steps before it goes away (an interrupt
  * or a signal stopped t inside it).  A match on the way leaves t at the
  * point's rip, where point_here finds it. */
@@ -274,15 +296,8 @@ static int step_out_of_matcher(struct replayer *r, struct task *t)
 		}
 		if (!in_matcher(s, g.rip))
 			return 0;
-		struct task_stop ts;
-		if (task_resume(r->proc, t, TASK_RESUME_SYSEMU_SINGLESTEP, 0) < 0)
+		if (step_once(r, t) < 0)
 			return -1;
-		do {
-			if (process_wait(r->proc, &ts, 0) != 1)
-				return -1;
-			if (ts.tid != t->tid)
-				process_queue_stop(r->proc, &ts);
-		} while (ts.tid != t->tid);
 	}
 	snprintf(r->proc->err, sizeof(r->proc->err), "thread %d does not "
 		 "leave the point matcher (at %#llx, page %#" PRIx64 ")",

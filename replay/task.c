@@ -800,6 +800,14 @@ int task_get_gregs(struct process *p, struct task *t,
 	return 0;
 }
 
+int task_get_fpregs(struct process *p, struct task *t,
+		    struct user_fpregs_struct *fp)
+{
+	if (ptrace(PTRACE_GETFPREGS, t->tid, 0, fp) < 0)
+		return task_fail(p, errno, "task_get_fpregs(%d)", (int)t->tid);
+	return 0;
+}
+
 int task_set_gregs(struct process *p, struct task *t,
 		   const struct user_regs_struct *regs)
 {

@@ -181,6 +181,9 @@ int task_get_gregs(struct process *p, struct task *t,
 		   struct user_regs_struct *regs);
 int task_set_gregs(struct process *p, struct task *t,
 		   const struct user_regs_struct *regs);
+/* x87 and SSE registers (the legacy FXSAVE area). */
+int task_get_fpregs(struct process *p, struct task *t,
+		    struct user_fpregs_struct *fp);
 /* Raw NT_X86_XSTATE image; returns its size or -errno. */
 ssize_t task_get_xstate(struct process *p, struct task *t, void *buf,
 			size_t len);
