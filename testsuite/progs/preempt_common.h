@@ -70,4 +70,23 @@ static inline uint64_t preempt_hash_regs(const ucontext_t *uc)
 
 static inline const char *preempt_yesno(int b) { return b ? "yes" : "no"; }
 
+/* The lock programs' report: the counter, each thread's share, and
+ * whether two threads were ever inside at once.  The exit status. */
+static inline int preempt_lock_report(long counter, const long *per_thread,
+				      int nthreads, long iterations,
+				      long violations)
+{
+	printf("counter: %ld\n", counter);
+	printf("per thread:");
+	for (int i = 0; i < nthreads; i++)
+		printf(" %ld", per_thread[i]);
+	printf("\n");
+	printf("mutual exclusion violations: %ld\n", violations);
+	int ok = counter == nthreads * iterations && violations == 0;
+	for (int i = 0; i < nthreads; i++)
+		ok = ok && per_thread[i] == iterations;
+	printf("%s\n", ok ? "ok" : "FAILED");
+	return ok ? 0 : 1;
+}
+
 #endif

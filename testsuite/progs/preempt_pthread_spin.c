@@ -56,15 +56,6 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
 	pthread_spin_destroy(&lock);
-	printf("counter: %ld\n", counter);
-	printf("per thread:");
-	for (int i = 0; i < NTHREADS; i++)
-		printf(" %ld", per_thread[i]);
-	printf("\n");
-	printf("mutual exclusion violations: %ld\n", violations);
-	int ok = counter == NTHREADS * iterations && violations == 0;
-	for (int i = 0; i < NTHREADS; i++)
-		ok = ok && per_thread[i] == iterations;
-	printf("%s\n", ok ? "ok" : "FAILED");
-	return ok ? 0 : 1;
+	return preempt_lock_report(counter, per_thread, NTHREADS, iterations,
+				   violations);
 }

@@ -66,15 +66,6 @@ int main(int argc, char **argv)
 	atomic_store_explicit(&go, 1, memory_order_release);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
-	printf("counter: %ld\n", counter);
-	printf("per thread:");
-	for (int i = 0; i < NTHREADS; i++)
-		printf(" %ld", per_thread[i]);
-	printf("\n");
-	printf("mutual exclusion violations: %ld\n", violations);
-	int ok = counter == NTHREADS * iterations && violations == 0;
-	for (int i = 0; i < NTHREADS; i++)
-		ok = ok && per_thread[i] == iterations;
-	printf("%s\n", ok ? "ok" : "FAILED");
-	return ok ? 0 : 1;
+	return preempt_lock_report(counter, per_thread, NTHREADS, iterations,
+				   violations);
 }
