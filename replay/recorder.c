@@ -374,6 +374,15 @@ static int record_noreturn(struct recorder *r, struct rthread *t)
 	return rec_emit(r, &ev);
 }
 
+/* exit_group or a fatal signal: the process's other threads never run
+ * again (the kernel is killing them; their exits follow). */
+static void process_ending(struct recorder *r, struct process *p)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].proc == p && r->threads[i].state == RT_READY)
+			r->threads[i].state = RT_EXITING;
+}
+
 static int refuse(struct recorder *r, struct rthread *t, const char *why)
 {
 	return rec_fail(r, "recording stopped: thread %d: %s", (int)t->tid, why);
@@ -403,11 +412,7 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 	if (t->nr == NR_EXIT_GROUP) {
 		if (record_noreturn(r, t) < 0)
 			return -1;
-		/* Its process's other threads never run again. */
-		for (size_t i = 0; i < r->nthreads; i++)
-			if (r->threads[i].proc == t->proc &&
-			    r->threads[i].state == RT_READY)
-				r->threads[i].state = RT_EXITING;
+		process_ending(r, t->proc);
 		r->current = NULL;
 		t->state = RT_EXITING;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -629,6 +634,7 @@ static int record_fatal_signal(struct recorder *r, struct rthread *t,
 	memcpy(ev.u.signal.siginfo, si, sizeof(ev.u.signal.siginfo));
 	if (get_regs(r, t, &ev.u.signal.regs) < 0 || rec_emit(r, &ev) < 0)
 		return -1;
+	process_ending(r, t->proc);
 	return resume(r, t, TASK_RESUME_CONT, si->si_signo);
 }
 

@@ -14,6 +14,7 @@
  * loop, where every iteration is the same). */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -79,14 +80,25 @@ static int give_back(struct probe *pr, const struct task_stop *own)
 /* One instruction.  1: stepped (a SIGTRAP stop); 2: the thread stopped
  * for something the main loop must handle (queued); -1: error.
  * Asynchronous signals that arrive meanwhile wait in t->deferred. */
+/* Single-step t; a thread killed meanwhile (another thread's fatal
+ * signal, SIGKILL) is not an error: its exit is the next stop. */
+static int resume_step(struct probe *pr)
+{
+	int rc = task_resume(pr->t->proc, pr->task, TASK_RESUME_SINGLESTEP, 0);
+
+	if (rc < 0 && rc != -ESRCH)
+		return rec_fail(pr->r, "stepping thread %d: %s",
+				(int)pr->t->tid, pr->t->proc->err);
+	return 0;
+}
+
 static int step_once(struct probe *pr)
 {
 	struct rthread *t = pr->t;
 	struct task_stop st;
 
-	if (task_resume(t->proc, pr->task, TASK_RESUME_SINGLESTEP, 0) < 0)
-		return rec_fail(pr->r, "stepping thread %d: %s", (int)t->tid,
-				t->proc->err);
+	if (resume_step(pr) < 0)
+		return -1;
 	for (;;) {
 		if (process_wait(t->proc, &st, 0) != 1)
 			return rec_fail(pr->r, "stepping thread %d: %s",
@@ -105,10 +117,8 @@ static int step_once(struct probe *pr)
 		if (deferrable || st.kind == TASK_STOP_INTERRUPT) {
 			if (deferrable)
 				t->deferred[t->ndeferred++] = st.siginfo;
-			if (task_resume(t->proc, pr->task,
-					TASK_RESUME_SINGLESTEP, 0) < 0)
-				return rec_fail(pr->r, "stepping thread %d: %s",
-						(int)t->tid, t->proc->err);
+			if (resume_step(pr) < 0)
+				return -1;
 			continue;
 		}
 		/* A fault of the stepped instruction, an exit, a stop
