@@ -59,7 +59,16 @@ struct target_resume {
 	int64_t tid;
 	bool step;
 	int signo;
+	/* GDB's bc/bs (reverse execution): run backwards to the previous
+	 * visible stop, or un-execute one instruction of tid.  Only
+	 * targets with reverse_supported set get these. */
+	bool reverse;
 };
+
+/* Is a breakpoint hit of thread tid at pc one GDB wants to see?  The
+ * stub evaluates the breakpoint's conditions (ConditionalBreakpoints+)
+ * with the target stopped there; true when any is true or there is none. */
+typedef bool (*target_stop_filter)(void *ctx, int64_t tid, uint64_t pc);
 
 enum target_bp_type {
 	TARGET_BP_SOFTWARE = 0,  /* Z0 */
@@ -137,13 +146,19 @@ struct target_ops {
 	/* Start the program again from the beginning (extended-remote
 	 * `run`); the target is then stopped at its first instruction. */
 	int (*restart)(struct target *t, char *err, size_t errlen);
+	/* The stub's breakpoint-condition filter, for hits the target finds
+	 * without reporting them (a reverse-continue scans forward over many
+	 * hits and keeps the last visible one). */
+	void (*set_stop_filter)(struct target *t, target_stop_filter fn,
+				void *ctx);
 };
 
 struct target {
 	const struct target_ops *ops;
 	const char *name;         /* "live", "replay", "fake" */
 	uint64_t xcr0_union;      /* for the target description */
-	bool is_replay;           /* advertise ReverseStep/ReverseContinue */
+	bool is_replay;           /* qAttached, replay-only behaviour */
+	bool reverse_supported;   /* advertise ReverseStep+/ReverseContinue+ */
 	void *priv;
 };
 
