@@ -57,6 +57,16 @@ static void init_copy(struct process *copy, const struct process *orig,
 	ct->last_stop.raw_status = status;
 }
 
+/* Is there a syscall instruction before rip (under a breakpoint's int3
+ * too)?  Not when the registers were set to a signal handler's. */
+static bool follows_syscall(struct process *p, uint64_t rip)
+{
+	uint8_t b[2];
+
+	return process_read_memory_clean(p, rip - 2, b, 2) == 2 &&
+	       task_syscall_insn(b);
+}
+
 /* Give the stopped child the parent's pre-injection state. */
 static int restore_child(struct remote_session *s, struct process *copy)
 {
@@ -71,11 +81,16 @@ static int restore_child(struct remote_session *s, struct process *copy)
 		return task_fail(copy, EIO, "diversion_fork(%d): restoring "
 				 "code at 0x%llx", (int)copy->pid,
 				 (unsigned long long)s->code_addr);
-	if (s->was_syscall_entry) {
+	if (s->was_syscall_entry && follows_syscall(copy, r.rip)) {
 		/* The parent goes back into its syscall-entry stop; the copy
 		 * has no such stop, so it re-executes the syscall. */
 		r.rip -= 2;
 		r.rax = r.orig_rax;
+		r.orig_rax = (unsigned long long)-1;
+	} else if (s->was_syscall_entry) {
+		/* A signal handler was entered at the stop: the parent skips
+		 * the call and runs the handler, and so does the copy (no
+		 * syscall restart on its way out of its first stop). */
 		r.orig_rax = (unsigned long long)-1;
 	}
 	if ((rc = task_set_gregs(copy, ct, &r)) < 0)

@@ -18,7 +18,9 @@
  * breakpoints (present in the copied memory) and hardware breakpoints are
  * carried over.  If t was in a syscall-entry stop, the copy is placed on
  * the syscall instruction (rip - 2, rax = the syscall number) so that
- * resuming it performs the syscall.  The copy's parent is orig's parent
+ * resuming it performs the syscall; unless its registers were set to a
+ * signal handler's at that stop (rip - 2 is no syscall instruction):
+ * then the copy starts in the handler.  The copy's parent is orig's parent
  * (CLONE_PARENT: the replayed process gets no child, no SIGCHLD, no
  * zombie), except when orig is an init process.
  *

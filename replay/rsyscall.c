@@ -202,6 +202,18 @@ static int plant_code(struct remote_session *s)
 	return 0;
 }
 
+/* Do the task's registers still point after a syscall instruction, as
+ * its bytes are now?  Not when a signal handler was entered at the stop
+ * (the replayer writes the handler's registers there), nor under a
+ * breakpoint's int3. */
+static bool after_syscall_insn(struct remote_session *s)
+{
+	uint8_t insn[2];
+
+	return task_mem_read_raw(s->p, s->saved_regs.rip - 2, insn, 2) == 2 &&
+	       task_syscall_insn(insn);
+}
+
 /* At syscall-entry the kernel is about to run the task's own syscall; with
  * orig_rax = -1 it skips it and we continue from syscall-exit. */
 static int leave_syscall_entry(struct remote_session *s)
@@ -254,6 +266,7 @@ static bool stop_unusable(const struct task_stop *st)
 int task_remote_begin(struct remote_session *s, struct process *p,
 		      struct task *t)
 {
+	bool entry;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
@@ -276,12 +289,16 @@ int task_remote_begin(struct remote_session *s, struct process *p,
 			       (int)t->tid);
 		goto fail;
 	}
+	entry = t->last_stop.kind == TASK_STOP_SYSCALL &&
+		t->last_stop.in_syscall_entry &&
+		syscall_stop_op_is(t->tid, PTRACE_SYSCALL_INFO_ENTRY);
+	/* Read before our code may cover it. */
+	s->entry_own_insn = entry && after_syscall_insn(s);
 	if ((rc = plant_code(s)) < 0)
 		goto fail;
-	s->was_syscall_entry = t->last_stop.kind == TASK_STOP_SYSCALL &&
-			       t->last_stop.in_syscall_entry &&
-			       syscall_stop_op_is(t->tid,
-						  PTRACE_SYSCALL_INFO_ENTRY);
+	s->was_syscall_entry = entry;
+	s->entry_emulated = t->last_resume == TASK_RESUME_SYSEMU ||
+			    t->last_resume == TASK_RESUME_SYSEMU_SINGLESTEP;
 	if (s->was_syscall_entry && (rc = leave_syscall_entry(s)) < 0)
 		goto fail;
 	if (stop_inside_syscall(&t->last_stop) && (rc = finish_syscall(s)) < 0)
@@ -323,25 +340,28 @@ int task_remote_call(struct remote_session *s, long nr, const long args[6],
 	return 0;
 }
 
-/* Put the task back into the syscall-entry stop it was in: run its own
- * syscall instruction again (rip - 2, rax = the syscall number). */
+/* Put the task back into the syscall-entry stop it was in: run a syscall
+ * instruction (its own at rip - 2, else our planted one) with rax = the
+ * syscall number, under PTRACE_SYSEMU if that is how it got there; the
+ * caller then puts its registers back.  The kernel decides at the stop
+ * whether the call runs when the task resumes: reached under
+ * PTRACE_SYSCALL, a later PTRACE_SYSEMU resume would perform it. */
 static int reenter_syscall(struct remote_session *s)
 {
 	struct user_regs_struct r = s->saved_regs;
-	uint8_t insn[2];
 	int rc;
 
-	r.rip -= 2;
-	if (task_mem_read_raw(s->p, r.rip, insn, 2) != 2 ||
-	    !((insn[0] == 0x0f && insn[1] == 0x05) ||
-	      (insn[0] == 0xcd && insn[1] == 0x80)))
+	r.rip = s->entry_own_insn ? r.rip - 2 : s->code_addr;
+	if (!r.rip)
 		return task_fail(s->p, ENOTSUP, "remote syscall(%d): no syscall "
-				 "instruction before 0x%llx", (int)s->t->tid,
+				 "instruction to re-enter through (rip 0x%llx)",
+				 (int)s->t->tid,
 				 (unsigned long long)s->saved_regs.rip);
 	r.rax = s->saved_regs.orig_rax;
 	if ((rc = task_set_gregs(s->p, s->t, &r)) < 0)
 		return rc;
-	return run_until(s, PTRACE_SYSCALL, GOAL_SYSCALL_ENTRY);
+	return run_until(s, s->entry_emulated ? PTRACE_SYSEMU : PTRACE_SYSCALL,
+			 GOAL_SYSCALL_ENTRY);
 }
 
 static void keep_first(int *rc, int r)
@@ -359,6 +379,9 @@ int task_remote_end(struct remote_session *s)
 
 	/* The failure that ended the session is the one worth reporting. */
 	memcpy(first_err, p->err, sizeof(first_err));
+	/* Before the code goes: the re-entry may need its syscall. */
+	if (s->was_syscall_entry && s->state_saved && !t->exited)
+		keep_first(&rc, reenter_syscall(s));
 	if (s->code_addr && !p->exited &&
 	    task_mem_write_raw(p, s->code_addr, s->saved_code,
 			       sizeof(s->saved_code)) !=
@@ -367,10 +390,6 @@ int task_remote_end(struct remote_session *s)
 			       "0x%llx", (int)p->pid,
 			       (unsigned long long)s->code_addr);
 	if (t->exited || !s->state_saved)
-		goto out;
-	if (s->was_syscall_entry)
-		keep_first(&rc, reenter_syscall(s));
-	if (t->exited)
 		goto out;
 	keep_first(&rc, task_set_gregs(p, t, &s->saved_regs));
 	if (s->saved_xstate)

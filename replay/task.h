@@ -255,6 +255,13 @@ struct remote_session {
 	siginfo_t saved_siginfo;
 	bool have_siginfo;
 	bool was_syscall_entry;
+	/* That entry stop came under PTRACE_SYSEMU: the kernel skips the
+	 * call when the task resumes, and must still after the session. */
+	bool entry_emulated;
+	/* The bytes before rip are the task's own syscall instruction, to
+	 * re-enter the stop through (not so when a signal handler was
+	 * entered at the stop, or a breakpoint covers it). */
+	bool entry_own_insn;
 	bool state_saved;          /* the fields above are valid */
 	bool failed;               /* a step failed: p->err tells which */
 	uint64_t code_addr;        /* where syscall;int3 is planted, or 0 */
