@@ -109,4 +109,34 @@ int replayer_open_recorded_file(struct replayer *r, const char *path);
 struct insn_virt;
 struct insn_virt *replayer_insn_virt(struct replayer *r);
 
+/* ---- checkpoints (replay/replay_checkpoint.c, docs/reverse.md) ---- */
+struct replay_checkpoint;
+/* Freeze a copy of the replay as it stands (stopped between events, as
+ * replayer_goto / replayer_resume leave it): a forked copy of the process
+ * that never runs, and the replayer's bookkeeping.  Breakpoints and
+ * watchpoints inserted in the live process are not part of it.  NULL
+ * with the reason in err when this state cannot be checkpointed exactly
+ * (more than one process or live thread, shared writable memory, the
+ * end, a divergence, ...). */
+struct replay_checkpoint *replayer_checkpoint(struct replayer *r, char *err,
+					      size_t errlen);
+/* Make the replay continue from c (c stays intact and can be restored
+ * again): a new live process is forked from c's copy, the old one is
+ * killed, and replayer_process() keeps returning the same pointer.  The
+ * live process then has no breakpoints/watchpoints inserted; the caller
+ * re-inserts its own.  The replayer's options (echo) stay as they are.
+ * 0, or -1 with err and the replay unchanged. */
+int replayer_restore(struct replayer *r, const struct replay_checkpoint *c,
+		     char *err, size_t errlen);
+/* A checkpoint belongs to the replayer it was made from (it stays valid
+ * across replayer_restart) and holds a stopped process until freed:
+ * this kills and reaps it.  NULL is ignored. */
+void replay_checkpoint_free(struct replay_checkpoint *c);
+/* replayer_current_event at the checkpoint. */
+uint64_t replay_checkpoint_event(const struct replay_checkpoint *c);
+/* Resident memory the checkpoint costs now, in bytes: Private_Dirty of
+ * its frozen copy (/proc/PID/smaps_rollup), which grows as the live
+ * replay writes to pages they shared. */
+uint64_t replay_checkpoint_cost(const struct replay_checkpoint *c);
+
 #endif

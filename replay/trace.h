@@ -166,6 +166,15 @@ enum trace_status trace_reader_next(struct trace_reader *r,
 const char *trace_reader_error(const struct trace_reader *r);
 const char *trace_reader_path(const struct trace_reader *r);
 void trace_reader_close(struct trace_reader *r);
+/* A second reader at the same place: the same next record, status and
+ * message, and the same last record (trace_reader_last), independent of
+ * r from now on.  NULL with the reason in err. */
+struct trace_reader *trace_reader_clone(const struct trace_reader *r,
+					char *err, size_t errlen);
+/* The record the last trace_reader_next returned, again (its data valid
+ * until the next call on the reader); false when there is none (nothing
+ * read yet, or the last call failed). */
+bool trace_reader_last(const struct trace_reader *r, struct trace_record *rec);
 
 /* ---- the trace directory ------------------------------------------------- */
 

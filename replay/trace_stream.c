@@ -291,6 +291,11 @@ struct trace_reader {
 	size_t comp_cap;
 	ZSTD_DCtx *dctx;
 	struct trace_buf record;
+	/* The record last returned (its bytes are `record`), for
+	 * trace_reader_last. */
+	bool have_last;
+	uint32_t last_type;
+	uint64_t last_offset;
 	uint64_t records;       /* returned so far */
 	enum trace_status status;
 	char err[512];
@@ -555,6 +560,7 @@ enum trace_status trace_reader_next(struct trace_reader *r,
 	/* Memory follows the bytes that arrive, a chunk at a time: a
 	 * damaged length is reported as damage without first allocating
 	 * up to TRACE_RECORD_MAX. */
+	r->have_last = false;
 	trace_buf_reset(&r->record);
 	for (uint32_t got = 0;; ) {
 		uint32_t chunk = len - got < RECORD_CHUNK ? len - got : RECORD_CHUNK;
@@ -576,5 +582,69 @@ enum trace_status trace_reader_next(struct trace_reader *r,
 	rec->data = r->record.data;
 	rec->index = r->records++;
 	rec->offset = start;
+	r->have_last = true;
+	r->last_type = type;
+	r->last_offset = start;
 	return TRACE_RECORD;
+}
+
+bool trace_reader_last(const struct trace_reader *r, struct trace_record *rec)
+{
+	if (!r->have_last)
+		return false;
+	rec->type = r->last_type;
+	rec->len = (uint32_t)r->record.len;
+	rec->data = r->record.data;
+	rec->index = r->records - 1;
+	rec->offset = r->last_offset;
+	return true;
+}
+
+static bool copy_bytes(uint8_t **dst, size_t *cap, const uint8_t *src,
+		       size_t n)
+{
+	*dst = malloc(n ? n : 1);
+	*cap = n ? n : 1;
+	if (*dst && n)
+		memcpy(*dst, src, n);
+	return *dst != NULL;
+}
+
+/* A clone decompresses on its own (its own zstd context and buffers) and
+ * reads through its own descriptor: pread keeps no shared file offset,
+ * but each reader closes its fd. */
+struct trace_reader *trace_reader_clone(const struct trace_reader *r,
+					char *err, size_t errlen)
+{
+	struct trace_reader *c = calloc(1, sizeof(*c));
+
+	if (c) {
+		*c = *r;
+		c->fd = -1;
+		c->path = NULL;
+		c->block = c->comp = NULL;
+		c->block_cap = c->comp_cap = 0;
+		c->dctx = NULL;
+		trace_buf_init(&c->record);
+		c->path = strdup(r->path);
+		c->dctx = ZSTD_createDCtx();
+	}
+	bool ok = c && c->path && c->dctx &&
+		  copy_bytes(&c->block, &c->block_cap, r->block, r->block_len);
+	if (ok && r->record.len)
+		trace_buf_put_bytes(&c->record, r->record.data, r->record.len);
+	ok = ok && !c->record.failed;
+	if (!ok) {
+		snprintf(err, errlen, "trace %s: cloning its reader: out of "
+			 "memory", r->path);
+	} else if ((c->fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "trace %s: cloning its reader: dup: %s",
+			 r->path, strerror(errno));
+		ok = false;
+	}
+	if (!ok) {
+		trace_reader_close(c);
+		return NULL;
+	}
+	return c;
 }
