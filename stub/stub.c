@@ -163,29 +163,83 @@ int stub_console(struct stub *s, const char *text, size_t len)
 
 /* ---- execution control ------------------------------------------------------ */
 
-/* Wait for the target, turning GDB's 0x03 into target->interrupt. */
-static int wait_for_stop(struct stub *s, struct target_stop *stop)
+/* A 0x03 from GDB while the target runs: stop it (the stop arrives
+ * through wait as SIGINT).  Returns rsp_conn_poll_interrupt's value. */
+static int pass_interrupt(struct stub *s)
+{
+	int irq = rsp_conn_poll_interrupt(s->conn);
+	if (irq > 0) {
+		s->irq_requested = true;
+		s->target->ops->interrupt(s->target);
+	}
+	return irq;
+}
+
+int stub_wait_for_stop(struct stub *s, struct target_stop *stop)
 {
 	for (;;) {
-		if (rsp_conn_has_buffered_input(s->conn)) {
-			int irq = rsp_conn_poll_interrupt(s->conn);
-			if (irq < 0)
-				return -1;
-			if (irq > 0)
-				s->target->ops->interrupt(s->target);
-		}
+		if (rsp_conn_has_buffered_input(s->conn) && pass_interrupt(s) < 0)
+			return -1;
 		enum target_wait_result r =
 			s->target->ops->wait(s->target, stop, s->conn->t.in_fd);
 		if (r == TARGET_WAIT_STOPPED)
 			return 0;
 		if (r == TARGET_WAIT_ERROR)
 			return -2;
+		if (pass_interrupt(s) < 0)
+			return -1;
+	}
+}
+
+/* GDB asked to stop while hidden hits went by: the thread's stop is the
+ * interrupt GDB waits for.  (A target resets a pending interrupt when
+ * resumed, so going on would lose it.) */
+static void as_interrupt(struct target_stop *stop)
+{
+	stop->signo = SIGINT;
+	stop->reason = TARGET_REASON_NONE;
+}
+
+/* The same actions once more; their signals were delivered already. */
+static int resume_again(struct stub *s, const struct target_resume *actions,
+			size_t n)
+{
+	struct target_resume again[STUB_MAX_ACTIONS];
+	memcpy(again, actions, n * sizeof(again[0]));
+	for (size_t i = 0; i < n; i++)
+		again[i].signo = 0;
+	return s->target->ops->resume(s->target, again, n);
+}
+
+/* Wait for a stop GDB must see: a forward hit of a breakpoint whose
+ * conditions are all false is stepped over and the resume repeated
+ * (ConditionalBreakpoints+).  Returns stub_wait_for_stop's codes. */
+static int wait_visible_stop(struct stub *s, const struct target_resume *actions,
+			     size_t n, struct target_stop *stop)
+{
+	int rc = stub_wait_for_stop(s, stop);
+	uint64_t pc;
+	while (rc == 0 && n <= STUB_MAX_ACTIONS &&
+	       stub_hit_is_hidden(s, stop, actions, n, &pc)) {
 		int irq = rsp_conn_poll_interrupt(s->conn);
 		if (irq < 0)
 			return -1;
-		if (irq > 0)
-			s->target->ops->interrupt(s->target);
+		if (irq > 0 || s->irq_requested) {
+			as_interrupt(stop);
+			return 0;
+		}
+		rc = stub_step_over(s, stop->tid, pc, stop);
+		if (rc != 0)
+			return rc > 0 ? 0 : rc;
+		if (s->irq_requested) {
+			as_interrupt(stop);
+			return 0;
+		}
+		if (resume_again(s, actions, n) < 0)
+			return -2;
+		rc = stub_wait_for_stop(s, stop);
 	}
+	return rc;
 }
 
 int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
@@ -195,6 +249,7 @@ int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 		stub_format_stop(s, &s->last_stop, reply);
 		return 0;
 	}
+	s->irq_requested = false;
 	int rc = s->target->ops->resume(s->target, actions, n);
 	if (rc < 0) {
 		stub_log(s, "resume failed: %s", strerror(-rc));
@@ -203,7 +258,7 @@ int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 	}
 	struct target_stop stop;
 	memset(&stop, 0, sizeof(stop));
-	rc = wait_for_stop(s, &stop);
+	rc = wait_visible_stop(s, actions, n, &stop);
 	if (rc == -1) {
 		/* GDB went away while the program ran. */
 		s->end_session = true;
@@ -225,7 +280,9 @@ int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 	if (stop.kind != TARGET_STOP_SIGNAL) {
 		s->process_gone = true;
 	} else {
-		s->g_tid = s->c_tid = stop.tid;
+		/* GDB takes the stopped thread as its general thread; its
+		 * continue thread stays what it last set with Hc. */
+		s->g_tid = stop.tid;
 		stub_refresh_threads(s);
 	}
 	stub_format_stop(s, &stop, reply);
@@ -266,6 +323,31 @@ static int handle_s(void *ctx, const char *a, size_t n, struct rsp_buf *r)
 static int handle_S(void *ctx, const char *a, size_t n, struct rsp_buf *r)
 {
 	return legacy_resume(ctx, a, n, true, true, r);
+}
+
+/* bc, bs: reverse-continue and reverse-stepi.  GDB never uses vCont
+ * backwards; it names the thread with Hc first (Hc0: any). */
+static int reverse_resume(struct stub *s, bool step, struct rsp_buf *reply)
+{
+	if (!s->target->reverse_supported) {
+		rsp_buf_append_str(reply, "E.this target cannot execute backwards");
+		return 0;
+	}
+	struct target_resume action = {
+		.tid = s->c_tid > 0 ? s->c_tid : RSP_ID_ALL,
+		.step = step,
+		.reverse = true,
+	};
+	return stub_resume_and_wait(s, &action, 1, reply);
+}
+
+static int handle_bc(void *ctx, const char *a, size_t n, struct rsp_buf *r)
+{
+	return reverse_resume(ctx, false, r);
+}
+static int handle_bs(void *ctx, const char *a, size_t n, struct rsp_buf *r)
+{
+	return reverse_resume(ctx, true, r);
 }
 
 static int handle_stop_query(void *ctx, const char *a, size_t n,
@@ -466,38 +548,14 @@ static int handle_X(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 
 /* ---- breakpoints --------------------------------------------------------------- */
 
-static int handle_breakpoint(struct stub *s, const char *a, size_t n,
-			     bool insert, struct rsp_buf *reply)
-{
-	const char *p = a, *end = a + n;
-	uint64_t type, addr, kind;
-	if (!rsp_parse_hex_u64(&p, end, &type) || !rsp_expect_char(&p, end, ',') ||
-	    !rsp_parse_addr_len(&p, end, &addr, &kind) || type > 4) {
-		stub_error_reply(reply, EINVAL);
-		return 0;
-	}
-	/* Conditions and commands (";X...") are evaluated by GDB itself. */
-	int rc = insert ? s->target->ops->insert_breakpoint(
-				  s->target, (enum target_bp_type)type, addr, kind)
-			: s->target->ops->remove_breakpoint(
-				  s->target, (enum target_bp_type)type, addr, kind);
-	if (rc == -ENOSYS || rc == -EOPNOTSUPP)
-		return 0;   /* empty reply: this kind is not supported */
-	if (rc < 0)
-		stub_error_reply(reply, rc);
-	else
-		rsp_buf_append_str(reply, "OK");
-	return 0;
-}
-
 static int handle_Z(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 {
-	return handle_breakpoint(ctx, a, n, true, reply);
+	return stub_handle_breakpoint(ctx, a, n, true, reply);
 }
 
 static int handle_z(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 {
-	return handle_breakpoint(ctx, a, n, false, reply);
+	return stub_handle_breakpoint(ctx, a, n, false, reply);
 }
 
 /* ---- threads, detach, kill ----------------------------------------------------- */
@@ -593,6 +651,8 @@ static const struct rsp_command core_commands[] = {
 	{ "C", RSP_MATCH_PREFIX, handle_C },
 	{ "s", RSP_MATCH_PREFIX, handle_s },
 	{ "S", RSP_MATCH_PREFIX, handle_S },
+	{ "bc", RSP_MATCH_WORD, handle_bc },
+	{ "bs", RSP_MATCH_WORD, handle_bs },
 	{ "H", RSP_MATCH_PREFIX, handle_H },
 	{ "T", RSP_MATCH_PREFIX, handle_T },
 	{ "D", RSP_MATCH_PREFIX, handle_D },
@@ -604,6 +664,13 @@ static const struct rsp_command core_commands[] = {
 };
 
 /* ---- session loop ----------------------------------------------------------------- */
+
+/* The target's view of breakpoint conditions, for the hits it finds
+ * without reporting them (reverse-continue scans forward). */
+static bool stop_filter(void *ctx, int64_t tid, uint64_t pc)
+{
+	return stub_conditions_hold(ctx, tid, pc);
+}
 
 static int stub_init(struct stub *s, struct rsp_conn *conn,
 		     struct target *target, const struct stub_options *opts)
@@ -625,6 +692,8 @@ static int stub_init(struct stub *s, struct rsp_conn *conn,
 		return -1;
 	}
 	stub_note_initial_stop(s);
+	if (target->ops->set_stop_filter)
+		target->ops->set_stop_filter(target, stop_filter, s);
 	return 0;
 }
 
@@ -639,10 +708,16 @@ void stub_note_initial_stop(struct stub *s)
 	s->last_stop.tid = s->threads[0].tid;
 	s->g_tid = s->c_tid = s->threads[0].tid;
 	s->process_gone = false;
+	/* A new process: nothing of GDB's is inserted in it. */
+	stub_forget_breakpoints(s);
 }
 
 static void stub_fini(struct stub *s)
 {
+	/* The filter's context is this stub, which is about to go. */
+	if (s->target && s->target->ops->set_stop_filter)
+		s->target->ops->set_stop_filter(s->target, NULL, NULL);
+	stub_forget_breakpoints(s);
 	tdesc_free(&s->tdesc);
 	rsp_buf_free(&s->scratch);
 }

@@ -13,6 +13,9 @@
 #include "stub/target.h"
 
 #define STUB_MAX_THREADS 1024
+#define STUB_MAX_ACTIONS 64       /* vCont actions in one packet */
+
+struct stub_bp;                   /* stub_bp.c */
 
 struct stub {
 	struct rsp_conn *conn;
@@ -27,7 +30,7 @@ struct stub {
 	bool extended;            /* `!`: extended-remote, `run` allowed */
 
 	int64_t g_tid;            /* Hg: thread for register/memory access */
-	int64_t c_tid;            /* Hc: thread for legacy c/s */
+	int64_t c_tid;            /* Hc: thread for c/s/bc/bs, as GDB set it */
 
 	struct target_stop last_stop;
 	bool process_gone;        /* after W/X */
@@ -43,6 +46,11 @@ struct stub {
 	bool enter_noack;         /* switch off acks after this reply */
 
 	struct rsp_buf scratch;   /* qXfer objects built on demand */
+
+	/* Z0/Z1 breakpoints GDB inserted, with their conditions. */
+	struct stub_bp *bps;
+	size_t nbps, bps_cap;
+	bool irq_requested;       /* GDB sent 0x03 during this resume */
 };
 
 void stub_log(struct stub *s, const char *fmt, ...)
@@ -76,5 +84,24 @@ int stub_handle_vfile(struct stub *s, const char *args, size_t len,
 /* Resume with parsed actions, wait for the stop, fill the stop reply. */
 int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 			 size_t n, struct rsp_buf *reply);
+/* Wait for the running target, passing GDB's 0x03 on.  0 with *stop
+ * filled, -1 when GDB went away, -2 when the target failed. */
+int stub_wait_for_stop(struct stub *s, struct target_stop *stop);
+
+/* Breakpoints and their conditions (stub_bp.c). */
+int stub_handle_breakpoint(struct stub *s, const char *args, size_t len,
+			   bool insert, struct rsp_buf *reply);
+void stub_forget_breakpoints(struct stub *s);
+/* Does a hit of thread tid at pc satisfy the conditions there?  True
+ * when any condition is true, fails to evaluate, or there is none. */
+bool stub_conditions_hold(struct stub *s, int64_t tid, uint64_t pc);
+/* A forward breakpoint stop GDB must not see; *pc is where it stopped. */
+bool stub_hit_is_hidden(struct stub *s, const struct target_stop *stop,
+			const struct target_resume *actions, size_t n,
+			uint64_t *pc);
+/* Step thread tid over the breakpoints at pc: 0 when it just stepped,
+ * 1 when *stop must be reported, stub_wait_for_stop's codes on failure. */
+int stub_step_over(struct stub *s, int64_t tid, uint64_t pc,
+		   struct target_stop *stop);
 
 #endif

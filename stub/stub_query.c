@@ -57,6 +57,11 @@ static int q_supported(void *ctx, const char *a, size_t n,
 		rsp_buf_append_str(reply, ";qXfer:siginfo:read+");
 	if (ops->set_pass_signals)
 		rsp_buf_append_str(reply, ";QPassSignals+");
+	/* Z0/Z1 conditions are evaluated here (stub_bp.c), so GDB does not
+	 * hear of the hits where they are false. */
+	rsp_buf_append_str(reply, ";ConditionalBreakpoints+");
+	if (s->target->reverse_supported)
+		rsp_buf_append_str(reply, ";ReverseContinue+;ReverseStep+");
 	return 0;
 }
 
@@ -432,7 +437,7 @@ static int v_cont_query(void *ctx, const char *a, size_t n,
 static int v_cont(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 {
 	struct stub *s = ctx;
-	struct target_resume actions[64];
+	struct target_resume actions[STUB_MAX_ACTIONS];
 	size_t count = 0;
 	const char *p = a, *end = a + n;
 	while (p < end) {
@@ -449,6 +454,7 @@ static int v_cont(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 			goto bad;
 		}
 		act->step = (kind == 's' || kind == 'S');
+		act->reverse = false;
 		act->signo = gdb_signal_to_host((int)sig);
 		act->tid = RSP_ID_ALL;
 		if (p < end && *p == ':') {
