@@ -108,6 +108,9 @@ struct replay_thread {
 	bool fork_done;
 	/* Preempted at an EV_POINT: runs again at its EV_RESUME. */
 	bool at_point;
+	/* Stopped by a guard fault (replay_guard.c) at this rip: resuming
+	 * runs that instruction with the guarded pages open first. */
+	uint64_t guard_pc;
 };
 
 struct point_patch;
@@ -194,6 +197,19 @@ struct replayer {
 	/* Registers at the syscall-entry stop being replayed. */
 	struct user_regs_struct entry_regs;
 	struct replay_point_search psearch;
+	/* Page-protection watchpoints of the timeline (replay_guard.c):
+	 * pages of the target process made read-only (or inaccessible),
+	 * whose faults stop the replay before the access. */
+	struct replay_guard {
+		uint64_t page;
+		int orig_prot;          /* what the program had */
+		int prot;               /* what we set */
+		bool reads;             /* reads fault too (PROT_NONE) */
+		int refs;
+		bool applied;
+	} guards[16];
+	size_t nguards;
+	bool guards_dirty;              /* a performed syscall changed maps */
 };
 
 /* Cursor (replay_cursor.c). */
@@ -292,6 +308,19 @@ bool replay_point_jumped_in(struct replayer *r, struct task *t,
  * trap on a partial match that was no match: resume t, still armed. */
 int replay_point_trap(struct replayer *r, struct task *t,
 		      const struct task_stop *ts);
+
+/* Guards (replay_guard.c). */
+/* Put the guards' protection on (again) through stopped task t. */
+int replay_guard_apply(struct replayer *r, struct task *t);
+/* A SIGSEGV of t: the guard's fault (1: stop filled, REPLAY_STOP_GUARD)
+ * or not (0). */
+int replay_guard_fault(struct replayer *r, struct replay_thread *th,
+		       struct task *t, const struct task_stop *ts,
+		       struct replay_stop *stop);
+/* th stopped at a guard fault and resumed: run the faulting instruction
+ * with the pages open.  0: done (t stopped after it), -1: error. */
+int replay_guard_step_over(struct replayer *r, struct replay_thread *th,
+			   struct task *t);
 
 /* Fill stop as a divergence at the current event (always returns 1). */
 int replay_diverged(struct replayer *r, struct replay_stop *stop,

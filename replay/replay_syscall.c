@@ -114,6 +114,7 @@ static int run_to_syscall_stop(struct replayer *r, struct task *t, bool entry,
 static int perform_in_place(struct replayer *r, struct task *t, long nr,
 			    const uint64_t args[6], struct perform_result *res)
 {
+	r->guards_dirty = true;         /* maps may change: replay_guard.c */
 	struct user_regs_struct saved, g;
 	struct process *p = r->proc;
 

@@ -605,6 +605,28 @@ fail:
 	return -1;
 }
 
+static struct process *breakpoint_owner(struct replayer *r);
+
+/* A breakpoint of the debugger at the first instruction of the handler
+ * th was just put in: a stop there, as when the kernel enters a handler
+ * (resuming steps over a breakpoint at the current pc). */
+static bool handler_breakpoint(struct replayer *r, struct replay_thread *th,
+			       struct replay_stop *stop)
+{
+	struct task *t = thread_task(r, th);
+	struct user_regs_struct g;
+
+	if (!t || breakpoint_owner(r) != r->proc ||
+	    !in_target(r, th->rec_tid) || task_get_gregs(r->proc, t, &g) < 0 ||
+	    !process_has_breakpoint(r->proc, g.rip))
+		return false;
+	stop->kind = REPLAY_STOP_BREAKPOINT;
+	stop->tid = th->rec_tid;
+	stop->event = r->ev_index;
+	stop->at_event = true;
+	return true;
+}
+
 /* 1: stop filled; 0: the next event needs its thread to run. */
 static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 {
@@ -685,7 +707,12 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			r->announced = false;
 			if (deliver_signal(r, stop))
 				return 1;
-			break;
+			bool entered = r->ev.u.signal.frame_len != 0;
+			if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+				return replay_error(r, stop, "%s", err);
+			if (entered && th && handler_breakpoint(r, th, stop))
+				return 1;
+			continue;
 		default:
 			return 0;
 		}
@@ -813,6 +840,9 @@ static int signal_stop(struct replayer *r, struct task *t,
 		if (step && ts->siginfo.si_code != 0x80)
 			return 0;       /* the step itself */
 	}
+	if (signo == SIGSEGV && r->nguards &&
+	    replay_guard_fault(r, replay_thread_by_real(r, t->tid), t, ts, stop))
+		return 1;
 	if (signo == SIGSEGV) {
 		int rc = replay_rdtsc(r, t, stop);
 		if (rc >= 0)
@@ -1028,6 +1058,18 @@ static int point_trap(struct replayer *r, struct replay_thread *th,
 	return 0;
 }
 
+/* The step over a breakpoint ended on another one: a hit, as when the
+ * int3 there would run next (gdbserver reports it so too). */
+static bool landed_on_breakpoint(struct replayer *r, struct task *t,
+				 const struct task_stop *ts)
+{
+	struct user_regs_struct g;
+	return ts->signo == SIGTRAP && ts->siginfo.si_code != 0x80 &&
+	       breakpoint_owner(r) == r->proc &&
+	       task_get_gregs(r->proc, t, &g) == 0 &&
+	       process_has_breakpoint(r->proc, g.rip);
+}
+
 /* Resume th (one step or until something happens) and handle the stop.
  * 1: stop filled. */
 static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
@@ -1040,6 +1082,19 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 		return replay_error(r, stop, "thread %d is not running",
 				    (int)th->rec_tid);
 	replay_use_thread(r, th);
+	if (r->nguards && r->guards_dirty && replay_guard_apply(r, t) < 0)
+		return replay_error(r, stop, "watching memory by page "
+				    "protection: %s", r->proc->err);
+	if (th->guard_pc && !r->proc->npending) {
+		/* Stopped by a guard before an access: that instruction
+		 * first, with the pages open (it is the step asked for). */
+		int done = replay_guard_step_over(r, th, t);
+		if (done < 0)
+			return replay_error(r, stop, "running the instruction a "
+					    "guard stopped: %s", r->proc->err);
+		if (done && step && !r->proc->npending)
+			return 0;
+	}
 	struct breakpoint *over = NULL;
 	bool seeking = false;
 	if (r->proc->npending) {
@@ -1115,6 +1170,11 @@ static int run_thread(struct replayer *r, struct replay_thread *th, bool step,
 	case TASK_STOP_SYSCALL:
 		return ts.in_syscall_entry ? thread_syscall_entry(r, sth, st, stop) : 0;
 	case TASK_STOP_SIGNAL:
+		if (over && !step && landed_on_breakpoint(r, st, &ts)) {
+			stop->kind = REPLAY_STOP_BREAKPOINT;
+			stop->event = r->ev_index;
+			return 1;
+		}
 		return signal_stop(r, st, &ts, step || over, stop);
 	case TASK_STOP_EXITED: case TASK_STOP_KILLED:
 		sth->exited = true;
@@ -1149,6 +1209,7 @@ static int run_parked(struct replayer *r, struct replay_stop *stop)
 
 static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop);
 static int run_next(struct replayer *r, struct replay_stop *stop, int ifd);
+static pid_t next_to_run(const struct replayer *r);
 
 static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
 		       int ifd)
@@ -1204,7 +1265,10 @@ static int run(struct replayer *r, bool step, pid_t step_tid, uint64_t target,
 		if (settle(r, target, stop))
 			return 0;
 		if (step) {
-			step_thread(r, step_tid, stop, ifd);
+			/* 0: whoever a continue would run, known only now
+			 * that the events before it are settled. */
+			step_thread(r, step_tid ? step_tid : next_to_run(r),
+				    stop, ifd);
 			return 0;
 		}
 		if (run_next(r, stop, ifd))
@@ -1359,4 +1423,54 @@ int replayer_open_recorded_file(struct replayer *r, const char *path)
 		return -ENOENT;
 	int fd = trace_open_file(r->trace, id, err, sizeof(err));
 	return fd < 0 ? -EIO : fd;
+}
+
+/* ---- for the timeline (replay/timeline.c) ---------------------------------------------------------- */
+
+/* The thread a plain continue would run next: the first live one of the
+ * run queue, else the one whose event is next (parked at its syscall). */
+static pid_t next_to_run(const struct replayer *r)
+{
+	for (size_t i = 0; i < r->nrunq; i++) {
+		struct replay_thread *th =
+			replay_thread_by_rec((struct replayer *)r, r->runq[i]);
+		if (th && !th->exited && thread_task((struct replayer *)r, th))
+			return th->rec_tid;
+	}
+	if (r->have_ev) {
+		struct replay_thread *th =
+			replay_thread_by_rec((struct replayer *)r, r->ev.tid);
+		if (th && !th->exited && thread_task((struct replayer *)r, th))
+			return th->rec_tid;
+	}
+	return current_rec_tid(r);
+}
+
+int replayer_run_to(struct replayer *r, uint64_t event, bool step, pid_t tid,
+		    struct replay_stop *stop, int interrupt_fd)
+{
+	memset(stop, 0, sizeof(*stop));
+	if (r->diverged)
+		return replayer_resume(r, step, tid, stop, interrupt_fd);
+	if (step) {
+		struct replay_thread *th = replay_thread_by_rec(r, tid);
+		if (!th || th->exited || !thread_task(r, th))
+			tid = 0;
+	}
+	return run_bound(r, step, tid, event, stop, interrupt_fd);
+}
+
+void replayer_set_echo(struct replayer *r, bool on)
+{
+	r->opts.echo_output = on;
+}
+
+pid_t replayer_running_thread(const struct replayer *r)
+{
+	return next_to_run(r);
+}
+
+uint64_t replayer_start_event(const struct replayer *r)
+{
+	return r->start_event;
 }

@@ -49,6 +49,8 @@ enum replay_stop_kind {
 	REPLAY_STOP_SIGNAL,       /* the program received a recorded signal */
 	REPLAY_STOP_INTERRUPTED,  /* interrupt_fd became readable */
 	REPLAY_STOP_EVENT,        /* reached the event asked for (goto) */
+	REPLAY_STOP_GUARD,        /* a guarded page was accessed (watch_addr):
+				   * stopped before the instruction runs */
 	REPLAY_STOP_END,          /* end of the trace: exit_status valid */
 	REPLAY_STOP_DIVERGED,     /* replay diverged: message filled */
 	REPLAY_STOP_ERROR,        /* internal failure: message filled */
@@ -62,6 +64,10 @@ struct replay_stop {
 	bool watch_access;        /* awatch rather than watch */
 	int exit_status;          /* wait status, for REPLAY_STOP_END */
 	uint64_t event;           /* event number at the stop */
+	/* The stop is the state right after an event, no instruction run
+	 * since (a breakpoint at the first instruction of a signal
+	 * handler the replay just entered). */
+	bool at_event;
 	char message[512];        /* divergence / error text */
 };
 
@@ -108,6 +114,30 @@ int replayer_open_recorded_file(struct replayer *r, const char *path);
  * for GDB put the original bytes back with insn_virt_original_bytes(). */
 struct insn_virt;
 struct insn_virt *replayer_insn_virt(struct replayer *r);
+
+/* ---- for the timeline (reverse execution, replay/timeline.h) ---- */
+/* replayer_resume, stopping also (REPLAY_STOP_EVENT) once `event` is the
+ * next event to replay; UINT64_MAX: no such limit. */
+int replayer_run_to(struct replayer *r, uint64_t event, bool step, pid_t tid,
+		    struct replay_stop *stop, int interrupt_fd);
+/* Echo the program's output (off while the timeline re-replays). */
+void replayer_set_echo(struct replayer *r, bool on);
+/* The thread whose turn it is to run user code (recorded tid). */
+pid_t replayer_running_thread(const struct replayer *r);
+/* The event the replay starts from (after the debugged process's exec). */
+uint64_t replayer_start_event(const struct replayer *r);
+
+/* Watch memory by page protection (replay/replay_guard.c): the page of
+ * [addr, addr+len) is made read-only (`reads`: inaccessible) in the
+ * target process; an access to it stops the replay (REPLAY_STOP_GUARD,
+ * watch_addr the address accessed) before the instruction runs, and
+ * resuming runs it with the page open.  Counted per page.  Only for a
+ * replay of one process.  0 or -errno. */
+int replayer_guard(struct replayer *r, uint64_t addr, uint64_t len,
+		   bool reads);
+int replayer_unguard(struct replayer *r, uint64_t addr, uint64_t len);
+/* Remove every guard (before a checkpoint is made). */
+void replayer_unguard_all(struct replayer *r);
 
 /* ---- checkpoints (replay/replay_checkpoint.c, docs/reverse.md) ---- */
 struct replay_checkpoint;

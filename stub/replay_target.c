@@ -16,6 +16,7 @@
 #include "protocol/rsp_cmd.h"
 #include "replay/insn_virt.h"
 #include "replay/task.h"
+#include "replay/timeline.h"
 #include "replay/trace.h"
 #include "replay/xsave.h"
 #include "stub/replay_diversion.h"
@@ -25,8 +26,14 @@
 struct replay_target {
 	struct target base;
 	struct replayer *r;
+	/* Every move of the replay goes through its timeline, which names
+	 * positions and goes backwards (replay/timeline.h). */
+	struct timeline *tl;
 	bool step;
+	bool reverse;              /* bc/bs */
 	pid_t step_tid;
+	target_stop_filter filter;
+	void *filter_ctx;
 	bool interrupt_requested;
 	bool at_end;               /* end of history reported once */
 	bool exited;               /* ...and reported as an exit */
@@ -191,17 +198,40 @@ static ssize_t rt_write_memory(struct target *t, uint64_t addr,
 
 /* Breakpoints go to the replay and, during a diversion, to its copy too:
  * GDB's view of what is inserted stays true when the diversion ends. */
+/* Hardware breakpoints are int3s in a replay: nothing else writes its
+ * code.  Watchpoints are the timeline's (debug registers where they
+ * fire, else checked step by step). */
+static enum timeline_bp timeline_type(enum target_bp_type type)
+{
+	switch (type) {
+	case TARGET_WP_WRITE:
+		return TIMELINE_WATCH;
+	case TARGET_WP_READ:
+		return TIMELINE_RWATCH;
+	case TARGET_WP_ACCESS:
+		return TIMELINE_AWATCH;
+	default:
+		return TIMELINE_BREAK;
+	}
+}
+
+static uint64_t timeline_len(enum target_bp_type type, size_t kind)
+{
+	return timeline_type(type) == TIMELINE_BREAK ? 1 : kind;
+}
+
 static int rt_insert_bp(struct target *t, enum target_bp_type type,
 			uint64_t addr, size_t kind)
 {
 	struct replay_target *rt = RT(t);
-	struct process *replay = replayer_process(rt->r);
-	int rc = process_target_insert_bp(replay, type, addr, kind);
+	int rc = timeline_insert(rt->tl, timeline_type(type), addr,
+				 timeline_len(type, kind));
 	if (rc == 0 && rt->div) {
 		rc = process_target_insert_bp(replay_diversion_process(rt->div),
 					      type, addr, kind);
 		if (rc < 0)
-			process_target_remove_bp(replay, type, addr, kind);
+			timeline_remove(rt->tl, timeline_type(type), addr,
+					timeline_len(type, kind));
 	}
 	return rc;
 }
@@ -210,8 +240,8 @@ static int rt_remove_bp(struct target *t, enum target_bp_type type,
 			uint64_t addr, size_t kind)
 {
 	struct replay_target *rt = RT(t);
-	int rc = process_target_remove_bp(replayer_process(rt->r), type, addr,
-					  kind);
+	int rc = timeline_remove(rt->tl, timeline_type(type), addr,
+				 timeline_len(type, kind));
 	if (rt->div) {
 		int rc2 = process_target_remove_bp(
 			replay_diversion_process(rt->div), type, addr, kind);
@@ -245,10 +275,14 @@ static int rt_resume(struct target *t, const struct target_resume *actions,
 {
 	struct replay_target *rt = RT(t);
 	rt->step = false;
+	rt->reverse = n && actions[0].reverse;
 	rt->interrupt_requested = false;
 	if (rt->div && !replay_diversion_over(rt->div) &&
-	    !replay_diversion_back_at_start(rt->div))
+	    !replay_diversion_back_at_start(rt->div)) {
+		if (rt->reverse)
+			return -ENOTSUP;   /* no history in a diversion */
 		return resume_diversion(rt, actions, n);
+	}
 	/* GDB put back the registers it saved (an inferior call is over),
 	 * or the copy is gone: the replay goes on as if nothing happened. */
 	if (rt->div)
@@ -334,6 +368,7 @@ static void translate_stop(struct replay_target *rt,
 		break;
 	case REPLAY_STOP_STEP:
 	case REPLAY_STOP_EVENT:
+	case REPLAY_STOP_GUARD:         /* the timeline's own, never shown */
 		stop_at(rt, stop, rs->tid, SIGTRAP);
 		break;
 	case REPLAY_STOP_SIGNAL:
@@ -386,6 +421,34 @@ static enum target_wait_result wait_diversion(struct replay_target *rt,
 	return TARGET_WAIT_STOPPED;
 }
 
+/* bc/bs: backwards, through the timeline.  The end of history is left
+ * behind; at the start GDB hears replaylog:begin. */
+static enum target_wait_result wait_reverse(struct replay_target *rt,
+					    struct target_stop *stop,
+					    int interrupt_fd)
+{
+	struct replay_stop rs;
+	bool begin = false;
+	if (rt->exited) {
+		memset(stop, 0, sizeof(*stop));
+		stop->kind = TARGET_STOP_EXITED;
+		stop->pid = stop->tid = replayer_recorded_pid(rt->r);
+		stop->status = WEXITSTATUS(rt->exit_status);
+		return TARGET_WAIT_STOPPED;
+	}
+	timeline_reverse(rt->tl, rt->step, rt->step_tid, &rs, &begin,
+			 interrupt_fd);
+	rt->at_end = false;
+	if (rs.kind == REPLAY_STOP_INTERRUPTED) {
+		stop_at(rt, stop, rs.tid, SIGINT);
+		return TARGET_WAIT_STOPPED;
+	}
+	translate_stop(rt, &rs, stop);
+	if (begin)
+		stop->reason = TARGET_REASON_REPLAY_BEGIN;
+	return TARGET_WAIT_STOPPED;
+}
+
 static enum target_wait_result rt_wait(struct target *t,
 				       struct target_stop *stop,
 				       int interrupt_fd)
@@ -398,13 +461,15 @@ static enum target_wait_result rt_wait(struct target *t,
 		stop_at(rt, stop, 0, SIGINT);
 		return TARGET_WAIT_STOPPED;
 	}
+	if (rt->reverse)
+		return wait_reverse(rt, stop, interrupt_fd);
 	if (rt->at_end) {
 		/* Continuing past the end of history ends the program. */
 		end_of_history(rt, stop, 0, rt->exit_status);
 		return TARGET_WAIT_STOPPED;
 	}
 	struct replay_stop rs;
-	replayer_resume(rt->r, rt->step, rt->step_tid, &rs, interrupt_fd);
+	timeline_resume(rt->tl, rt->step, rt->step_tid, &rs, interrupt_fd);
 	if (rs.kind == REPLAY_STOP_INTERRUPTED)
 		return TARGET_WAIT_INTERRUPTED;
 	translate_stop(rt, &rs, stop);
@@ -440,7 +505,7 @@ static int rt_restart(struct target *t, char *err, size_t errlen)
 		end_diversion(rt);
 	rt->at_end = rt->exited = false;
 	rt->interrupt_requested = false;
-	return replayer_restart(rt->r, err, errlen);
+	return timeline_restart(rt->tl, err, errlen);
 }
 
 /* ---- what the program saw ------------------------------------------------------------ */
@@ -586,13 +651,63 @@ static int monitor_in_diversion(struct replay_target *rt, const char *cmd,
 	return replay_diversion_monitor(rt->div, cmd, out);
 }
 
+/* Checkpoints: console text from the timeline into out. */
+static int monitor_checkpoint(struct replay_target *rt, const char *cmd,
+			      struct rsp_buf *out)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	const char *arg = strchr(cmd, ' ') ? strchr(cmd, ' ') + 1 : "";
+	bool moved = false;
+	if (rt->div && strcmp(cmd, "checkpoints") != 0) {
+		fprintf(f, "xrr: end the diversion first (monitor diversion "
+			"end)\n");
+	} else if (strncmp(cmd, "checkpoints", 11) == 0) {
+		timeline_checkpoints(rt->tl, f);
+	} else if (strncmp(cmd, "checkpoint", 10) == 0) {
+		timeline_checkpoint(rt->tl, arg, f);
+	} else if (strncmp(cmd, "restart", 7) == 0) {
+		struct replay_stop rs;
+		if (!*arg)
+			fprintf(f, "xrr: monitor restart N|NAME\n");
+		else if (timeline_restart_checkpoint(rt->tl, arg, &rs, f) == 0)
+			moved = true;
+	} else {
+		if (!*arg)
+			fprintf(f, "xrr: monitor delete-checkpoint N|NAME\n");
+		else
+			timeline_delete_checkpoint(rt->tl, arg, f);
+	}
+	if (moved) {
+		rt->at_end = rt->exited = false;
+		fprintf(f, "%s", flush_hint + 1);
+	}
+	fclose(f);
+	rsp_buf_append_str(out, text ? text : "");
+	free(text);
+	return 0;
+}
+
+static bool is_word(const char *cmd, const char *word)
+{
+	size_t n = strlen(word);
+	return strncmp(cmd, word, n) == 0 && (!cmd[n] || cmd[n] == ' ');
+}
+
 static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 {
 	struct replay_target *rt = RT(t);
 	if (strcmp(cmd, "help") == 0) {
 		rsp_buf_append_str(out,
 			"  when               the number of the next event to replay\n"
-			"  goto EVENT         replay forward (or restart and replay) to EVENT\n"
+			"  goto EVENT         replay to EVENT (backwards from the nearest checkpoint)\n"
+			"  checkpoint [NAME]  remember this moment of the replay\n"
+			"  checkpoints        list them, with the memory they hold\n"
+			"  restart N|NAME     go back (or forward) to a checkpoint\n"
+			"  delete-checkpoint N|NAME\n"
 			"  trace              the trace being replayed\n"
 			"  diversion start|end|status\n"
 			"                     run a copy of the replayed process for real\n"
@@ -607,6 +722,9 @@ static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 		return monitor_diversion(rt, cmd[9] ? cmd + 10 : "", out);
 	if (strncmp(cmd, "implant ", 8) == 0 || strncmp(cmd, "checksum ", 9) == 0)
 		return monitor_in_diversion(rt, cmd, out);
+	if (is_word(cmd, "checkpoint") || is_word(cmd, "checkpoints") ||
+	    is_word(cmd, "restart") || is_word(cmd, "delete-checkpoint"))
+		return monitor_checkpoint(rt, cmd, out);
 	if (strcmp(cmd, "when") == 0) {
 		rsp_buf_printf(out, "Current event: %" PRIu64 "\n",
 			       replayer_current_event(rt->r));
@@ -619,6 +737,21 @@ static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 		return 0;
 	}
 	return 1;
+}
+
+static bool rt_filter(void *ctx, pid_t tid, uint64_t pc)
+{
+	struct replay_target *rt = ctx;
+	return !rt->filter || rt->filter(rt->filter_ctx, tid, pc);
+}
+
+static void rt_set_stop_filter(struct target *t, target_stop_filter fn,
+			       void *ctx)
+{
+	struct replay_target *rt = RT(t);
+	rt->filter = fn;
+	rt->filter_ctx = ctx;
+	timeline_set_filter(rt->tl, rt_filter, rt);
 }
 
 static const struct target_ops replay_ops = {
@@ -643,6 +776,7 @@ static const struct target_ops replay_ops = {
 	.file_fstat = target_fd_fstat,
 	.monitor = rt_monitor,
 	.restart = rt_restart,
+	.set_stop_filter = rt_set_stop_filter,
 };
 
 /* ---- setup ----------------------------------------------------------------------------------- */
@@ -664,26 +798,20 @@ int replay_target_goto(struct target *t, uint64_t event, char *err,
 	struct replay_target *rt = RT(t);
 	if (rt->div)
 		end_diversion(rt);
-	if (event < replayer_current_event(rt->r) &&
-	    rt_restart(t, err, errlen) < 0)
-		return -1;
-	struct replay_stop rs;
-	memset(&rs, 0, sizeof(rs));
-	if (replayer_goto(rt->r, event, &rs) < 0) {
-		/* Still before it after a restart: the debugged process
-		 * (-p/-f) starts later than that event. */
+	if (event < replayer_start_event(rt->r)) {
+		/* The debugged process (-p/-f) starts later than that. */
 		snprintf(err, errlen, "event %llu comes before process %d's "
 			 "start (event %llu here): pick a later one",
 			 (unsigned long long)event,
 			 (int)replayer_recorded_pid(rt->r),
-			 (unsigned long long)replayer_current_event(rt->r));
+			 (unsigned long long)replayer_start_event(rt->r));
 		return -1;
 	}
-	if (rs.kind == REPLAY_STOP_DIVERGED || rs.kind == REPLAY_STOP_ERROR) {
-		snprintf(err, errlen, "%s", rs.message[0] ? rs.message
-				       : "event out of range");
+	struct replay_stop rs;
+	memset(&rs, 0, sizeof(rs));
+	if (timeline_goto(rt->tl, event, &rs, err, errlen) < 0)
 		return -1;
-	}
+	rt->at_end = rt->exited = false;
 	if (rs.kind == REPLAY_STOP_END) {
 		rt->at_end = true;
 		rt->exit_status = rs.exit_status;
@@ -712,9 +840,17 @@ struct target *replay_target_open(const char *trace_dir,
 		free(rt);
 		return NULL;
 	}
+	rt->tl = timeline_open(rt->r, err, errlen);
+	if (!rt->tl) {
+		replayer_close(rt->r);
+		free(rt);
+		return NULL;
+	}
+	timeline_set_echo(rt->tl, rt->opts.echo_output);
 	rt->base.ops = &replay_ops;
 	rt->base.name = "replay";
 	rt->base.is_replay = true;
+	rt->base.reverse_supported = true;
 	rt->base.priv = rt;
 	rt->base.xcr0_union = xcr0_union(rt);
 	return &rt->base;
@@ -726,6 +862,7 @@ void replay_target_close(struct target *t)
 		return;
 	if (RT(t)->div)
 		end_diversion(RT(t));
+	timeline_close(RT(t)->tl);
 	replayer_close(RT(t)->r);
 	free(RT(t));
 }

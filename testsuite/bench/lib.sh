@@ -5,7 +5,7 @@ XRR="$B/xrr"
 P="$B/testsuite/progs"
 REPEAT=${REPEAT:-3}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/xrr-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 export XRR_TRACE_DIR="$TMP/traces"
 
 now() { date +%s%N; }

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Reverse execution with real GDB on replays (docs/reverse.md): from the
+# end of a recording, breakpoints, conditional breakpoints and
+# watchpoints backwards (values compared with what the program itself
+# computed), reverse-finish out of a callee and out of a signal handler,
+# reverse-next over a call, reverse-stepi over a syscall instruction,
+# watchpoints on memory a replayed read() filled, two threads, the start
+# of history, forward again, and user checkpoints.
+. "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
+command -v "$GDB" >/dev/null || skip_all "gdb not installed"
+plan 46
+
+record() {  # record NAME PROG: the trace in $TEST_TMP/NAME, output NAME.out
+	"$XRR" record -o "$TEST_TMP/$1" "$PROGS/$2" >"$TEST_TMP/$1.out" \
+		2>"$TEST_TMP/$1.err"
+}
+record loop rev_loop && ok "rev_loop recorded" || fail "rev_loop recorded"
+# What the program computed: history[r] is counter after round r.
+h() { sed -n "s/^round $1 counter //p" "$TEST_TMP/loop.out"; }
+sum_to() {  # the sum of bump's results for rounds 0 .. $1-1
+	local s=0 r
+	for ((r = 0; r < $1; r++)); do s=$((s + $(h $r))); done
+	echo $s
+}
+connect="target extended-remote | $XRR replay -q --stdio"
+
+# ---- breakpoints, conditions, finish, next, forward again, begin ----
+cat >"$TEST_TMP/bp.gdb" <<GDB
+$connect $TEST_TMP/loop
+break bump
+continue
+printf "FWD round %ld\n", round
+delete
+continue
+break bump
+reverse-continue
+printf "RC1 round %ld counter %ld\n", round, counter
+reverse-continue
+printf "RC2 round %ld counter %ld\n", round, counter
+delete
+break bump if round == 20
+reverse-continue
+printf "COND round %ld counter %ld\n", round, counter
+delete
+next
+next
+printf "INSIDE counter %ld\n", counter
+reverse-finish
+printf "FINISH round %d sum %ld\n", round, sum
+break rev_loop.c:48 if round == 10
+reverse-continue
+printf "AT48 round %d sum %ld\n", round, sum
+delete
+reverse-next
+printf "RNEXT round %d sum %ld\n", round, sum
+frame
+break bump if round == 30
+continue
+printf "FWD2 round %ld counter %ld\n", round, counter
+delete
+continue
+printf "END\n"
+reverse-continue
+x/i \$pc
+continue
+GDB
+run_gdb "$TEST_TMP/bp.out" "$TEST_TMP/bp.gdb" "$PROGS/rev_loop"
+out="$TEST_TMP/bp.out"
+check "forward to the first call" "$out" '^FWD round 0$'
+check "end of the recording reached" "$out" 'xrr: end of the recording: the program exited with status 0'
+check "reverse-continue from the end: the last call" "$out" "^RC1 round 49 counter $(h 48)\$"
+check "reverse-continue again: the call before" "$out" "^RC2 round 48 counter $(h 47)\$"
+check "conditional breakpoint backwards" "$out" "^COND round 20 counter $(h 19)\$"
+check "forward inside the callee after going back" "$out" "^INSIDE counter $(( ($(h 19) * 3 + 20) ))\$"
+check "reverse-finish back to the call" "$out" "^FINISH round 20 sum $(sum_to 20)\$"
+check "conditional breakpoint on a line backwards" "$out" "^AT48 round 10 sum $(sum_to 11)\$"
+check "reverse-next over the call of bump" "$out" "^RNEXT round 10 sum $(sum_to 10)\$"
+check "reverse-next stops on the calling line" "$out" 'rev_loop\.c:47|^47[[:space:]]+sum \+= bump'
+check "forward again after reverse" "$out" "^FWD2 round 30 counter $(h 29)\$"
+check "the end again going forward" "$out" '^END$'
+check "reverse-continue to the start of history" "$out" 'No more reverse-execution history\.'
+check "the start is the program's first instruction" "$out" '^=> 0x[0-9a-f]+ <_start>:'
+check "breakpoint hits reported by GDB" "$out" 'Breakpoint [0-9]+, bump \(round=49\)'
+check_not "no replay error" "$out" 'xrr: timeline|diverged|replay position is lost'
+
+# ---- watchpoints backwards, memory written by read(), reverse-stepi ----
+# The writes to counter going backwards from the end: before each write
+# that changed it, the value GDB shows as "New value".
+expected_news() {
+	local r prev x
+	for ((r = 49; r >= 0; r--)); do
+		prev=$([ $r -gt 0 ] && h $((r - 1)) || echo 0)
+		x=$((prev * 3 + r))
+		[ $x -ne $(h $r) ] && echo "$x"
+		[ $x -ne "$prev" ] && echo "$prev"
+	done
+}
+news=($(expected_news | head -3))
+cat >"$TEST_TMP/watch.gdb" <<GDB
+$connect $TEST_TMP/loop
+break main
+continue
+delete
+continue
+watch counter
+reverse-continue
+reverse-continue
+reverse-continue
+printf "W3 counter %ld\n", counter
+bt 1
+delete
+watch filled[0]
+reverse-continue
+bt 3
+printf "FILLED %d\n", filled[0]
+delete
+continue
+GDB
+run_gdb "$TEST_TMP/watch.out" "$TEST_TMP/watch.gdb" "$PROGS/rev_loop"
+out="$TEST_TMP/watch.out"
+got=($(sed -n 's/^New value = //p' "$out" | head -3))
+[ "${got[*]}" = "${news[*]}" ] && ok "watchpoint backwards to each of the last three writes (${got[*]})" ||
+	fail "watchpoint backwards to each of the last three writes (got '${got[*]}', want '${news[*]}')"
+check "the watch stop shows the value before the write" "$out" "^W3 counter ${news[2]}\$"
+check "the watch stops in bump" "$out" '^#0  (0x[0-9a-f]+ in )?bump \(round=4[789]\)'
+check "watchpoint on memory filled by read(): stops in the read" "$out" '#[0-9]  .*checkpoint_syscall \(round=9\)'
+check "before the read the buffer was empty" "$out" '^FILLED 0$'
+check_not "no replay error (watch)" "$out" 'xrr: timeline|diverged|replay position is lost'
+
+# reverse-stepi over a syscall instruction: run forward to just past one
+# (stepi until the bytes before pc are 0f 05), then back by one.
+cat >"$TEST_TMP/stepi.gdb" <<GDB
+$connect $TEST_TMP/loop
+break checkpoint_syscall
+continue
+delete
+break read
+continue
+delete
+while *(unsigned short *)(\$pc - 2) != 0x050f
+  stepi
+end
+printf "AFTER rax %ld\n", \$rax
+reverse-stepi
+printf "BEFORE rax %ld\n", \$rax
+x/i \$pc
+reverse-stepi
+printf "BEFORE2 pc-ok\n"
+stepi
+stepi
+printf "AGAIN rax %ld\n", \$rax
+GDB
+run_gdb "$TEST_TMP/stepi.out" "$TEST_TMP/stepi.gdb" "$PROGS/rev_loop"
+out="$TEST_TMP/stepi.out"
+check "forward over the read syscall: its result" "$out" '^AFTER rax [1-9][0-9]*$'
+check "reverse-stepi lands on the syscall instruction" "$out" '=> 0x[0-9a-f]+ <[^>]*read[^>]*>:[[:space:]]+syscall'
+check "before the syscall rax holds its number (read = 0)" "$out" '^BEFORE rax 0$'
+check "reverse-stepi twice, then forward: the same result" "$out" "^AGAIN rax $(sed -n 's/^AFTER rax //p' "$out")\$"
+
+# ---- a signal handler ----
+record sig rev_signal && ok "rev_signal recorded" || fail "rev_signal recorded"
+cat >"$TEST_TMP/sig.gdb" <<GDB
+$connect $TEST_TMP/sig
+handle SIGUSR1 nostop noprint pass
+break on_usr1
+continue
+continue
+printf "H2 handled %ld\n", handled
+next
+printf "H2b handled %ld\n", handled
+delete
+reverse-finish
+printf "OUT handled %ld\n", handled
+bt 2
+delete
+break rev_signal.c:25
+continue
+printf "AFTER handled %ld\n", handled
+break on_usr1
+reverse-continue
+printf "BACK handled %ld\n", handled
+GDB
+run_gdb "$TEST_TMP/sig.out" "$TEST_TMP/sig.gdb" "$PROGS/rev_signal"
+out="$TEST_TMP/sig.out"
+check "breakpoint at a handler's first instruction" "$out" '^H2 handled 20$'
+check "inside the handler" "$out" '^H2b handled 30$'
+check "reverse-finish out of the handler: before it ran" "$out" '^OUT handled 20$'
+check "reverse-finish lands where the signal came" "$out" '#0  .*(raise|pthread_kill|__pthread_kill_implementation)'
+check "forward after the handler" "$out" '^AFTER handled 30$'
+check "reverse-continue into the handler's entry" "$out" '^BACK handled 20$'
+
+# ---- two threads ----
+record thr rev_threads && ok "rev_threads recorded" || fail "rev_threads recorded"
+cat >"$TEST_TMP/thr.gdb" <<GDB
+$connect $TEST_TMP/thr
+break main
+continue
+delete
+continue
+break set_right
+reverse-continue
+printf "RIGHT v %ld\n", v
+info threads
+delete
+continue
+watch left_value
+reverse-continue
+printf "LEFT %ld\n", left_value
+GDB
+run_gdb "$TEST_TMP/thr.out" "$TEST_TMP/thr.gdb" "$PROGS/rev_threads"
+out="$TEST_TMP/thr.out"
+check "reverse-continue to the other thread's last call" "$out" '^RIGHT v 140$'
+check "the stop names the thread that hit" "$out" 'Thread [0-9]+ .*hit Breakpoint [0-9]+, set_right'
+check "watchpoint backwards in the main thread" "$out" '^Old value = 100$'
+check "its value before the write" "$out" '^LEFT 95$'
+
+# ---- checkpoints ----
+cat >"$TEST_TMP/ckpt.gdb" <<GDB
+$connect $TEST_TMP/loop
+break bump if round == 5
+continue
+monitor checkpoint five
+delete
+break bump if round == 40
+continue
+monitor checkpoint
+monitor checkpoints
+monitor restart five
+maint flush register-cache
+maint flush dcache
+printf "R5 round %ld counter %ld\n", round, counter
+monitor restart 2
+maint flush register-cache
+maint flush dcache
+printf "R40 round %ld counter %ld\n", round, counter
+monitor delete-checkpoint five
+monitor checkpoints
+monitor restart 9
+monitor goto 3
+maint flush register-cache
+maint flush dcache
+monitor when
+GDB
+run_gdb "$TEST_TMP/ckpt.out" "$TEST_TMP/ckpt.gdb" "$PROGS/rev_loop"
+out="$TEST_TMP/ckpt.out"
+check "monitor checkpoint names it" "$out" "^Checkpoint 1 'five' at event [0-9]+"
+check "monitor checkpoints lists them with their cost" "$out" "^2: event [0-9]+, pc 0x[0-9a-f]+, [0-9]+ KiB resident"
+check "monitor restart NAME goes back" "$out" "^R5 round 5 counter $(h 4)\$"
+check "monitor restart N goes forward" "$out" "^R40 round 40 counter $(h 39)\$"
+check "delete-checkpoint" "$out" '^xrr: deleted checkpoint 1$'
+check "an unknown checkpoint is explained" "$out" "^xrr: no checkpoint '9'"
+check "monitor goto backwards" "$out" '^Current event: 3$'
+finish
