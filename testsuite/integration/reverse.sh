@@ -8,7 +8,7 @@
 # of history, forward again, and user checkpoints.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 46
+plan 49
 
 record() {  # record NAME PROG: the trace in $TEST_TMP/NAME, output NAME.out
 	"$XRR" record -o "$TEST_TMP/$1" "$PROGS/$2" >"$TEST_TMP/$1.out" \
@@ -213,6 +213,34 @@ check "reverse-continue to the other thread's last call" "$out" '^RIGHT v 140$'
 check "the stop names the thread that hit" "$out" 'Thread [0-9]+ .*hit Breakpoint [0-9]+, set_right'
 check "watchpoint backwards in the main thread" "$out" '^Old value = 100$'
 check "its value before the write" "$out" '^LEFT 95$'
+
+# ---- ^C during a long reverse-continue ----
+# A watchpoint checked by single steps (XRR_WATCH_STEP) whose last change
+# is thousands of events back: interrupted, the replay goes back to where
+# the reverse-continue started.
+"$XRR" record -o "$TEST_TMP/bench" "$top_builddir/testsuite/bench/rev_bench" 4000 \
+	>"$TEST_TMP/bench.out" 2>&1 && ok "rev_bench recorded" || fail "rev_bench recorded"
+cat >"$TEST_TMP/irq.gdb" <<GDB
+$connect $TEST_TMP/bench
+continue
+printf "PC0 %p\n", \$pc
+watch flag_page.v
+reverse-continue
+printf "PC1 %p\n", \$pc
+GDB
+XRR_WATCH_STEP=1 timeout -k 5 120 "$GDB" -nx -batch -q -iex 'set debuginfod enabled off' \
+	-x "$TEST_TMP/irq.gdb" "$top_builddir/testsuite/bench/rev_bench" \
+	>"$TEST_TMP/irq.out" 2>&1 </dev/null &
+timeout_pid=$!
+for i in $(seq 100); do grep -q '^PC0' "$TEST_TMP/irq.out" && break; sleep 0.2; done
+sleep 2
+kill -INT "$(pgrep -P "$timeout_pid" -x gdb)"
+wait "$timeout_pid"
+out="$TEST_TMP/irq.out"
+check "^C interrupts a long reverse-continue" "$out" 'received signal SIGINT'
+pc0=$(sed -n 's/^PC0 //p' "$out"); pc1=$(sed -n 's/^PC1 //p' "$out")
+[ -n "$pc0" ] && [ "$pc0" = "$pc1" ] && ok "after ^C the replay is back where it was ($pc1)" ||
+	fail "after ^C the replay is back where it was ('$pc0' then '$pc1')"
 
 # ---- checkpoints ----
 cat >"$TEST_TMP/ckpt.gdb" <<GDB
