@@ -148,6 +148,9 @@ struct timeline {
 	 * by single steps; guards need a trace of one process. */
 	bool guards_ok;
 	uint64_t last_checkpoint_ns;    /* when the last automatic one was made */
+	/* Resident memory automatic checkpoints may hold together
+	 * ($XRR_CHECKPOINT_MIB, default 1024). */
+	uint64_t budget;
 	struct moment moments[MAX_MOMENTS];
 	size_t nmoments;
 	int next_number;
@@ -1176,14 +1179,27 @@ static void drop_moment(struct timeline *tl, size_t i)
 #define AUTO_CHECKPOINTS 24     /* at most, besides the user's */
 #define CHECKPOINT_EVERY_NS 100000000ull   /* of forward replay */
 
+/* The resident memory all checkpoints hold (their copies' private
+ * dirty pages). */
+static uint64_t checkpoints_bytes(const struct timeline *tl)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < tl->nmoments; i++)
+		if (tl->moments[i].ckpt)
+			total += replay_checkpoint_cost(tl->moments[i].ckpt);
+	return total;
+}
+
 /* Thin the automatic checkpoints: keep the newest, and older ones ever
- * further apart (each drops the one whose neighbours are closest). */
+ * further apart (each drops the one whose neighbours are closest), at
+ * most AUTO_CHECKPOINTS and together within the memory budget. */
 static void thin_moments(struct timeline *tl)
 {
 	size_t autos = 0;
 	for (size_t i = 0; i < tl->nmoments; i++)
 		autos += !tl->moments[i].number;
-	while (autos > AUTO_CHECKPOINTS) {
+	while (autos > AUTO_CHECKPOINTS ||
+	       (autos > 1 && checkpoints_bytes(tl) > tl->budget)) {
 		size_t victim = SIZE_MAX;
 		uint64_t best_gap = UINT64_MAX;
 		for (size_t i = 0; i < tl->nmoments; i++) {
@@ -1901,7 +1917,9 @@ int timeline_checkpoints(struct timeline *tl, FILE *out)
 	for (size_t i = 0; i < tl->nmoments; i++)
 		autos += tl->moments[i].ckpt && !tl->moments[i].number;
 	fprintf(out, "Automatic checkpoints: %zu; all checkpoints together: %"
-		PRIu64 " KiB resident\n", autos, total / 1024);
+		PRIu64 " KiB resident (budget for automatic ones: %" PRIu64
+		" MiB, $XRR_CHECKPOINT_MIB)\n", autos, total / 1024,
+		tl->budget >> 20);
 	return 0;
 }
 
@@ -1967,6 +1985,8 @@ struct timeline *timeline_open(struct replayer *r, char *err, size_t errlen)
 	tl->ifd = -1;
 	tl->hw_watch = task_probe_hw_watch() == 1;
 	tl->debug = getenv("XRR_TIMELINE_DEBUG") != NULL;
+	const char *mib = getenv("XRR_CHECKPOINT_MIB");
+	tl->budget = (mib && *mib ? strtoull(mib, NULL, 10) : 1024) << 20;
 	tl->guards_ok = !tl->hw_watch && !getenv("XRR_WATCH_STEP") &&
 			single_process(r);
 	pos_at_event(&tl->start, replayer_current_event(r));

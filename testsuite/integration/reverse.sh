@@ -8,7 +8,7 @@
 # of history, forward again, and user checkpoints.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 49
+plan 52
 
 record() {  # record NAME PROG: the trace in $TEST_TMP/NAME, output NAME.out
 	"$XRR" record -o "$TEST_TMP/$1" "$PROGS/$2" >"$TEST_TMP/$1.out" \
@@ -278,4 +278,25 @@ check "monitor restart N goes forward" "$out" "^R40 round 40 counter $(h 39)\$"
 check "delete-checkpoint" "$out" '^xrr: deleted checkpoint 1$'
 check "an unknown checkpoint is explained" "$out" "^xrr: no checkpoint '9'"
 check "monitor goto backwards" "$out" '^Current event: 3$'
+
+# ---- the checkpoints' memory budget ----
+record mem rev_mem && ok "rev_mem recorded" || fail "rev_mem recorded"
+cat >"$TEST_TMP/mem.gdb" <<GDB
+$connect $TEST_TMP/mem
+continue
+monitor checkpoints
+GDB
+run_gdb "$TEST_TMP/mem.out" "$TEST_TMP/mem.gdb" "$PROGS/rev_mem"
+XRR_CHECKPOINT_MIB=20 run_gdb "$TEST_TMP/mem20.out" "$TEST_TMP/mem.gdb" "$PROGS/rev_mem"
+autos() { sed -n 's/^Automatic checkpoints: \([0-9]*\);.*/\1/p' "$1"; }
+kib() { sed -n 's/.*together: \([0-9]*\) KiB.*/\1/p' "$1"; }
+diag "default budget: $(autos "$TEST_TMP/mem.out") checkpoints, $(kib "$TEST_TMP/mem.out") KiB;" \
+     "20 MiB: $(autos "$TEST_TMP/mem20.out") checkpoints, $(kib "$TEST_TMP/mem20.out") KiB"
+[ "$(autos "$TEST_TMP/mem.out")" -ge 4 ] 2>/dev/null &&
+	ok "checkpoints made while continuing ($(autos "$TEST_TMP/mem.out"))" ||
+	fail "checkpoints made while continuing: $(grep -i checkpoints "$TEST_TMP/mem.out")"
+[ "$(kib "$TEST_TMP/mem20.out")" -le $(( (20 + 8) * 1024 )) ] 2>/dev/null &&
+	[ "$(autos "$TEST_TMP/mem20.out")" -lt "$(autos "$TEST_TMP/mem.out")" ] &&
+	ok "a smaller budget keeps fewer checkpoints, within it" ||
+	fail "a smaller budget keeps fewer checkpoints, within it: $(grep -i checkpoints "$TEST_TMP/mem20.out")"
 finish
