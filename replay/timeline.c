@@ -1712,6 +1712,9 @@ static int reverse_step(struct timeline *tl, pid_t tid,
 		}
 		if ((rc = seek(tl, &from, stop)) < 0)
 			goto out;
+		/* The answer is a few steps from here: a checkpoint makes
+		 * the seek to it (and the next reverse step) short. */
+		maybe_checkpoint(tl, 0);
 		disarm_user(tl);
 		uint64_t steps = 0;
 		bool reached = false;
