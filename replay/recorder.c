@@ -163,6 +163,14 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 	int sig = 0;
 
 	use_thread(r, t);
+	struct task *tk = task_of(r, t);
+	if (tk && task_get_gregs(t->proc, tk, &t->boundary_regs) == -ESRCH) {
+		/* Killed while it waited for its turn (another process's
+		 * SIGKILL acts at once, even on a stopped tracee): its death
+		 * comes through waitpid like any other. */
+		t->boundary_valid = false;
+		return 0;
+	}
 	if (get_regs(r, t, &t->boundary_regs) < 0)
 		return -1;
 	t->boundary_valid = may_release;
@@ -316,6 +324,12 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	char err[512];
 
 	t->exit_pending = false;
+	struct task *tk = task_of(r, t);
+	if (tk && task_get_gregs(t->proc, tk, &g) == -ESRCH)
+		/* Killed in its syscall (another process's SIGKILL acts at
+		 * once): the syscall never returns, so no event; its death
+		 * comes through waitpid and is recorded as such. */
+		return 0;
 	if (get_regs(r, t, &g) < 0)
 		return -1;
 	if (t->exec_pending) {
