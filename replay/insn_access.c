@@ -472,3 +472,53 @@ const char *insn_info_mnemonic(const struct insn_info *info)
 	const char *m = ZydisMnemonicGetString((ZydisMnemonic)info->mnemonic);
 	return m ? m : "?";
 }
+
+int insn_plain_store(const uint8_t *code, size_t avail, uint64_t rip,
+		     const struct user_regs_struct *regs,
+		     struct insn_store *out)
+{
+	ZydisDecoder dec;
+	struct decoded d;
+	struct insn_info info;
+
+	if (insn_decode_access(code, avail, rip, regs, &info) < 0 ||
+	    info.naccess != 1 || !info.access[0].write ||
+	    info.access[0].read || info.access[0].len > 8 || info.flags)
+		return -1;
+	if (avail > ZYDIS_MAX_INSTRUCTION_LENGTH)
+		avail = ZYDIS_MAX_INSTRUCTION_LENGTH;
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
+					 ZYDIS_STACK_WIDTH_64)) ||
+	    ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code, avail, &d.insn,
+					       d.ops)) ||
+	    d.insn.mnemonic != ZYDIS_MNEMONIC_MOV ||
+	    d.insn.operand_count_visible != 2 ||
+	    d.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
+		return -1;
+	uint64_t value;
+	const ZydisDecodedOperand *src = &d.ops[1];
+	if (src->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		value = (uint64_t)src->imm.value.s;
+	} else if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		ZydisRegister r = src->reg.value;
+		if (r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_BH ||
+		    r == ZYDIS_REGISTER_CH || r == ZYDIS_REGISTER_DH)
+			return -1;
+		ZydisRegister big = ZydisRegisterGetLargestEnclosing(
+			ZYDIS_MACHINE_MODE_LONG_64, r);
+		size_t i = 0;
+		while (i < LEN(gprs) && gprs[i].r64 != big)
+			i++;
+		if (i == LEN(gprs))
+			return -1;      /* not a general register */
+		memcpy(&value, (const char *)regs + gprs[i].offset,
+		       sizeof(value));
+	} else {
+		return -1;
+	}
+	out->addr = info.access[0].addr;
+	out->len = (unsigned)info.access[0].len;
+	memcpy(out->bytes, &value, sizeof(out->bytes));  /* little-endian */
+	out->insn_len = info.len;
+	return 0;
+}

@@ -88,6 +88,20 @@ int insn_decode_access(const uint8_t *code, size_t avail, uint64_t rip,
 		       const struct user_regs_struct *regs,
 		       struct insn_info *out);
 
+/* A plain store (mov to memory from a general register or an
+ * immediate): what it writes where, for running it without the
+ * hardware (a guard's page, replay_guard.c). */
+struct insn_store {
+	uint64_t addr;
+	unsigned len;           /* 1, 2, 4 or 8 */
+	uint8_t bytes[8];       /* the first len are written */
+	unsigned insn_len;
+};
+/* 0 when the instruction at rip is such a store (out filled), else -1. */
+int insn_plain_store(const uint8_t *code, size_t avail, uint64_t rip,
+		     const struct user_regs_struct *regs,
+		     struct insn_store *out);
+
 /* The mnemonic of a decoded instruction ("mov", "rep movsb" is "movsb"). */
 const char *insn_info_mnemonic(const struct insn_info *info);
 

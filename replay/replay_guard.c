@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "replay/insn_access.h"
 #include "replay/replay_int.h"
 
 #define PAGE REPLAY_PAGE
@@ -136,12 +137,34 @@ int replay_guard_fault(struct replayer *r, struct replay_thread *th,
 	if (!th || th->rp != guarded_proc(r) || ts->siginfo.si_code != SEGV_ACCERR ||
 	    !gd || !gd->applied || task_get_gregs(r->proc, t, &g) < 0)
 		return 0;
+	/* A fault the program's own protection makes (the recorded run
+	 * faulted there too) is not the guard's. */
+	if (!(gd->orig_prot & (gd->reads ? PROT_READ : PROT_WRITE)))
+		return 0;
 	th->guard_pc = g.rip;
 	stop->kind = REPLAY_STOP_GUARD;
 	stop->tid = th->rec_tid;
 	stop->watch_addr = addr;
 	stop->event = r->ev_index;
 	return 1;
+}
+
+/* A plain store (most writes to a page shared with the watched data)
+ * is done here through /proc/PID/mem, which writes read-only pages:
+ * a tenth of the cost of opening the page, stepping and closing it. */
+static bool store_in_place(struct replayer *r, struct task *t,
+			   struct user_regs_struct *g)
+{
+	uint8_t code[16];
+	struct insn_store st;
+	ssize_t n = process_read_memory_clean(r->proc, g->rip, code,
+					      sizeof(code));
+	if (n <= 0 || insn_plain_store(code, (size_t)n, g->rip, g, &st) < 0 ||
+	    process_write_memory(r->proc, st.addr, st.bytes, st.len) !=
+	    (ssize_t)st.len)
+		return false;
+	g->rip += st.insn_len;
+	return task_set_gregs(r->proc, t, g) == 0;
 }
 
 int replay_guard_step_over(struct replayer *r, struct replay_thread *th,
@@ -154,6 +177,8 @@ int replay_guard_step_over(struct replayer *r, struct replay_thread *th,
 	th->guard_pc = 0;
 	if (task_get_gregs(r->proc, t, &g) < 0 || g.rip != pc)
 		return 0;
+	if (store_in_place(r, t, &g))
+		return 1;
 	if (open_pages(r, r->proc, t, true) < 0)
 		return -1;
 	if (task_resume(r->proc, t, TASK_RESUME_SINGLESTEP, 0) < 0)
