@@ -682,6 +682,49 @@ static void child(void)
 	_exit(0);
 }
 
+/* Plain stores, as guards run them without the hardware. */
+static void test_plain_store(void)
+{
+	struct user_regs_struct r = known_regs();
+	struct insn_store st;
+	/* mov %rax, (%rdi) */
+	static const uint8_t m1[] = { 0x48, 0x89, 0x07 };
+	CU_ASSERT_EQUAL_FATAL(insn_plain_store(m1, sizeof(m1), RIP, &r, &st), 0);
+	CU_ASSERT_EQUAL(st.addr, r.rdi);
+	CU_ASSERT_EQUAL(st.len, 8);
+	CU_ASSERT_EQUAL(st.insn_len, 3);
+	uint64_t v;
+	memcpy(&v, st.bytes, 8);
+	CU_ASSERT_EQUAL(v, r.rax);
+	/* movl $-2, 0x10(%rbx) */
+	static const uint8_t m2[] = { 0xc7, 0x43, 0x10, 0xfe, 0xff, 0xff, 0xff };
+	CU_ASSERT_EQUAL_FATAL(insn_plain_store(m2, sizeof(m2), RIP, &r, &st), 0);
+	CU_ASSERT_EQUAL(st.addr, r.rbx + 0x10);
+	CU_ASSERT_EQUAL(st.len, 4);
+	uint32_t v32;
+	memcpy(&v32, st.bytes, 4);
+	CU_ASSERT_EQUAL(v32, 0xfffffffeu);
+	/* mov %cl, (%rsi): the low byte of rcx */
+	static const uint8_t m3[] = { 0x88, 0x0e };
+	CU_ASSERT_EQUAL_FATAL(insn_plain_store(m3, sizeof(m3), RIP, &r, &st), 0);
+	CU_ASSERT_EQUAL(st.len, 1);
+	CU_ASSERT_EQUAL(st.bytes[0], (uint8_t)r.rcx);
+	/* mov %eax, 0x100(%rip) */
+	static const uint8_t m4[] = { 0x89, 0x05, 0x00, 0x01, 0x00, 0x00 };
+	CU_ASSERT_EQUAL_FATAL(insn_plain_store(m4, sizeof(m4), RIP, &r, &st), 0);
+	CU_ASSERT_EQUAL(st.addr, RIP + 6 + 0x100);
+	/* Not plain: add %rax, (%rdi) reads too; mov %ah, (%rdi) is a high
+	 * byte; mov (%rdi), %rax loads; push stores through rsp. */
+	static const uint8_t n1[] = { 0x48, 0x01, 0x07 };
+	static const uint8_t n2[] = { 0x88, 0x27 };
+	static const uint8_t n3[] = { 0x48, 0x8b, 0x07 };
+	static const uint8_t n4[] = { 0x50 };
+	CU_ASSERT_EQUAL(insn_plain_store(n1, sizeof(n1), RIP, &r, &st), -1);
+	CU_ASSERT_EQUAL(insn_plain_store(n2, sizeof(n2), RIP, &r, &st), -1);
+	CU_ASSERT_EQUAL(insn_plain_store(n3, sizeof(n3), RIP, &r, &st), -1);
+	CU_ASSERT_EQUAL(insn_plain_store(n4, sizeof(n4), RIP, &r, &st), -1);
+}
+
 static void test_real_execution(void)
 {
 	struct stepper s = { 0 };
@@ -731,6 +774,7 @@ static const struct unit_test tests[] = {
 	{ "branch targets", test_branches },
 	{ "undecodable bytes", test_undecodable },
 	{ "accesses match single-stepped execution", test_real_execution },
+	{ "plain stores for guards", test_plain_store },
 	{ NULL, NULL },
 };
 static const struct unit_suite suites[] = {
