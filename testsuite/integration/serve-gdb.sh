@@ -152,7 +152,9 @@ check "signal program exits" "$out" 'exited normally'
 # ---- interrupting a running program --------------------------------------------------
 cat >"$TEST_TMP/irq.gdb" <<GDB
 $(serve "$PROGS/threads" 2 spin)
+set debug remote 1
 continue
+set debug remote 0
 info threads
 kill
 GDB
@@ -160,7 +162,20 @@ run_gdb_bg() { timeout -k 5 60 "$GDB" -nx -batch -q -iex 'set debuginfod enabled
 	-x "$TEST_TMP/irq.gdb" "$PROGS/threads" >"$TEST_TMP/irq.out" 2>&1 </dev/null & }
 run_gdb_bg
 timeout_pid=$!
-sleep 3
+# ^C only once GDB has resumed the program for good (a fixed wait was too
+# short on a loaded machine): the last packet it sent is a vCont;c (not
+# one of the stops for shared libraries, followed by file transfers), and
+# nothing has been said for half a second.
+last_size=-1
+for i in $(seq 120); do
+	size=$(stat -c %s "$TEST_TMP/irq.out" 2>/dev/null || echo 0)
+	if [ "$size" = "$last_size" ] &&
+	   grep 'Sending packet:' "$TEST_TMP/irq.out" | tail -1 | grep -q '\$vCont;c'; then
+		break
+	fi
+	last_size=$size
+	sleep 0.5
+done
 # Signal GDB itself (timeout would pass the signal on to its whole group).
 kill -INT "$(pgrep -P "$timeout_pid" -x gdb)"
 wait "$timeout_pid"
