@@ -8,7 +8,7 @@
 # of history, forward again, and user checkpoints.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 52
+plan 60
 
 record() {  # record NAME PROG: the trace in $TEST_TMP/NAME, output NAME.out
 	"$XRR" record -o "$TEST_TMP/$1" "$PROGS/$2" >"$TEST_TMP/$1.out" \
@@ -47,7 +47,7 @@ next
 printf "INSIDE counter %ld\n", counter
 reverse-finish
 printf "FINISH round %d sum %ld\n", round, sum
-break rev_loop.c:48 if round == 10
+break rev_loop.c:49 if round == 10
 reverse-continue
 printf "AT48 round %d sum %ld\n", round, sum
 delete
@@ -75,7 +75,7 @@ check "forward inside the callee after going back" "$out" "^INSIDE counter $(( (
 check "reverse-finish back to the call" "$out" "^FINISH round 20 sum $(sum_to 20)\$"
 check "conditional breakpoint on a line backwards" "$out" "^AT48 round 10 sum $(sum_to 11)\$"
 check "reverse-next over the call of bump" "$out" "^RNEXT round 10 sum $(sum_to 10)\$"
-check "reverse-next stops on the calling line" "$out" 'rev_loop\.c:47|^47[[:space:]]+sum \+= bump'
+check "reverse-next stops on the calling line" "$out" 'rev_loop\.c:48|^48[[:space:]]+sum \+= bump'
 check "forward again after reverse" "$out" "^FWD2 round 30 counter $(h 29)\$"
 check "the end again going forward" "$out" '^END$'
 check "reverse-continue to the start of history" "$out" 'No more reverse-execution history\.'
@@ -126,6 +126,49 @@ check "the watch stops in bump" "$out" '^#0  (0x[0-9a-f]+ in )?bump \(round=4[78
 check "watchpoint on memory filled by read(): stops in the read" "$out" '#[0-9]  .*checkpoint_syscall \(round=9\)'
 check "before the read the buffer was empty" "$out" '^FILLED 0$'
 check_not "no replay error (watch)" "$out" 'xrr: timeline|diverged|replay position is lost'
+
+# Stack, heap, read and access watchpoints, backwards from after the loop.
+cat >"$TEST_TMP/kinds.gdb" <<GDB
+$connect $TEST_TMP/loop
+break rev_loop.c:53
+continue
+delete
+monitor checkpoint after-loop
+watch sum
+reverse-continue
+printf "SUM round %d\n", round
+delete
+monitor restart after-loop
+maint flush register-cache
+maint flush dcache
+watch *heap
+reverse-continue
+printf "HEAP %ld\n", *heap
+delete
+monitor restart after-loop
+maint flush register-cache
+maint flush dcache
+rwatch counter
+reverse-continue
+printf "RW round %d\n", round
+delete
+monitor restart after-loop
+maint flush register-cache
+maint flush dcache
+awatch history[49]
+reverse-continue
+printf "AW %ld round %d\n", history[49], round
+GDB
+run_gdb "$TEST_TMP/kinds.out" "$TEST_TMP/kinds.gdb" "$PROGS/rev_loop"
+out="$TEST_TMP/kinds.out"
+check "stack watchpoint backwards: the value before the last write" "$out" "^New value = $(sum_to 49)\$"
+check "stack watchpoint backwards: in the last round" "$out" '^SUM round 49$'
+check "heap watchpoint backwards" "$out" "^HEAP $(sum_to 49)\$"
+check "read watchpoint backwards: stops" "$out" 'read watchpoint [0-9]+: counter'
+check "read watchpoint backwards: the last read" "$out" '^RW round 49$'
+check "access watchpoint backwards: stops" "$out" 'access \(read/write\) watchpoint [0-9]+: history\[49\]'
+check "access watchpoint backwards: before the write" "$out" '^AW 0 round 49$'
+check_not "no replay error (kinds)" "$out" 'xrr: timeline|diverged|replay position is lost'
 
 # reverse-stepi over a syscall instruction: run forward to just past one
 # (stepi until the bytes before pc are 0f 05), then back by one.

@@ -11,6 +11,7 @@
 #endif
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,16 +42,18 @@ static void checkpoint_syscall(int round)
 
 int main(void)
 {
-	long sum = 0;
+	long sum = 0, *heap = calloc(1, sizeof(long)); /* stack, heap */
 
 	for (int round = 0; round < 50; round++) {
 		sum += bump(round);             /* line CALL */
-		history[round] = counter;
+		history[round] = counter; *heap += counter;
 		if (round % 10 == 9)
 			checkpoint_syscall(round);
 	}
 	for (int round = 0; round < 50; round++)
 		printf("round %d counter %ld\n", round, history[round]);
-	printf("calls %d sum %ld filled %.4s\n", calls, sum, filled);
+	printf("calls %d sum %ld filled %.4s heap %ld\n", calls, sum, filled,
+	       *heap);
+	free(heap);
 	return 0;
 }
