@@ -253,3 +253,8 @@ void replayer_unguard_all(struct replayer *r)
 	for (size_t i = 0; i < r->nthreads; i++)
 		r->threads[i].guard_pc = 0;
 }
+
+bool replayer_has_guards(const struct replayer *r)
+{
+	return r->nguards > 0;
+}

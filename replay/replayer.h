@@ -138,6 +138,7 @@ int replayer_guard(struct replayer *r, uint64_t addr, uint64_t len,
 int replayer_unguard(struct replayer *r, uint64_t addr, uint64_t len);
 /* Remove every guard (before a checkpoint is made). */
 void replayer_unguard_all(struct replayer *r);
+bool replayer_has_guards(const struct replayer *r);
 
 /* ---- checkpoints (replay/replay_checkpoint.c, docs/reverse.md) ---- */
 struct replay_checkpoint;

@@ -1239,7 +1239,11 @@ static struct moment *make_moment(struct timeline *tl, int number,
 	struct moment *m = &tl->moments[tl->nmoments];
 	char err[300];
 	disarm_user(tl);
-	m->ckpt = replayer_checkpoint(tl->r, err, sizeof(err));
+	/* Not while a move's own guard is on (in the middle of replaying a
+	 * name): the copy would keep the page protected and the guard's
+	 * bookkeeping, and later replays from it would fault differently. */
+	m->ckpt = replayer_has_guards(tl->r)
+		  ? NULL : replayer_checkpoint(tl->r, err, sizeof(err));
 	arm_user(tl);
 	if (!m->ckpt && !number)
 		return NULL;
