@@ -738,8 +738,9 @@ static void guard_end_of_move(struct timeline *tl, struct scan *sc,
 	keep_hit(tl, sc, &w, NULL);
 }
 
-/* The guard work after a move of a scan: returns the stop to go on with
- * (a candidate instruction was stepped and checked). */
+/* The guard work after a move of a scan: 1 when a candidate
+ * instruction was stepped and checked (*stop is then the step's), 0 when
+ * the stop is unchanged, -1 on error. */
 static int guard_scan_stop(struct timeline *tl, struct scan *sc,
 			   struct replay_stop *stop)
 {
@@ -760,7 +761,7 @@ static int guard_scan_stop(struct timeline *tl, struct scan *sc,
 		keep_hit(tl, sc, &w, &at);
 	}
 	pos_free(&at);
-	return rc < 0 ? rc : 0;
+	return rc;      /* 1: stepped, *stop is the step's */
 }
 
 #define LEG_LOST(tl, stop, what) \
@@ -809,6 +810,7 @@ static int leg_to_event(struct timeline *tl, struct scan *sc, uint64_t event,
 		check_pending(tl, sc, stop);
 		if ((rc = guard_scan_stop(tl, sc, stop)) < 0)
 			break;
+		rc = 0;
 		if (stop->kind == REPLAY_STOP_EVENT && !sc->stepping &&
 		    replayer_current_event(tl->r) >= event)
 			break;
@@ -904,10 +906,13 @@ static int leg_hop(struct timeline *tl, struct scan *sc, const struct hop *h,
 		bool done = leg_done(tl, h, stop, &count);
 		if (!done && sc->guarded && stop->kind == REPLAY_STOP_GUARD) {
 			/* A guard's stop on the way: checked, and the step
-			 * that checks it may arrive where this move ends. */
+			 * that checks it may arrive where this move ends
+			 * (an unchanged stop was counted already). */
 			if ((rc = guard_scan_stop(tl, sc, stop)) < 0)
 				break;
-			done = leg_done(tl, h, stop, &count);
+			if (rc > 0)
+				done = leg_done(tl, h, stop, &count);
+			rc = 0;
 		}
 		if (done) {
 			/* Where a move ends is a stop on the way, unless it

@@ -8,7 +8,7 @@
 # of history, forward again, and user checkpoints.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 60
+plan 62
 
 record() {  # record NAME PROG: the trace in $TEST_TMP/NAME, output NAME.out
 	"$XRR" record -o "$TEST_TMP/$1" "$PROGS/$2" >"$TEST_TMP/$1.out" \
@@ -158,6 +158,20 @@ maint flush dcache
 awatch history[49]
 reverse-continue
 printf "AW %ld round %d\n", history[49], round
+delete
+monitor restart after-loop
+maint flush register-cache
+maint flush dcache
+watch sum
+reverse-continue
+delete
+watch *heap
+reverse-continue
+printf "CHAIN heap round %d\n", round
+delete
+rwatch counter
+reverse-continue
+printf "CHAIN read round %d\n", round
 GDB
 run_gdb "$TEST_TMP/kinds.out" "$TEST_TMP/kinds.gdb" "$PROGS/rev_loop"
 out="$TEST_TMP/kinds.out"
@@ -168,6 +182,8 @@ check "read watchpoint backwards: stops" "$out" 'read watchpoint [0-9]+: counter
 check "read watchpoint backwards: the last read" "$out" '^RW round 49$'
 check "access watchpoint backwards: stops" "$out" 'access \(read/write\) watchpoint [0-9]+: history\[49\]'
 check "access watchpoint backwards: before the write" "$out" '^AW 0 round 49$'
+check "watch sets changed between reverse-continues: the heap's last write before" "$out" '^CHAIN heap round 48$'
+check "then a read watchpoint: the read just before" "$out" '^CHAIN read round 48$'
 check_not "no replay error (kinds)" "$out" 'xrr: timeline|diverged|replay position is lost'
 
 # reverse-stepi over a syscall instruction: run forward to just past one
