@@ -62,6 +62,7 @@ struct replay_stop {
 	int signo;
 	uint64_t watch_addr;
 	bool watch_access;        /* awatch rather than watch */
+	bool watch_read;          /* rwatch (with watch_access) */
 	int exit_status;          /* wait status, for REPLAY_STOP_END */
 	uint64_t event;           /* event number at the stop */
 	/* The stop is the state right after an event, no instruction run

@@ -124,6 +124,7 @@ struct moment {
 	struct replay_checkpoint *ckpt;
 	char name[64];
 	int number;             /* user checkpoints: 1, 2, ...; 0: internal */
+	uint64_t seq;           /* order made */
 	uint64_t pc;
 };
 
@@ -151,6 +152,9 @@ struct timeline {
 	/* Resident memory automatic checkpoints may hold together
 	 * ($XRR_CHECKPOINT_MIB, default 1024). */
 	uint64_t budget;
+	uint64_t spacing;               /* factor on the checkpoint spacing */
+	uint64_t newest_auto;           /* seq of the last automatic one */
+	uint64_t moment_seq;
 	struct moment moments[MAX_MOMENTS];
 	size_t nmoments;
 	int next_number;
@@ -485,6 +489,7 @@ static int watched_step(struct timeline *tl, pid_t tid,
 		stop->kind = REPLAY_STOP_WATCH;
 		stop->watch_addr = b->addr;
 		stop->watch_access = b->type != TIMELINE_WATCH;
+		stop->watch_read = b->type == TIMELINE_RWATCH;
 	}
 	return 0;
 }
@@ -735,6 +740,7 @@ static void guard_end_of_move(struct timeline *tl, struct scan *sc,
 	w.kind = REPLAY_STOP_WATCH;
 	w.watch_addr = b->addr;
 	w.watch_access = true;
+	w.watch_read = b->type == TIMELINE_RWATCH;
 	keep_hit(tl, sc, &w, NULL);
 }
 
@@ -758,6 +764,7 @@ static int guard_scan_stop(struct timeline *tl, struct scan *sc,
 		w.kind = REPLAY_STOP_WATCH;
 		w.watch_addr = hit->addr;
 		w.watch_access = hit->type != TIMELINE_WATCH;
+		w.watch_read = hit->type == TIMELINE_RWATCH;
 		keep_hit(tl, sc, &w, &at);
 	}
 	pos_free(&at);
@@ -1256,10 +1263,16 @@ static struct moment *make_moment(struct timeline *tl, int number,
 	m->number = number;
 	m->pc = thread_pc(tl, replayer_running_thread(tl->r));
 	snprintf(m->name, sizeof(m->name), "%s", name ? name : "");
+	m->seq = ++tl->moment_seq;
+	uint64_t seq = m->seq;
 	tl->nmoments++;
 	tl->stats.checkpoints_made++;
 	thin_moments(tl);
-	return m;
+	/* Thinning moves moments: find this one again (or it is gone). */
+	for (size_t i = 0; i < tl->nmoments; i++)
+		if (tl->moments[i].seq == seq)
+			return &tl->moments[i];
+	return NULL;
 }
 
 static bool have_moment_at(struct timeline *tl, const struct pos *p)
@@ -1277,15 +1290,43 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The newest automatic checkpoint (the last one made), or NULL. */
+static struct moment *newest_auto(struct timeline *tl)
+{
+	for (size_t i = 0; i < tl->nmoments; i++)
+		if (tl->newest_auto && tl->moments[i].seq == tl->newest_auto &&
+		    tl->moments[i].ckpt)
+			return &tl->moments[i];
+	return NULL;
+}
+
+#define SPACING_MAX_FACTOR 64
+#define COW_HEAVY (16ull << 20)
+
 /* A checkpoint here (between events) when the last automatic one was
- * made at least every_ns ago and none is here already. */
+ * made at least every_ns ago (times the spacing factor) and none is here
+ * already.  A program that rewrites much memory makes every checkpoint
+ * costly twice: the copy-on-write faults slow the replay that follows
+ * (and so time passes faster), and the copies hold the pages.  So when
+ * the newest copy has come to hold COW_HEAVY bytes, the spacing doubles;
+ * it halves back when the copies stay cheap. */
 static void maybe_checkpoint(struct timeline *tl, uint64_t every_ns)
 {
 	uint64_t t = now_ns();
-	if (t - tl->last_checkpoint_ns < every_ns || tl->cur_approx ||
-	    have_moment_at(tl, &tl->cur))
+	if (t - tl->last_checkpoint_ns < every_ns * tl->spacing ||
+	    tl->cur_approx || have_moment_at(tl, &tl->cur))
 		return;
-	make_moment(tl, 0, NULL);
+	struct moment *prev = newest_auto(tl);
+	uint64_t prev_cost = prev ? replay_checkpoint_cost(prev->ckpt) : 0;
+	if (prev_cost >= COW_HEAVY && tl->spacing < SPACING_MAX_FACTOR)
+		tl->spacing *= 2;
+	else if (prev_cost < COW_HEAVY / 4 && tl->spacing > 1)
+		tl->spacing /= 2;
+	if (prev_cost >= COW_HEAVY && t - tl->last_checkpoint_ns <
+	    every_ns * tl->spacing)
+		return;
+	struct moment *m = make_moment(tl, 0, NULL);
+	tl->newest_auto = m && !m->number ? m->seq : 0;
 	if (tl->debug)
 		fprintf(stderr, "xrr: timeline: checkpoint at event %" PRIu64
 			" in %.1f ms\n", tl->cur.ev, (now_ns() - t) / 1e6);
@@ -1330,6 +1371,7 @@ static int resume_guarded(struct timeline *tl, struct replay_stop *stop)
 			stop->kind = REPLAY_STOP_WATCH;
 			stop->watch_addr = hit->addr;
 			stop->watch_access = hit->type != TIMELINE_WATCH;
+			stop->watch_read = hit->type == TIMELINE_RWATCH;
 			return 0;
 		}
 		if (interrupt_pending(tl)) {
@@ -1999,6 +2041,8 @@ struct timeline *timeline_open(struct replayer *r, char *err, size_t errlen)
 	tl->debug = getenv("XRR_TIMELINE_DEBUG") != NULL;
 	const char *mib = getenv("XRR_CHECKPOINT_MIB");
 	tl->budget = (mib && *mib ? strtoull(mib, NULL, 10) : 1024) << 20;
+	tl->spacing = 1;
+
 	tl->guards_ok = !tl->hw_watch && !getenv("XRR_WATCH_STEP") &&
 			single_process(r);
 	pos_at_event(&tl->start, replayer_current_event(r));

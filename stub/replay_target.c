@@ -362,8 +362,9 @@ static void translate_stop(struct replay_target *rt,
 		break;
 	case REPLAY_STOP_WATCH:
 		stop_at(rt, stop, rs->tid, SIGTRAP);
-		stop->reason = rs->watch_access ? TARGET_REASON_AWATCH
-						: TARGET_REASON_WATCH;
+		stop->reason = rs->watch_read ? TARGET_REASON_RWATCH
+			       : rs->watch_access ? TARGET_REASON_AWATCH
+			       : TARGET_REASON_WATCH;
 		stop->watch_addr = rs->watch_addr;
 		break;
 	case REPLAY_STOP_STEP:
