@@ -843,6 +843,28 @@ static int leg_to_event(struct timeline *tl, struct scan *sc, uint64_t event,
 	return rc;
 }
 
+/* Does the instruction tid stands on write to the page? */
+static bool writes_page(struct timeline *tl, pid_t tid, uint64_t page)
+{
+	struct user_regs_struct g;
+	uint8_t code[16];
+	struct insn_info info;
+	if (thread_regs(tl, tid, &g) < 0)
+		return true;
+	ssize_t n = process_read_memory_clean(live(tl), g.rip, code,
+					      sizeof(code));
+	if (n <= 0 || insn_decode_access(code, (size_t)n, g.rip, &g, &info) < 0)
+		return true;
+	if (info.flags & INSN_UNKNOWN_MEM)
+		return true;
+	for (size_t k = 0; k < info.naccess; k++) {
+		const struct insn_access *a = &info.access[k];
+		if (a->write && a->addr < page + 4096 && page < a->addr + a->len)
+			return true;
+	}
+	return false;
+}
+
 /* Has the leg's move reached its end?  (Counts arrivals.) */
 static bool leg_done(struct timeline *tl, const struct hop *h,
 		     const struct replay_stop *s, uint64_t *count)
@@ -866,8 +888,13 @@ static bool leg_done(struct timeline *tl, const struct hop *h,
 	case HOP_END:
 		return s->kind == REPLAY_STOP_END;
 	case HOP_GUARD:
+		/* A name counted write faults: under a guard that reads
+		 * fault on too (an rwatch on the page now), reads are not
+		 * counted. */
 		return s->kind == REPLAY_STOP_GUARD &&
-		       (s->watch_addr & ~4095ull) == h->pc && ++*count == h->n;
+		       (s->watch_addr & ~4095ull) == h->pc &&
+		       (h->tid || writes_page(tl, s->tid, h->pc)) &&
+		       ++*count == h->n;
 	default:
 		return false;
 	}

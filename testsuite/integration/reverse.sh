@@ -8,7 +8,7 @@
 # of history, forward again, and user checkpoints.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
-plan 62
+plan 64
 
 record() {  # record NAME PROG: the trace in $TEST_TMP/NAME, output NAME.out
 	"$XRR" record -o "$TEST_TMP/$1" "$PROGS/$2" >"$TEST_TMP/$1.out" \
@@ -172,6 +172,17 @@ delete
 rwatch counter
 reverse-continue
 printf "CHAIN read round %d\n", round
+delete
+monitor restart after-loop
+maint flush register-cache
+maint flush dcache
+watch counter
+reverse-continue
+delete
+rwatch counter
+reverse-continue
+printf "SAME read round %d\n", round
+x/i \$pc
 GDB
 run_gdb "$TEST_TMP/kinds.out" "$TEST_TMP/kinds.gdb" "$PROGS/rev_loop"
 out="$TEST_TMP/kinds.out"
@@ -184,6 +195,8 @@ check "access watchpoint backwards: stops" "$out" 'access \(read/write\) watchpo
 check "access watchpoint backwards: before the write" "$out" '^AW 0 round 49$'
 check "watch sets changed between reverse-continues: the heap's last write before" "$out" '^CHAIN heap round 48$'
 check "then a read watchpoint: the read just before" "$out" '^CHAIN read round 48$'
+check "watch then rwatch on the same variable: the read before the write" "$out" '^SAME read round 49$'
+check "... stopped on an instruction reading it" "$out" '=> 0x[0-9a-f]+ <bump\+[0-9]+>:[[:space:]]+mov[[:space:]]+0x[0-9a-f]+\(%rip\),%r[a-z0-9]+[[:space:]]+# 0x[0-9a-f]+ <counter>'
 check_not "no replay error (kinds)" "$out" 'xrr: timeline|diverged|replay position is lost'
 
 # reverse-stepi over a syscall instruction: run forward to just past one
