@@ -435,23 +435,29 @@ static void list_accesses(struct access_ctx *c)
 
 /* ---- entry points ------------------------------------------------------ */
 
-int insn_decode_access(const uint8_t *code, size_t avail, uint64_t rip,
-		       const struct user_regs_struct *regs,
-		       struct insn_info *out)
+/* One 64-bit instruction with all its operands. */
+static int decode_full(const uint8_t *code, size_t avail, struct decoded *d)
 {
 	ZydisDecoder dec;
-	struct decoded d;
-	struct access_ctx c;
-
-	memset(out, 0, sizeof(*out));
-	if (!code || !avail || !regs)
-		return -1;
 	if (avail > ZYDIS_MAX_INSTRUCTION_LENGTH)
 		avail = ZYDIS_MAX_INSTRUCTION_LENGTH;
 	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
 					 ZYDIS_STACK_WIDTH_64)) ||
-	    ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code, avail, &d.insn,
-					       d.ops)))
+	    ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code, avail, &d->insn,
+					       d->ops)))
+		return -1;
+	return 0;
+}
+
+int insn_decode_access(const uint8_t *code, size_t avail, uint64_t rip,
+		       const struct user_regs_struct *regs,
+		       struct insn_info *out)
+{
+	struct decoded d;
+	struct access_ctx c;
+
+	memset(out, 0, sizeof(*out));
+	if (!code || !avail || !regs || decode_full(code, avail, &d) < 0)
 		return -1;
 	out->len = d.insn.length;
 	out->mnemonic = (uint16_t)d.insn.mnemonic;
@@ -477,20 +483,13 @@ int insn_plain_store(const uint8_t *code, size_t avail, uint64_t rip,
 		     const struct user_regs_struct *regs,
 		     struct insn_store *out)
 {
-	ZydisDecoder dec;
 	struct decoded d;
 	struct insn_info info;
 
 	if (insn_decode_access(code, avail, rip, regs, &info) < 0 ||
 	    info.naccess != 1 || !info.access[0].write ||
-	    info.access[0].read || info.access[0].len > 8 || info.flags)
-		return -1;
-	if (avail > ZYDIS_MAX_INSTRUCTION_LENGTH)
-		avail = ZYDIS_MAX_INSTRUCTION_LENGTH;
-	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
-					 ZYDIS_STACK_WIDTH_64)) ||
-	    ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code, avail, &d.insn,
-					       d.ops)) ||
+	    info.access[0].read || info.access[0].len > 8 || info.flags ||
+	    decode_full(code, avail, &d) < 0 ||
 	    d.insn.mnemonic != ZYDIS_MNEMONIC_MOV ||
 	    d.insn.operand_count_visible != 2 ||
 	    d.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)

@@ -764,19 +764,6 @@ static int stage(struct staged *st, const struct replay_checkpoint *c,
 	return 0;
 }
 
-static void release_proc(struct replay_proc *rp)
-{
-	insn_site_set_free(&rp->sites);
-	if (rp->proc.pid > 0) {
-		process_kill(&rp->proc);
-		process_free(&rp->proc);
-	}
-	free(rp->auxv);
-	free(rp->exec_path);
-	rp->auxv = NULL;
-	rp->exec_path = NULL;
-}
-
 /* The replay_proc whose struct process callers may hold
  * (replayer_process): it is reused, so that pointer stays valid. */
 static struct replay_proc *held_proc(struct replayer *r)
@@ -795,7 +782,7 @@ static void end_live(struct replayer *r, struct replay_proc *keep)
 	if (r->psearch.armed && r->psearch.fast)
 		free(r->psearch.patch);
 	for (size_t i = 0; i < r->nprocs; i++) {
-		release_proc(r->procs[i]);
+		replay_proc_release(r->procs[i]);
 		if (r->procs[i] != keep)
 			free(r->procs[i]);
 	}

@@ -276,6 +276,8 @@ struct replay_proc *replay_target_proc(const struct replayer *r);
 struct replay_thread *replay_thread_new(struct replayer *r, pid_t rec,
 					 struct replay_proc *rp);
 struct replay_proc *replay_proc_new(struct replayer *r);
+/* Kill a replayed process and free what it holds (not rp itself). */
+void replay_proc_release(struct replay_proc *rp);
 /* The fork of EV_FORK, performed by t (at its fork/vfork/clone entry). */
 int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop);
 void replay_runq_push(struct replayer *r, pid_t rec, bool front);

@@ -149,7 +149,7 @@ struct replay_proc *replay_target_proc(const struct replayer *r)
 	return proc_by_rec((struct replayer *)r, r->target_pid);
 }
 
-static void free_proc(struct replay_proc *rp)
+void replay_proc_release(struct replay_proc *rp)
 {
 	insn_site_set_free(&rp->sites);
 	if (rp->proc.pid > 0) {
@@ -158,6 +158,13 @@ static void free_proc(struct replay_proc *rp)
 	}
 	free(rp->auxv);
 	free(rp->exec_path);
+	rp->auxv = NULL;
+	rp->exec_path = NULL;
+}
+
+static void free_proc(struct replay_proc *rp)
+{
+	replay_proc_release(rp);
 	free(rp);
 }
 

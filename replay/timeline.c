@@ -407,10 +407,23 @@ static bool fatal_stop(const struct replay_stop *s)
 
 /* Does the instruction tid is about to execute read or write a watched
  * range the way its watchpoint asks?  (rwatch/awatch) */
-static struct user_bp *access_hit(struct timeline *tl, pid_t tid)
+/* Decode the instruction thread tid is about to execute, with its memory
+ * accesses (the program's own bytes, not our int3s).  false: no thread
+ * or no valid instruction. */
+static bool decode_here(struct timeline *tl, pid_t tid, struct insn_info *info)
 {
 	struct user_regs_struct g;
 	uint8_t code[16];
+	if (thread_regs(tl, tid, &g) < 0)
+		return false;
+	ssize_t n = process_read_memory_clean(live(tl), g.rip, code,
+					      sizeof(code));
+	return n > 0 &&
+	       insn_decode_access(code, (size_t)n, g.rip, &g, info) == 0;
+}
+
+static struct user_bp *access_hit(struct timeline *tl, pid_t tid)
+{
 	struct insn_info info;
 	bool want = false;
 
@@ -418,11 +431,7 @@ static struct user_bp *access_hit(struct timeline *tl, pid_t tid)
 		if (software_watch(tl, &tl->bps[i]) &&
 		    tl->bps[i].type != TIMELINE_WATCH)
 			want = true;
-	if (!want || thread_regs(tl, tid, &g) < 0)
-		return NULL;
-	ssize_t n = process_read_memory_clean(live(tl), g.rip, code,
-					      sizeof(code));
-	if (n <= 0 || insn_decode_access(code, (size_t)n, g.rip, &g, &info) < 0)
+	if (!want || !decode_here(tl, tid, &info))
 		return NULL;
 	for (size_t i = 0; i < tl->nbps; i++) {
 		struct user_bp *b = &tl->bps[i];
@@ -632,14 +641,8 @@ static int leg_move(struct timeline *tl, struct scan *sc, uint64_t event,
 static struct user_bp *guard_candidate(struct timeline *tl, pid_t tid,
 				       bool *writes)
 {
-	struct user_regs_struct g;
-	uint8_t code[16];
 	struct insn_info info;
-	if (thread_regs(tl, tid, &g) < 0)
-		return NULL;
-	ssize_t n = process_read_memory_clean(live(tl), g.rip, code,
-					      sizeof(code));
-	if (n <= 0 || insn_decode_access(code, (size_t)n, g.rip, &g, &info) < 0)
+	if (!decode_here(tl, tid, &info))
 		return NULL;
 	for (size_t i = 0; i < tl->nbps; i++) {
 		struct user_bp *b = &tl->bps[i];
@@ -846,16 +849,8 @@ static int leg_to_event(struct timeline *tl, struct scan *sc, uint64_t event,
 /* Does the instruction tid stands on write to the page? */
 static bool writes_page(struct timeline *tl, pid_t tid, uint64_t page)
 {
-	struct user_regs_struct g;
-	uint8_t code[16];
 	struct insn_info info;
-	if (thread_regs(tl, tid, &g) < 0)
-		return true;
-	ssize_t n = process_read_memory_clean(live(tl), g.rip, code,
-					      sizeof(code));
-	if (n <= 0 || insn_decode_access(code, (size_t)n, g.rip, &g, &info) < 0)
-		return true;
-	if (info.flags & INSN_UNKNOWN_MEM)
+	if (!decode_here(tl, tid, &info) || (info.flags & INSN_UNKNOWN_MEM))
 		return true;
 	for (size_t k = 0; k < info.naccess; k++) {
 		const struct insn_access *a = &info.access[k];
