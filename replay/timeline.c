@@ -153,6 +153,9 @@ struct timeline {
 	 * ($XRR_CHECKPOINT_MIB, default 1024). */
 	uint64_t budget;
 	uint64_t spacing;               /* factor on the checkpoint spacing */
+	/* Forward replay between automatic checkpoints ($XRR_CHECKPOINT_MS,
+	 * default 100 ms). */
+	uint64_t every_ns;
 	uint64_t newest_auto;           /* seq of the last automatic one */
 	uint64_t moment_seq;
 	struct moment moments[MAX_MOMENTS];
@@ -1462,7 +1465,7 @@ int timeline_resume(struct timeline *tl, bool step, pid_t tid,
 				stride *= 2;
 			else if (t1 - t0 > CHECKPOINT_EVERY_NS / 2 && stride > 1)
 				stride /= 2;
-			maybe_checkpoint(tl, CHECKPOINT_EVERY_NS);
+			maybe_checkpoint(tl, tl->every_ns);
 		}
 	}
 	replayer_set_echo(tl->r, false);
@@ -2064,6 +2067,9 @@ struct timeline *timeline_open(struct replayer *r, char *err, size_t errlen)
 	const char *mib = getenv("XRR_CHECKPOINT_MIB");
 	tl->budget = (mib && *mib ? strtoull(mib, NULL, 10) : 1024) << 20;
 	tl->spacing = 1;
+	const char *ms = getenv("XRR_CHECKPOINT_MS");
+	tl->every_ns = ms && *ms ? strtoull(ms, NULL, 10) * 1000000ull
+				 : CHECKPOINT_EVERY_NS;
 
 	tl->guards_ok = !tl->hw_watch && !getenv("XRR_WATCH_STEP") &&
 			single_process(r);
