@@ -33,6 +33,9 @@ static const char record_help[] =
 	"  --xcr0 MASK       the program sees XCR0 = MASK (0x7, 231, x87|sse|avx):\n"
 	"                    XGETBV, CPUID and XSAVE agree on it (docs/xcr0.md)\n"
 	"  --disable-avx512  --xcr0 with the host XCR0 minus opmask/ZMM (bits 5-7)\n"
+	"  --no-syscall-buffer\n"
+	"                    no in-process syscall buffer: every system call goes\n"
+	"                    through ptrace stops (slower; docs/syscallbuf.md)\n"
 	"\n"
 	"See docs/recording.md for what is recorded.\n";
 
@@ -119,13 +122,14 @@ int cmd_record(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "xcr0", required_argument, NULL, 'x' },
 		{ "disable-avx512", no_argument, NULL, 'A' },
+		{ "no-syscall-buffer", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_dir = NULL;
 	int cpu = -1, c;
 	uint64_t xcr0 = 0;
-	bool no_avx512 = false;
+	bool no_avx512 = false, no_buffer = false;
 
 	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -144,6 +148,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'A':
 			no_avx512 = true;
+			break;
+		case 'B':
+			no_buffer = true;
 			break;
 		case 'h':
 			fputs(record_help, stdout);
@@ -171,7 +178,7 @@ int cmd_record(int argc, char **argv)
 	fprintf(stderr, "xrr: saving trace to %s\n", dir);
 	struct recorder_options o = {
 		.argv = argv + optind, .path = path, .trace_dir = dir, .cpu = cpu,
-		.xcr0 = xcr0,
+		.xcr0 = xcr0, .no_syscall_buffer = no_buffer,
 	};
 	struct recorder_result res;
 	/* ^C and ^\ are the program's to handle: it is in our process group. */

@@ -194,6 +194,74 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 	return resume(r, t, TASK_RESUME_SYSCALL, sig);
 }
 
+/* ---- the in-process syscall buffer ---------------------------------------------- */
+
+/* The calls t's buffer made since its last stop go into the trace
+ * before anything this stop records. */
+static int take_buffered_calls(struct recorder *r, struct rthread *t)
+{
+	struct trace_event ev = { .type = EV_SYSCALLBUF, .tid = t->tid };
+	char err[256];
+
+	if (!t->sb_buffer)
+		return 0;
+	int rc = syscallbuf_collect(t->proc, t->sb_buffer, &ev.u.syscallbuf,
+				    err, sizeof(err));
+	if (rc < 0)
+		return rec_fail(r, "recording stopped: thread %d: %s",
+				(int)t->tid, err);
+	if (rc == 0)
+		return 0;
+	size_t pos = 0, ndata;
+	struct xrr_sb_record rec;
+	const uint8_t *data;
+	while (syscallbuf_next_record(&ev.u.syscallbuf, &pos, &rec, &data,
+				      &ndata) == 1)
+		r->buffered_calls++;
+	rc = rec_emit(r, &ev);
+	trace_event_free(&ev);
+	return rc;
+}
+
+/* Stopped inside a buffered call (after the library locked its buffer):
+ * no point may be chosen there, replay runs other code in that stretch. */
+static bool in_buffered_call(struct recorder *r, struct rthread *t)
+{
+	(void)r;
+	return t->sb_buffer && syscallbuf_locked(t->proc, t->sb_buffer);
+}
+
+/* The library's private calls (syscallbuf/syscallbuf_abi.h), at their
+ * exit: the kernel said ENOSYS, the recorder answers.  Replay answers
+ * them from the EV_SYSCALL like any emulated call. */
+static int answer_private_call(struct recorder *r, struct rthread *t)
+{
+	struct user_regs_struct g;
+	char err[256];
+	int64_t answer = -ENOSYS;
+
+	if (!syscallbuf_private_nr(t->nr) || !r->syscall_buffer)
+		return 0;
+	if (t->nr == XRR_SYS_SB_REGISTER) {
+		if (syscallbuf_check_buffer(t->proc, t->args[0], t->args[1], err,
+					    sizeof(err)) < 0)
+			return rec_fail(r, "recording stopped: thread %d: %s",
+					(int)t->tid, err);
+		if (syscallbuf_set_mode(t->proc, XRR_SB_MODE_RECORD) < 0)
+			return rec_fail(r, "recording stopped: thread %d: "
+					"setting the syscall buffer's mode: %s",
+					(int)t->tid, strerror(errno));
+		t->sb_buffer = t->args[0];
+		answer = 0;
+	} else if (t->nr == XRR_SYS_SB_FLUSH) {
+		answer = 0;     /* taken at this call's entry stop */
+	}
+	if (get_regs(r, t, &g) < 0)
+		return -1;
+	g.rax = (uint64_t)answer;
+	return set_regs(r, t, &g);
+}
+
 /* ---- syscalls ------------------------------------------------------------------- */
 
 static void syscall_args(const struct user_regs_struct *g, uint64_t a[6])
@@ -507,6 +575,8 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 		return -1;
 	if (!t->exec_pending && !t->new_tid && restarted)
 		return 0;       /* its entry stop comes again */
+	if (answer_private_call(r, t) < 0)
+		return -1;
 	t->exit_pending = true;
 	t->state = RT_READY;
 	if (r->current != t)
@@ -788,11 +858,19 @@ static int stop_at_point(struct recorder *r, struct rthread *t)
 	struct trace_event ev = { .type = EV_POINT, .tid = t->tid };
 	bool spinning;
 
-	int rc = rec_point_probe(r, t, &ev.u.point, &spinning);
+	/* Inside a buffered call: it leaves soon (it never blocks) for a
+	 * syscall stop or user code; try again then. */
+	int rc = in_buffered_call(r, t) ? 0
+		 : rec_point_probe(r, t, &ev.u.point, &spinning);
 	if (rc < 0)
 		return -1;
 	if (rc == 2)
 		return 0;       /* stopped for another reason: dispatched next */
+	if (rc == 1 && in_buffered_call(r, t)) {
+		/* The probe stepped into one: no point there either. */
+		trace_event_free(&ev);
+		rc = 0;
+	}
 	if (rc == 0) {
 		/* A syscall or trapped instruction is near: the signals
 		 * wait for it, and the slice starts again. */
@@ -955,6 +1033,7 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	struct rthread *nt = add_thread(r, st->new_tid, cp);
 	if (!nt || rec_xcr0_fork(r, t->proc, cp) < 0)
 		return -1;
+	nt->sb_buffer = t->sb_buffer;
 	use_thread(r, nt);
 	nt->xcr0 = rec_thread_xcr0(r, nt);
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
@@ -981,6 +1060,7 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	struct rthread *nt = add_thread(r, st->new_tid, t->proc);
 	if (!nt)
 		return -1;
+	nt->sb_buffer = t->sb_buffer;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
 		return -1;
@@ -1039,6 +1119,7 @@ static int exec_stop(struct recorder *r, struct rthread *t,
 	}
 	t->exec_pending = true;
 	t->ndeferred = 0;
+	t->sb_buffer = 0;       /* a new image loads the library afresh */
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
 
@@ -1086,15 +1167,6 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
-static int syscallbuf_record(void *recorder, pid_t tid,
-			     const struct syscallbuf_entry *e)
-{
-	(void)recorder;
-	(void)tid;
-	(void)e;
-	return -1;      /* nothing is buffered yet (replay/syscallbuf.h) */
-}
-
 static int dispatch(struct recorder *r, const struct task_stop *st)
 {
 	struct rthread *t = find_thread(r, st->tid);
@@ -1109,9 +1181,8 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	 * never, and is taken as a slice stop or ignored when it does. */
 	if (st->kind != TASK_STOP_INTERRUPT)
 		t->interrupt_sent = false;
-	if (syscallbuf_flush(t->tid, syscallbuf_record, r) < 0)
-		return rec_fail(r, "thread %d: flushing its syscall buffer",
-				(int)t->tid);
+	if (take_buffered_calls(r, t) < 0)
+		return -1;
 	switch (st->kind) {
 	case TASK_STOP_SYSCALL:
 		if (st->in_syscall_entry)
@@ -1434,6 +1505,72 @@ static int open_trace(struct recorder *r)
 	return rec_xcr0_start(r);
 }
 
+/* The program's environment with the library first in LD_PRELOAD (the
+ * loader maps it before the program's own preloads). */
+static char **preload_environment(const char *lib, char **envp)
+{
+	extern char **environ;
+	char **src = envp ? envp : environ;
+	size_t n = 0;
+
+	while (src[n])
+		n++;
+	char **env = calloc(n + 2, sizeof(*env));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	bool done = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!done && strncmp(src[i], "LD_PRELOAD=", 11) == 0) {
+			const char *old = src[i] + 11;
+			if (asprintf(&env[k], "LD_PRELOAD=%s%s%s", lib,
+				     *old ? ":" : "", old) < 0)
+				env[k] = NULL;
+			done = true;
+		} else {
+			env[k] = strdup(src[i]);
+		}
+		if (!env[k++])
+			goto fail;
+	}
+	if (!done && asprintf(&env[k++], "LD_PRELOAD=%s", lib) < 0)
+		goto fail;
+	return env;
+fail:
+	for (size_t i = 0; i < k; i++)
+		free(env[i]);
+	free(env);
+	return NULL;
+}
+
+static void free_environment(char **env)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* The in-process syscall buffer, unless turned off or not installed
+ * (then every syscall takes the ptrace path, as with
+ * --no-syscall-buffer, and a warning says why). */
+static int setup_syscall_buffer(struct recorder *r)
+{
+	char err[512];
+
+	if (r->opts->no_syscall_buffer)
+		return 0;
+	if (syscallbuf_find_library(r->preload_path, sizeof(r->preload_path),
+				    err, sizeof(err)) < 0) {
+		fprintf(stderr, "xrr: warning: %s; recording without it\n", err);
+		return 0;
+	}
+	r->spawn_envp = preload_environment(r->preload_path, r->opts->envp);
+	if (!r->spawn_envp)
+		return rec_fail(r, "out of memory for the program's environment");
+	r->syscall_buffer = true;
+	return 0;
+}
+
 static int start_program(struct recorder *r)
 {
 	struct spawn_options so = SPAWN_OPTIONS_DEFAULT;
@@ -1444,8 +1581,11 @@ static int start_program(struct recorder *r)
 	so.trap_tsc = true;
 	so.trace_fork = true;      /* every child is recorded */
 	so.path = r->opts->path;
-	if (process_spawn(r->proc, r->opts->argv, r->opts->envp, &so, err,
-			  sizeof(err)) < 0)
+	if (r->syscall_buffer)
+		so.seccomp_untraced_ip = XRR_SB_UNTRACED_IP;
+	if (process_spawn(r->proc, r->opts->argv,
+			  r->spawn_envp ? r->spawn_envp : r->opts->envp, &so,
+			  err, sizeof(err)) < 0)
 		return rec_fail(r, "%s", err);
 	r->xstate_size = r->proc->layout.max_size ? r->proc->layout.max_size : 4096;
 	r->root_pid = r->proc->pid;
@@ -1512,7 +1652,9 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	r->ticks = tick_source_select();
 	r->cpu = pick_cpu(o);
 	r->last_flush_ns = rec_now_ns();
-	int rc = open_trace(r);
+	int rc = setup_syscall_buffer(r);
+	if (rc == 0)
+		rc = open_trace(r);
 	if (rc == 0)
 		rc = start_program(r);
 	sigset_t saved_mask;
@@ -1549,6 +1691,9 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	}
 	close_trace(r);
 	rec_xcr0_finish(r);
+	res->syscall_buffer = r->syscall_buffer;
+	res->buffered_calls = r->buffered_calls;
+	free_environment(r->spawn_envp);
 	free(r);
 	return res->failed ? -1 : 0;
 }

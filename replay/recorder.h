@@ -19,6 +19,7 @@ struct recorder_options {
 	int cpu;                /* CPU to bind to, -1: the one xrr runs on */
 	uint64_t xcr0;          /* XCR0 the program sees; 0: the host's
 				 * (replay/recorder_xcr0.c) */
+	bool no_syscall_buffer; /* every syscall through ptrace stops */
 };
 
 struct recorder_result {
@@ -27,6 +28,8 @@ struct recorder_result {
 	bool failed;            /* recording stopped early (error says why) */
 	char error[768];
 	uint64_t events;
+	uint64_t buffered_calls;        /* calls the in-process buffer made */
+	bool syscall_buffer;            /* it was on */
 };
 
 /* Record until the program ends or recording must stop.  Returns 0 when

@@ -56,6 +56,10 @@ struct rthread {
 	 * EV_RESUME due when it runs again. */
 	bool point_pending;
 	bool interrupt_sent;    /* PTRACE_INTERRUPT for its time slice */
+	/* Its in-process syscall buffer (replay/syscallbuf.h), 0: none.
+	 * A child starts with its creator's: a fork copies it, a vfork or
+	 * thread without its own TLS shares it. */
+	uint64_t sb_buffer;
 	uint64_t slice_start_ns;
 	uint64_t slice_ns;      /* current length of its time slice */
 };
@@ -107,6 +111,12 @@ struct recorder {
 	_Atomic int watch_waiting;      /* threads ready to run */
 	_Atomic int watch_signal;       /* a deferred signal of the current */
 	_Atomic bool watch_stop;
+	/* The in-process syscall buffer is on (LD_PRELOAD and the seccomp
+	 * filter were set up for the program). */
+	bool syscall_buffer;
+	char preload_path[4096];
+	char **spawn_envp;      /* the program's environment with LD_PRELOAD */
+	uint64_t buffered_calls;        /* records taken into the trace */
 };
 
 /* Fail the recording with a message; returns -1. */

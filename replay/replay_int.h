@@ -111,6 +111,9 @@ struct replay_thread {
 	/* Stopped by a guard fault (replay_guard.c) at this rip: resuming
 	 * runs that instruction with the guarded pages open first. */
 	uint64_t guard_pc;
+	/* At the syscall buffer's XRR_SYS_SB_WAIT: its records are in an
+	 * EV_SYSCALLBUF not reached yet (replay_syscallbuf.c). */
+	bool sb_waiting;
 };
 
 struct point_patch;
@@ -261,6 +264,13 @@ int replay_virt_after_syscall(struct replayer *r, const struct ev_syscall *s,
 /* A SIGILL: enum insn_trap_result, or -1 with err. */
 int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 		     siginfo_t *fault, char *err, size_t errlen);
+
+/* The in-process syscall buffer (replay_syscallbuf.c): the current
+ * event is an EV_SYSCALLBUF, its records go into the thread's buffer;
+ * th stopped at XRR_SYS_SB_WAIT.  0, or 1 with stop filled. */
+int replay_syscallbuf_batch(struct replayer *r, struct replay_stop *stop);
+int replay_syscallbuf_wait(struct replayer *r, struct replay_thread *th,
+			   struct task *t, struct replay_stop *stop);
 
 /* Syscalls (replay_syscall.c). */
 /* Close the SysV segments' memfds (the replay starts over or ends). */

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "replay/replay_int.h"
+#include "replay/syscallbuf.h"
 #include "replay/syscalls.h"
 #include "replay/task_int.h"
 #include "replay/fdtable.h"
@@ -986,6 +987,13 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 		if (rc)
 			return rc;
 		track_fds(r, t, s);
+		/* The library's buffer is on: from here it replays its calls
+		 * from the records (replay_syscallbuf.c). */
+		if (s->number == XRR_SYS_SB_REGISTER && s->result == 0 &&
+		    syscallbuf_set_mode(r->proc, XRR_SB_MODE_REPLAY) < 0)
+			return replay_error(r, stop, "event %" PRIu64 ": setting "
+					    "the syscall buffer's replay mode: "
+					    "%s", r->ev_index, strerror(errno));
 		if (replay_virt_after_syscall(r, s, err, sizeof(err)) < 0)
 			return replay_error(r, stop, "instruction "
 					    "virtualisation: %s", err);

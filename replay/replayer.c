@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "replay/replay_int.h"
+#include "replay/syscallbuf.h"
 #include "replay/insn_virt.h"
 #include "replay/syscalls.h"
 #include "replay/task_int.h"
@@ -671,6 +672,10 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			note_thread(r, r->ev.tid, r->ev.u.xcr0_change.new_xcr0,
 				    th ? th->rp : NULL);
 			break;
+		case EV_SYSCALLBUF:
+			if (replay_syscallbuf_batch(r, stop))
+				return 1;
+			break;
 		case EV_RESUME:
 			/* When the recorder resumed it, nobody else was in
 			 * the middle of user code: those still to run their
@@ -942,6 +947,22 @@ static int fill_stop(struct replayer *r, struct replay_stop *stop,
 	return 1;
 }
 
+/* Seccomp filters never see uprobe (336): the kernel lets it through
+ * them (Linux 6.17), so a recording with the syscall buffer's filter
+ * has no event for it.  Outside a uprobe trampoline, the only place a
+ * program can call it, the kernel answers ENXIO: so does replay. */
+#define NR_UPROBE 336
+static bool unseen_uprobe_call(struct replayer *r, struct replay_thread *th,
+			       struct user_regs_struct *g)
+{
+	if ((long)g->orig_rax != NR_UPROBE ||
+	    (r->have_ev && r->ev.type == EV_SYSCALL &&
+	     r->ev.tid == th->rec_tid && r->ev.u.syscall.number == NR_UPROBE))
+		return false;
+	g->rax = (uint64_t)-ENXIO;
+	return true;
+}
+
 /* A syscall entry of th: its event now, or it waits. */
 static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 			 struct task *t, struct replay_stop *stop)
@@ -949,7 +970,15 @@ static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 	bool its_turn = r->have_ev && (r->ev.tid == th->rec_tid ||
 				       (r->ev.type == EV_EXIT && th->rp &&
 					r->ev.tid == th->rp->rec_pid));
+	struct user_regs_struct g;
 
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "%s", r->proc->err);
+	if ((long)g.orig_rax == XRR_SYS_SB_WAIT)
+		return replay_syscallbuf_wait(r, th, t, stop);
+	if (unseen_uprobe_call(r, th, &g))
+		return task_set_gregs(r->proc, t, &g) < 0
+		       ? replay_error(r, stop, "%s", r->proc->err) : 0;
 	if (!its_turn) {
 		th->parked = true;
 		replay_runq_remove(r, th->rec_tid);
@@ -1205,6 +1234,11 @@ static int run_parked(struct replayer *r, struct replay_stop *stop)
 				       "which does not exist",
 				       trace_event_name(r->ev.type),
 				       (int)r->ev.tid);
+	if (th->sb_waiting)
+		return replay_diverged(r, stop, "thread %d waits for buffered "
+				       "calls the trace does not have before "
+				       "its %s", (int)th->rec_tid,
+				       trace_event_name(r->ev.type));
 	if (!th->parked) {
 		/* Not run since it was made or since its signal: run it. */
 		replay_runq_push(r, th->rec_tid, false);

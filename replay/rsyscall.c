@@ -66,7 +66,8 @@ static int sigmask_set(pid_t tid, uint64_t mask)
 
 /* ---- running the tracee until the stop we want ------------------------------- */
 
-enum remote_goal { GOAL_TRAP, GOAL_SYSCALL_EXIT, GOAL_SYSCALL_ENTRY };
+enum remote_goal { GOAL_TRAP, GOAL_SYSCALL_EXIT, GOAL_SYSCALL_ENTRY,
+		   GOAL_SECCOMP_ENTRY };
 
 static bool syscall_stop_op_is(pid_t tid, int op)
 {
@@ -89,6 +90,8 @@ static bool reached_goal(struct remote_session *s, enum remote_goal goal,
 			return false;
 		return r.rip == s->code_addr + sizeof(syscall_int3);
 	}
+	if (goal == GOAL_SECCOMP_ENTRY)
+		return status >> 8 == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8));
 	if (WSTOPSIG(status) != (SIGTRAP | 0x80))
 		return false;
 	return syscall_stop_op_is(tid, goal == GOAL_SYSCALL_ENTRY ?
@@ -289,9 +292,11 @@ int task_remote_begin(struct remote_session *s, struct process *p,
 			       (int)t->tid);
 		goto fail;
 	}
+	/* A seccomp filter's stop is an entry too (process.seccomp_stops). */
 	entry = t->last_stop.kind == TASK_STOP_SYSCALL &&
 		t->last_stop.in_syscall_entry &&
-		syscall_stop_op_is(t->tid, PTRACE_SYSCALL_INFO_ENTRY);
+		(syscall_stop_op_is(t->tid, PTRACE_SYSCALL_INFO_ENTRY) ||
+		 syscall_stop_op_is(t->tid, PTRACE_SYSCALL_INFO_SECCOMP));
 	/* Read before our code may cover it. */
 	s->entry_own_insn = entry && after_syscall_insn(s);
 	if ((rc = plant_code(s)) < 0)
@@ -360,6 +365,10 @@ static int reenter_syscall(struct remote_session *s)
 	r.rax = s->saved_regs.orig_rax;
 	if ((rc = task_set_gregs(s->p, s->t, &r)) < 0)
 		return rc;
+	/* Under a seccomp filter the entry the tracer knows is the filter's
+	 * stop, which comes after PTRACE_SYSCALL's entry stop. */
+	if (s->p->seccomp_stops && !s->entry_emulated)
+		return run_until(s, PTRACE_CONT, GOAL_SECCOMP_ENTRY);
 	return run_until(s, s->entry_emulated ? PTRACE_SYSEMU : PTRACE_SYSCALL,
 			 GOAL_SYSCALL_ENTRY);
 }

@@ -1,38 +1,71 @@
-/* Seam for an in-process syscall buffer (a later issue).
+/* The in-process syscall buffer, seen from xrr (docs/syscallbuf.md).
  *
- * Stopping at every syscall costs two ptrace stops (~80 us here).  rr
- * avoids most of them with a preloaded library that performs common
- * syscalls itself and logs {number, args, result, bytes written} into a
- * buffer shared with the recorder.  When that exists here, the recorder
- * drains the buffer at each ptrace stop of the thread, before handling the
- * stop, through syscallbuf_flush(): each buffered call becomes an ordinary
- * EV_SYSCALL (so the replayer needs no new event kind) in the order the
- * thread made them.  Today no buffer exists and the flush is empty. */
+ * Recorded programs get syscallbuf/xrr-preload.so, which makes common
+ * system calls itself, without ptrace stops, and appends a record of
+ * each (result and the bytes the kernel wrote) to a buffer of its thread
+ * (layout: syscallbuf/syscallbuf_abi.h).  This module is what the
+ * recorder and the replayer do with those buffers:
+ *
+ *   recorder, at every ptrace stop of a thread with a buffer:
+ *       syscallbuf_collect: the records since the last stop, as an
+ *       EV_SYSCALLBUF, and marks them taken (header.flushed);
+ *   recorder, at the library's XRR_SYS_SB_REGISTER:
+ *       syscallbuf_check_buffer, syscallbuf_set_mode(RECORD);
+ *   replayer, at an EV_SYSCALLBUF (the thread has not run them yet):
+ *       syscallbuf_prefill: the records back at their offsets;
+ *   replayer after restoring an address space, diversions:
+ *       syscallbuf_set_mode(REPLAY / OFF);
+ *   both, to read a flushed batch (dump, the descriptor model):
+ *       syscallbuf_next_record. */
 #ifndef XRR_REPLAY_SYSCALLBUF_H
 #define XRR_REPLAY_SYSCALLBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#include "replay/syscalls.h"
+#include "replay/task.h"
+#include "replay/trace_events.h"
+#include "syscallbuf/syscallbuf_abi.h"
 
-/* One syscall performed in the tracee without a ptrace stop. */
-struct syscallbuf_entry {
-	int64_t number;
-	uint64_t args[SC_MAX_ARGS];
-	int64_t result;
-	const struct sc_region *writes; /* regions the call wrote */
-	size_t nwrites;
-	const uint8_t *bytes;           /* their bytes, concatenated */
-};
+/* The preload library's file: $XRR_PRELOAD, else next to the running
+ * xrr (build tree: syscallbuf/xrr-preload.so), else the installed
+ * pkglibdir copy.  0 and the path in buf, or -1 with a message. */
+int syscallbuf_find_library(char *buf, size_t size, char *err, size_t errlen);
 
-/* The recorder's sink: record one buffered syscall of tid as an event. */
-typedef int (*syscallbuf_record_fn)(void *recorder, pid_t tid,
-				    const struct syscallbuf_entry *e);
+/* Is there a valid buffer header at `buffer` in p?  0, or -1 with why. */
+int syscallbuf_check_buffer(struct process *p, uint64_t buffer, uint64_t size,
+			    char *err, size_t errlen);
 
-/* Drain tid's buffer in order.  Returns the number of entries recorded or
- * -1.  Without a buffer (now) it records nothing and returns 0. */
-int syscallbuf_flush(pid_t tid, syscallbuf_record_fn record, void *recorder);
+/* Set the library's mode in p's control page (XRR_SB_MODE_*).  0 when
+ * p has no control page (no library: nothing to do), -1 on error. */
+int syscallbuf_set_mode(struct process *p, unsigned mode);
+
+/* Is a buffered call in progress in the buffer (a stop inside the
+ * library's critical section)?  false when unreadable. */
+bool syscallbuf_locked(struct process *p, uint64_t buffer);
+
+/* Take the records added since the last collect.  1: *out filled
+ * (free with trace_event_free on its event), 0: nothing new, -1: the
+ * buffer is damaged or unreadable (message in err). */
+int syscallbuf_collect(struct process *p, uint64_t buffer,
+		       struct ev_syscallbuf *out, char *err, size_t errlen);
+
+/* Replay: put sb's records back into p's buffer.  0 or -1 with err. */
+int syscallbuf_prefill(struct process *p, const struct ev_syscallbuf *sb,
+		       char *err, size_t errlen);
+
+/* Iterate sb's records: *pos starts at 0.  1: *rec and its output bytes
+ * (*data, *ndata) filled, 0: no more, -1: malformed. */
+int syscallbuf_next_record(const struct ev_syscallbuf *sb, size_t *pos,
+			   struct xrr_sb_record *rec, const uint8_t **data,
+			   size_t *ndata);
+
+/* The private syscall numbers of the library, for the syscall table. */
+static inline bool syscallbuf_private_nr(long nr)
+{
+	return nr == XRR_SYS_SB_REGISTER || nr == XRR_SYS_SB_FLUSH ||
+	       nr == XRR_SYS_SB_WAIT;
+}
 
 #endif

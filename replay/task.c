@@ -14,9 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,11 +150,13 @@ static void process_init(struct process *p)
 /* ---- spawning ----------------------------------------------------------------- */
 
 enum spawn_stage { STAGE_SETUP_PERSONALITY, STAGE_SETUP_AFFINITY,
-		   STAGE_SETUP_TSC, STAGE_SETUP_CWD, STAGE_EXEC };
+		   STAGE_SETUP_TSC, STAGE_SETUP_CWD, STAGE_SETUP_SECCOMP,
+		   STAGE_EXEC };
 
 static const char *const stage_names[] = {
 	"personality(ADDR_NO_RANDOMIZE)", "sched_setaffinity",
-	"prctl(PR_SET_TSC)", "chdir", "execve",
+	"prctl(PR_SET_TSC)", "chdir", "seccomp(SECCOMP_SET_MODE_FILTER)",
+	"execve",
 };
 
 struct spawn_report {
@@ -166,6 +172,34 @@ static void child_report(int fd, int stage, int err)
 		/* Nothing left to tell anyone. */
 	}
 	_exit(127);
+}
+
+/* Allow syscalls made from `ip` (seccomp_data.instruction_pointer is
+ * the address after the syscall instruction), trace all others.
+ * Without CAP_SYS_ADMIN the kernel wants PR_SET_NO_NEW_PRIVS first. */
+static int install_untraced_ip_filter(uint64_t ip)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, instruction_pointer) + 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof(code) / sizeof(code[0])),
+		.filter = code,
+	};
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
+		return 0;
+	if (errno != EACCES ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 /* In the child: set up, wait until the parent has seized us, exec. */
@@ -189,6 +223,11 @@ static void child_run(char *const argv[], char *const envp[],
 	char go;
 	while (read(go_fd, &go, 1) < 0 && errno == EINTR)
 		;
+	/* Last: from here every syscall stops at the tracer (which has
+	 * seized us with PTRACE_O_TRACESECCOMP by now). */
+	if (o->seccomp_untraced_ip &&
+	    install_untraced_ip_filter(o->seccomp_untraced_ip) < 0)
+		child_report(report_fd, STAGE_SETUP_SECCOMP, errno);
 	execve(o->path ? o->path : argv[0], argv, envp ? envp : environ);
 	child_report(report_fd, STAGE_EXEC, errno);
 }
@@ -202,6 +241,8 @@ static long seize_options(const struct spawn_options *o)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
 	if (o->trace_exit)
 		opts |= PTRACE_O_TRACEEXIT;
+	if (o->seccomp_untraced_ip)
+		opts |= PTRACE_O_TRACESECCOMP;
 	return opts;
 }
 
@@ -214,22 +255,16 @@ static void reap_child(pid_t pid)
 		;
 }
 
-/* After the go signal: EOF on the CLOEXEC pipe means exec succeeded (the
- * kernel closes it before the exec event stop); a report means failure. */
+/* After the go signal: the exec event stop means exec succeeded; the
+ * child ending first means a set-up step failed, and the report pipe
+ * says which (a CLOEXEC pipe: empty when exec itself ran).  Stops come
+ * first: under a seccomp filter the execve itself stops at its entry. */
 static int spawn_collect(struct process *p, pid_t pid, int report_fd,
 			 const char *prog, char *err, size_t errlen)
 {
 	struct spawn_report r;
 	ssize_t n;
 
-	while ((n = read(report_fd, &r, sizeof(r))) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(r)) {
-		snprintf(err, errlen, "%s: %s: %s", prog,
-			 stage_names[r.stage], strerror(r.err));
-		reap_child(pid);
-		return -1;
-	}
 	for (;;) {
 		int status;
 		int e = task_wait_status(pid, &status);
@@ -239,13 +274,22 @@ static int spawn_collect(struct process *p, pid_t pid, int report_fd,
 			return -1;
 		}
 		if (!WIFSTOPPED(status)) {
-			snprintf(err, errlen, "%s: child %d ended before exec"
-				 " (status 0x%x)", prog, (int)pid, status);
+			while ((n = read(report_fd, &r, sizeof(r))) < 0 &&
+			       errno == EINTR)
+				;
+			if (n == (ssize_t)sizeof(r))
+				snprintf(err, errlen, "%s: %s: %s", prog,
+					 stage_names[r.stage], strerror(r.err));
+			else
+				snprintf(err, errlen, "%s: child %d ended before"
+					 " exec (status 0x%x)", prog, (int)pid,
+					 status);
 			return -1;
 		}
 		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
 			break;
-		/* Anything before exec (a stray signal) goes on. */
+		/* Anything before exec (a stray signal, the filter's stop
+		 * at execve) goes on. */
 		int sig = (status >> 16) ? 0 : WSTOPSIG(status);
 		ptrace(PTRACE_CONT, pid, 0, sig);
 	}
@@ -288,6 +332,7 @@ int process_spawn(struct process *p, char *const argv[], char *const envp[],
 	close(go[0]);
 	close(report[1]);
 	p->pid = pid;
+	p->seccomp_stops = o->seccomp_untraced_ip != 0;
 	int rc = 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0, seize_options(o)) < 0) {
 		snprintf(err, errlen, "%s: PTRACE_SEIZE(%d): %s", argv[0],
@@ -458,6 +503,15 @@ static void classify_event(struct process *p, struct task *t, int event,
 		break;
 	case PTRACE_EVENT_SECCOMP:
 		stop->kind = TASK_STOP_SECCOMP;
+		if (p->seccomp_stops) {
+			/* The filter reports entries: the same stop as a
+			 * PTRACE_SYSCALL entry (rax -ENOSYS, orig_rax the
+			 * number), and PTRACE_SYSCALL from here stops at
+			 * its exit. */
+			stop->kind = TASK_STOP_SYSCALL;
+			stop->in_syscall_entry = true;
+			t->in_syscall = true;
+		}
 		break;
 	default:
 		stop->kind = TASK_STOP_INTERRUPT;
@@ -613,6 +667,7 @@ int process_adopt_child(struct process *child, const struct process *parent,
 	child->pid = pid;
 	child->layout = parent->layout;
 	child->rsys_addr = parent->rsys_addr;
+	child->seccomp_stops = parent->seccomp_stops;
 	struct task *t = add_task(child, pid);
 	if (task_wait_status(pid, &status) < 0 || !WIFSTOPPED(status)) {
 		task_mark_exited(child, t, status);
@@ -646,13 +701,30 @@ static enum __ptrace_request resume_request(enum task_resume_mode mode)
 	return PTRACE_CONT;
 }
 
+/* Under a seccomp filter entries come as seccomp stops: from anywhere
+ * but inside a syscall (its entry, or an exec/clone/fork event stop on
+ * the way to its exit), "run to the next syscall stop" is PTRACE_CONT (a
+ * PTRACE_SYSCALL would stop at every entry the filter lets through). */
+static enum __ptrace_request request_for(const struct process *p,
+					 const struct task *t,
+					 enum task_resume_mode mode)
+{
+	const struct task_stop *st = &t->last_stop;
+	bool in_syscall = (st->kind == TASK_STOP_SYSCALL && st->in_syscall_entry) ||
+			  st->kind == TASK_STOP_EXEC || st->kind == TASK_STOP_CLONE;
+
+	if (mode == TASK_RESUME_SYSCALL && p->seccomp_stops && !in_syscall)
+		return PTRACE_CONT;
+	return resume_request(mode);
+}
+
 int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
 		int signo)
 {
 	if (t->exited || !t->stopped)
 		return task_fail(p, ESRCH, "task_resume(%d): not stopped",
 				 (int)t->tid);
-	if (ptrace(resume_request(mode), t->tid, 0, signo) < 0)
+	if (ptrace(request_for(p, t, mode), t->tid, 0, signo) < 0)
 		return task_fail(p, errno, "task_resume(%d)", (int)t->tid);
 	t->stopped = false;
 	t->last_resume = mode;

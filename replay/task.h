@@ -98,6 +98,11 @@ struct process {
 	struct task_stop pending[TASK_MAX_PENDING];
 	size_t npending;
 	uint64_t rsys_addr;     /* where remote syscalls run; 0: not chosen */
+	/* A seccomp filter (spawn_options.seccomp_untraced_ip) reports the
+	 * process's syscall entries: TASK_RESUME_SYSCALL from user code is
+	 * PTRACE_CONT, and a seccomp stop is a TASK_STOP_SYSCALL entry.
+	 * Inherited by children (filters survive fork and exec). */
+	bool seccomp_stops;
 	/* Last failure with context ("task_set_xstate(1234): ..."). */
 	char err[256];
 };
@@ -111,6 +116,12 @@ struct spawn_options {
 	bool trace_exit;        /* PTRACE_O_TRACEEXIT (TASK_STOP_EXIT_EVENT) */
 	const char *path;       /* program to exec; NULL: argv[0] (lets the
 				 * program keep the argv[0] the user typed) */
+	/* Nonzero: before exec, install a seccomp filter under which a
+	 * syscall whose instruction pointer (the address after `syscall`)
+	 * is this one runs without any ptrace stop, and every other one
+	 * stops as a syscall entry (process.seccomp_stops).  Sets
+	 * PR_SET_NO_NEW_PRIVS first when the filter needs it. */
+	uint64_t seccomp_untraced_ip;
 };
 #define SPAWN_OPTIONS_DEFAULT { .cpu = -1 }
 

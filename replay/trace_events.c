@@ -32,6 +32,7 @@ const char *trace_event_name(uint32_t type)
 	case EV_XCR0_CHANGE: return "EV_XCR0_CHANGE";
 	case EV_POINT: return "EV_POINT";
 	case EV_RESUME: return "EV_RESUME";
+	case EV_SYSCALLBUF: return "EV_SYSCALLBUF";
 	}
 	return "unknown";
 }
@@ -308,6 +309,11 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		break;
 	case EV_POINT: put_point(b, &u->point); break;
 	case EV_RESUME: break;
+	case EV_SYSCALLBUF:
+		trace_buf_put_u64(b, u->syscallbuf.buffer);
+		trace_buf_put_u64(b, u->syscallbuf.offset);
+		trace_buf_put_blob(b, u->syscallbuf.records, u->syscallbuf.len);
+		break;
 	default:
 		return -1;
 	}
@@ -343,6 +349,17 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		break;
 	case EV_POINT: get_point(c, &u->point); break;
 	case EV_RESUME: break;
+	case EV_SYSCALLBUF:
+		u->syscallbuf.buffer = trace_cursor_u64(c);
+		u->syscallbuf.offset = trace_cursor_u64(c);
+		if (!c->failed)
+			u->syscallbuf.records = get_blob_copy(c, &u->syscallbuf.len);
+		/* Bounds a damaged record: no huge write into a tracee. */
+		if (!c->failed && (u->syscallbuf.len == 0 ||
+				   u->syscallbuf.len > SYSCALLBUF_MAX_BYTES ||
+				   u->syscallbuf.offset > SYSCALLBUF_MAX_BYTES))
+			c->failed = true;
+		break;
 	default:
 		return 1;
 	}
@@ -397,6 +414,7 @@ void trace_event_free(struct trace_event *ev)
 		free(ev->u.point.ranges);
 		free(ev->u.point.bytes);
 		break;
+	case EV_SYSCALLBUF: free(ev->u.syscallbuf.records); break;
 	default: break;
 	}
 	memset(&ev->u, 0, sizeof(ev->u));

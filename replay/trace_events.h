@@ -35,6 +35,7 @@ enum trace_event_type {
 	EV_FORK = TRACE_TYPE_REQUIRED | 9,        /* a child process exists (2.0) */
 	EV_POINT = TRACE_TYPE_REQUIRED | 10,      /* a thread stopped in user code (2.1) */
 	EV_RESUME = TRACE_TYPE_REQUIRED | 11,     /* a thread stopped at a point runs again (2.1) */
+	EV_SYSCALLBUF = TRACE_TYPE_REQUIRED | 12, /* calls the in-process buffer made (2.2) */
 };
 
 #define TRACE_REC_DATA (TRACE_TYPE_REQUIRED | 1)        /* data stream */
@@ -126,6 +127,19 @@ struct ev_point {
 	size_t nbytes;
 };
 
+/* EV_SYSCALLBUF: records (syscallbuf/syscallbuf_abi.h) the thread's
+ * in-process buffer at `buffer` holds at bytes [offset, offset + len) of
+ * its record area: calls it made since its last event, without ptrace
+ * stops.  Replay writes them back there before the thread runs them. */
+#define SYSCALLBUF_MAX_BYTES (16u * 1024 * 1024)
+
+struct ev_syscallbuf {
+	uint64_t buffer;        /* the buffer's address (its header) */
+	uint64_t offset;        /* where the records start in the record area */
+	uint8_t *records;
+	size_t len;
+};
+
 struct ev_thread_create {
 	int32_t new_tid;
 	uint64_t clone_flags;
@@ -155,6 +169,7 @@ struct trace_event {
 		struct ev_status exit;
 		struct ev_xcr0_change xcr0_change;
 		struct ev_point point;
+		struct ev_syscallbuf syscallbuf;
 	} u;
 };
 

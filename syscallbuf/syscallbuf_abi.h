@@ -1,0 +1,84 @@
+/* The contract between the in-process syscall buffer library
+ * (syscallbuf/preload.c, loaded into recorded programs) and xrr's
+ * recorder and replayer (replay/syscallbuf.c).  Plain data: included by
+ * freestanding code, so no libc headers.  docs/syscallbuf.md explains
+ * the design; this file is the layout both sides must agree on.
+ *
+ * The fixed page.  At every exec the recorder maps two pages at
+ * XRR_SB_PAGE_ADDR (before the program's first instruction, so the
+ * mapping is part of the exec's recorded memory and replay restores it):
+ *   page 0 (r-x): `syscall; ret` at offset 0.  The seccomp filter the
+ *                 recorder installs lets a syscall whose instruction
+ *                 pointer is XRR_SB_UNTRACED_IP through without a ptrace
+ *                 stop; every other syscall stops the recorder as before.
+ *   page 1 (rw-): struct xrr_sb_control: which mode the library runs in.
+ * Filters survive exec, so the page is mapped again in every new image
+ * and nothing else can ever sit at that address.
+ *
+ * The buffer.  Each thread allocates its own (an ordinary traced mmap)
+ * the first time it buffers a call, and announces it with the private
+ * syscall XRR_SYS_SB_REGISTER.  A buffer is a header followed by records.
+ * The library appends records; `used` only grows until the library
+ * itself resets it, right after an XRR_SYS_SB_FLUSH call, while locked.
+ * At every ptrace stop of the thread the recorder copies the records in
+ * [flushed, used) into the trace (EV_SYSCALLBUF) and sets `flushed` to
+ * `used`.  Replay writes those records back at the same offsets before
+ * the thread runs, and the library, in replay mode, takes each call's
+ * result and output bytes from its record instead of making the call. */
+#ifndef XRR_SYSCALLBUF_ABI_H
+#define XRR_SYSCALLBUF_ABI_H
+
+#define XRR_SB_PAGE_ADDR        0x7ff000000000ULL
+#define XRR_SB_PAGE_SIZE        0x2000ULL
+#define XRR_SB_UNTRACED_OFF     0x0ULL   /* syscall; ret */
+/* What seccomp sees as the instruction pointer: after the syscall. */
+#define XRR_SB_UNTRACED_IP      (XRR_SB_PAGE_ADDR + XRR_SB_UNTRACED_OFF + 2)
+#define XRR_SB_CONTROL_ADDR     (XRR_SB_PAGE_ADDR + 0x1000ULL)
+
+#define XRR_SB_CONTROL_MAGIC    0x6c7274634278727aULL  /* "zrxBctrl" */
+#define XRR_SB_MODE_OFF         0u  /* every call takes the traced path */
+#define XRR_SB_MODE_RECORD      1u  /* make the call, append a record */
+#define XRR_SB_MODE_REPLAY      2u  /* take the call's outcome from its record */
+
+struct xrr_sb_control {
+	unsigned long long magic;       /* XRR_SB_CONTROL_MAGIC */
+	unsigned int mode;              /* XRR_SB_MODE_* */
+	unsigned int version;           /* XRR_SB_VERSION */
+};
+#define XRR_SB_VERSION          1u
+
+/* Private syscall numbers: no kernel has them (it answers ENOSYS), the
+ * recorder answers them.  Made from the library's traced site. */
+#define XRR_SYS_SB_REGISTER     0x7a5200   /* (buffer, size, unlock_ip): 0 = buffering on */
+#define XRR_SYS_SB_FLUSH        0x7a5201   /* the buffer is full: take its records */
+#define XRR_SYS_SB_WAIT         0x7a5202   /* replay only: (nr, seq) not written yet */
+
+#define XRR_SB_BUFFER_SIZE      (1024u * 1024u)
+#define XRR_SB_HEADER_MAGIC     0x6675426c6c61437aULL  /* "zCallBuf" */
+
+/* At the start of each buffer.  64 bytes; records follow. */
+struct xrr_sb_header {
+	unsigned long long magic;       /* XRR_SB_HEADER_MAGIC */
+	unsigned int size;              /* the whole buffer, header included */
+	unsigned int locked;            /* a buffered call is in progress */
+	unsigned long long used;        /* bytes of records (library's) */
+	unsigned long long flushed;     /* bytes already in the trace (recorder's) */
+	unsigned long long seq;         /* sequence number of the next record */
+	unsigned long long reserved[3];
+};
+#define XRR_SB_HEADER_SIZE      64u
+
+/* One buffered call.  `size` covers the record and its data, rounded up
+ * to 8.  data: the bytes the kernel wrote, in the order the library's
+ * description of the call lists its output regions. */
+struct xrr_sb_record {
+	unsigned int size;
+	unsigned int flags;             /* 0 */
+	unsigned long long seq;
+	long long nr;
+	long long result;               /* the kernel's return value (-errno) */
+	unsigned long long args[6];
+};
+#define XRR_SB_RECORD_SIZE      80u
+
+#endif
