@@ -21,6 +21,7 @@
 #include "replay/syscalls.h"
 #include "replay/trace.h"
 #include "replay/trace_events.h"
+#include "replay/syscallbuf.h"
 #include "replay/trace_procs.h"
 
 /* ---- common ------------------------------------------------------------------ */
@@ -277,6 +278,43 @@ static void dump_syscall(struct event_iter *it, char *line, size_t len)
 	it->have_note = false;
 }
 
+static size_t buffered_calls(const struct ev_syscallbuf *sb)
+{
+	struct xrr_sb_record rec;
+	const uint8_t *data;
+	size_t pos = 0, ndata, n = 0;
+
+	while (syscallbuf_next_record(sb, &pos, &rec, &data, &ndata) == 1)
+		n++;
+	return n;
+}
+
+static int no_memory(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)addr;
+	(void)buf;
+	(void)len;
+	return -1;
+}
+
+/* The calls of an EV_SYSCALLBUF, one line each under it. */
+static void dump_buffered_calls(const struct ev_syscallbuf *sb, int tid)
+{
+	struct xrr_sb_record rec;
+	const uint8_t *data;
+	size_t pos = 0, ndata;
+	char line[1024];
+
+	while (syscallbuf_next_record(sb, &pos, &rec, &data, &ndata) == 1) {
+		syscall_format_call(line, sizeof(line), (long)rec.nr,
+				    (const uint64_t *)rec.args, rec.result,
+				    no_memory, NULL);
+		printf("%6s %7d   buffered #%llu: %s\n", "", tid,
+		       (unsigned long long)rec.seq, line);
+	}
+}
+
 static void describe_event(struct event_iter *it, char *line, size_t len)
 {
 	const struct trace_event *e = &it->cur;
@@ -346,6 +384,14 @@ static void describe_event(struct event_iter *it, char *line, size_t len)
 	case EV_RESUME:
 		snprintf(line, len, "resume (runs on from its point)");
 		return;
+	case EV_SYSCALLBUF:
+		snprintf(line, len, "syscallbuf: %zu buffered call%s (buffer %#"
+			 PRIx64 ", bytes %" PRIu64 "-%" PRIu64 ")",
+			 buffered_calls(&e->u.syscallbuf),
+			 buffered_calls(&e->u.syscallbuf) == 1 ? "" : "s",
+			 e->u.syscallbuf.buffer, e->u.syscallbuf.offset,
+			 e->u.syscallbuf.offset + e->u.syscallbuf.len);
+		return;
 	}
 	snprintf(line, len, "%s", trace_event_name(e->type));
 }
@@ -399,6 +445,8 @@ int cmd_dump(int argc, char **argv)
 			break;
 		describe_event(&it, line, sizeof(line));
 		printf("%6" PRIu64 " %7d %s\n", n, it.cur.tid, line);
+		if (it.cur.type == EV_SYSCALLBUF)
+			dump_buffered_calls(&it.cur.u.syscallbuf, it.cur.tid);
 	}
 	int rc = 0;
 	if (st != TRACE_RECORD && st != TRACE_CORRUPT)
@@ -540,6 +588,7 @@ static int print_event_count(const struct trace *t)
 {
 	struct event_iter it;
 	uint64_t syscalls = 0, signals = 0, rdtsc = 0, processes = 0;
+	uint64_t buffered = 0, batches = 0;
 	enum trace_status st;
 
 	if (iter_open(&it, t) < 0)
@@ -549,11 +598,18 @@ static int print_event_count(const struct trace *t)
 		signals += it.cur.type == EV_SIGNAL;
 		rdtsc += it.cur.type == EV_RDTSC;
 		processes += it.cur.type == EV_FORK || it.index == 1;
+		if (it.cur.type == EV_SYSCALLBUF) {
+			batches++;
+			buffered += buffered_calls(&it.cur.u.syscallbuf);
+		}
 	}
 	printf("processes:    %" PRIu64 " (`xrr ps` lists them)\n", processes);
 	printf("events:       %" PRIu64 " (%" PRIu64 " syscalls, %" PRIu64
 	       " signals, %" PRIu64 " rdtsc)%s\n", it.index, syscalls, signals,
 	       rdtsc, st == TRACE_EOF ? "" : ", then:");
+	if (batches)
+		printf("buffered:     %" PRIu64 " syscalls in %" PRIu64 " batches "
+		       "(the in-process syscall buffer)\n", buffered, batches);
 	int rc = st == TRACE_EOF ? 0 : stream_end(t, it.ev, st, "");
 	iter_close(&it);
 	return rc;

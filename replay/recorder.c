@@ -203,7 +203,9 @@ static int take_buffered_calls(struct recorder *r, struct rthread *t)
 	struct trace_event ev = { .type = EV_SYSCALLBUF, .tid = t->tid };
 	char err[256];
 
-	if (!t->sb_buffer)
+	/* Gone, or on its way out after exit/exit_group (the records were
+	 * taken at that call's entry): no memory to read. */
+	if (!t->sb_buffer || t->state == RT_EXITING || t->state == RT_DEAD)
 		return 0;
 	int rc = syscallbuf_collect(t->proc, t->sb_buffer, &ev.u.syscallbuf,
 				    err, sizeof(err));
@@ -478,7 +480,9 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		return -1;
 	t->nr = (long)t->entry_regs.orig_rax;
 	syscall_args(&t->entry_regs, t->args);
-	t->desc = syscall_check(t->nr, t->args, r->nevents, err, sizeof(err));
+	t->desc = r->syscall_buffer && syscallbuf_private_nr(t->nr)
+		  ? &syscallbuf_private_desc
+		  : syscall_check(t->nr, t->args, r->nevents, err, sizeof(err));
 	if (!t->desc)
 		return refuse(r, t, err);
 	memset(&t->est, 0, sizeof(t->est));
@@ -1181,7 +1185,8 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	 * never, and is taken as a slice stop or ignored when it does. */
 	if (st->kind != TASK_STOP_INTERRUPT)
 		t->interrupt_sent = false;
-	if (take_buffered_calls(r, t) < 0)
+	if (st->kind != TASK_STOP_EXITED && st->kind != TASK_STOP_KILLED &&
+	    take_buffered_calls(r, t) < 0)
 		return -1;
 	switch (st->kind) {
 	case TASK_STOP_SYSCALL:

@@ -18,6 +18,15 @@ _Static_assert(sizeof(struct xrr_sb_header) == XRR_SB_HEADER_SIZE,
 _Static_assert(sizeof(struct xrr_sb_record) == XRR_SB_RECORD_SIZE,
 	       "record layout");
 
+const struct syscall_desc syscallbuf_private_desc = {
+	.nr = XRR_SYS_SB_REGISTER,
+	.name = "xrr_syscallbuf",
+	.nargs = 3,
+	.replay = SC_EMULATE,
+	.arg = { SA_HEX, SA_HEX, SA_HEX },
+	.why = "xrr's in-process syscall buffer (syscallbuf/syscallbuf_abi.h)",
+};
+
 static bool readable(const char *path)
 {
 	return access(path, R_OK) == 0;

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "replay/syscalls.h"
 #include "replay/task.h"
 #include "replay/trace_events.h"
 #include "syscallbuf/syscallbuf_abi.h"
@@ -61,7 +62,11 @@ int syscallbuf_next_record(const struct ev_syscallbuf *sb, size_t *pos,
 			   struct xrr_sb_record *rec, const uint8_t **data,
 			   size_t *ndata);
 
-/* The private syscall numbers of the library, for the syscall table. */
+/* How the recorder records the library's private calls: emulated in
+ * replay (the recorded result), no memory effects. */
+extern const struct syscall_desc syscallbuf_private_desc;
+
+/* The private syscall numbers of the library. */
 static inline bool syscallbuf_private_nr(long nr)
 {
 	return nr == XRR_SYS_SB_REGISTER || nr == XRR_SYS_SB_FLUSH ||
