@@ -244,6 +244,27 @@ static volatile struct xrr_sb_control *control(void)
 	return (volatile struct xrr_sb_control *)XRR_SB_CONTROL_ADDR;
 }
 
+/* Does the existing mapping at XRR_SB_PAGE_ADDR hold the stub and a
+ * control block?  Read through process_vm_readv on ourselves, which
+ * fails (EFAULT) instead of faulting where nothing readable is mapped. */
+static int page_is_ours(void)
+{
+	unsigned char stub[3] = { 0, 0, 0 };
+	struct xrr_sb_control c = { 0, 0, 0 };
+	struct sb_iovec local[2] = { { stub, sizeof(stub) }, { &c, sizeof(c) } };
+	struct sb_iovec remote[2] = {
+		{ (void *)(XRR_SB_PAGE_ADDR + XRR_SB_UNTRACED_OFF), sizeof(stub) },
+		{ (void *)XRR_SB_CONTROL_ADDR, sizeof(c) },
+	};
+	long pid = SYS0(__NR_getpid);
+
+	if (SYS(__NR_process_vm_readv, pid, local, 2, remote, 2, 0) !=
+	    (long)(sizeof(stub) + sizeof(c)))
+		return 0;
+	return stub[0] == 0x0f && stub[1] == 0x05 && stub[2] == 0xc3 &&
+	       c.magic == XRR_SB_CONTROL_MAGIC && c.version == XRR_SB_VERSION;
+}
+
 __attribute__((constructor)) static void sb_init(void)
 {
 	long page = SYS(__NR_mmap, XRR_SB_PAGE_ADDR, XRR_SB_PAGE_SIZE,
@@ -251,9 +272,17 @@ __attribute__((constructor)) static void sb_init(void)
 			SB_MAP_PRIVATE | SB_MAP_ANONYMOUS |
 			SB_MAP_FIXED_NOREPLACE, -1, 0);
 
+	if (page == -EEXIST) {
+		/* Already mapped: by a recorder that maps the page itself
+		 * at exec (syscallbuf_abi.h), use it; anything else there:
+		 * no buffering. */
+		if (page_is_ours())
+			sb_process_ok = 1;
+		return;
+	}
 	if (page != (long)XRR_SB_PAGE_ADDR) {
-		/* Taken (EEXIST), or a kernel that took the address as a
-		 * hint: no buffering in this process. */
+		/* A kernel that took the address as a hint (no
+		 * MAP_FIXED_NOREPLACE), or no memory: no buffering. */
 		if (page > 0 || page < -4095)
 			SYS(__NR_munmap, page, XRR_SB_PAGE_SIZE, 0, 0, 0, 0);
 		return;

@@ -51,6 +51,37 @@ enum how {
 	TRACED,         /* LD_PRELOAD under the seccomp filter and tracer */
 };
 
+/* Records as taken, in order: each a u64 buffer offset, then the record
+ * and its data.  Recorded by a TRACED run with stats.log set, and played
+ * back by a run with stats.replay set (control mode REPLAY). */
+struct rlog {
+	unsigned char *data;
+	size_t len, cap;
+};
+
+static void rlog_add(struct rlog *l, uint64_t off, const void *rec,
+		     size_t size)
+{
+	if (l->len + 8 + size > l->cap) {
+		l->cap = (l->len + 8 + size) * 2;
+		l->data = realloc(l->data, l->cap);
+	}
+	memcpy(l->data + l->len, &off, 8);
+	memcpy(l->data + l->len + 8, rec, size);
+	l->len += 8 + size;
+}
+
+/* The record at byte `pos` of l: its offset, header and size. */
+static bool rlog_at(const struct rlog *l, size_t pos, uint64_t *off,
+		    struct xrr_sb_record *r)
+{
+	if (pos + 8 + XRR_SB_RECORD_SIZE > l->len)
+		return false;
+	memcpy(off, l->data + pos, 8);
+	memcpy(r, l->data + pos + 8, sizeof(*r));
+	return r->size >= XRR_SB_RECORD_SIZE && pos + 8 + r->size <= l->len;
+}
+
 struct stats {
 	int status;                     /* wait status of the program */
 	unsigned long seccomp_stops;
@@ -61,6 +92,10 @@ struct stats {
 	unsigned long stops_by_nr[512]; /* seccomp stops per syscall number */
 	char why[256];                  /* the first problem */
 	char out[16384];                /* the program's stdout */
+	struct rlog *log;               /* in: keep the records here */
+	const struct rlog *replay;      /* in: replay these records */
+	size_t replay_pos;
+	unsigned long waits;
 };
 
 static void bad(struct stats *s, const char *fmt, long a, long b)
@@ -156,7 +191,7 @@ static void collect(struct task *t, struct stats *s)
 	struct xrr_sb_header h;
 	static unsigned char recs[XRR_SB_BUFFER_SIZE];
 
-	if (!t->buffer)
+	if (!t->buffer || s->replay)
 		return;
 	if (!mem_rw(t->tid, t->buffer, &h, sizeof(h), false)) {
 		bad(s, "tid %ld: buffer header unreadable (%ld)", t->tid, errno);
@@ -202,12 +237,46 @@ static void collect(struct task *t, struct stats *s)
 			    (long)r.args[1], (long)r.seq);
 		t->next_seq = r.seq + 1;
 		s->records++;
+		if (s->log)
+			rlog_add(s->log, h.flushed + pos, recs + pos, r.size);
 		pos += r.size;
 	}
 	uint64_t flushed = h.used;
 	if (!mem_rw(t->tid, t->buffer + offsetof(struct xrr_sb_header, flushed),
 		    &flushed, sizeof(flushed), true))
 		bad(s, "tid %ld: cannot write flushed (%ld)", t->tid, errno);
+}
+
+/* What the replayer does: the records of the batch that starts with
+ * record `seq` go back to their offsets in the buffer. */
+static void prefill(struct task *t, struct stats *s, long nr, uint64_t seq)
+{
+	const struct rlog *l = s->replay;
+	struct xrr_sb_record r;
+	uint64_t off, next_off = 0;
+	bool first = true;
+
+	while (rlog_at(l, s->replay_pos, &off, &r)) {
+		if (first && (r.seq != seq || r.nr != nr)) {
+			bad(s, "replay: the library waits for syscall %ld, the "
+			    "log has %ld next", nr, (long)r.nr);
+			return;
+		}
+		if (!first && off != next_off)
+			break;          /* the next batch, after a flush */
+		if (!mem_rw(t->tid, t->buffer + XRR_SB_HEADER_SIZE + off,
+			    l->data + s->replay_pos + 8, r.size, true)) {
+			bad(s, "replay: cannot write record %ld (%ld)",
+			    (long)r.seq, errno);
+			return;
+		}
+		first = false;
+		next_off = off + r.size;
+		s->replay_pos += 8 + r.size;
+	}
+	if (first)
+		bad(s, "replay: no record left for syscall %ld (seq %ld)", nr,
+		    (long)seq);
 }
 
 static void seccomp_stop(struct task *t, struct stats *s, int *resume)
@@ -230,8 +299,12 @@ static void seccomp_stop(struct task *t, struct stats *s, int *resume)
 	} else if (nr == XRR_SYS_SB_FLUSH) {
 		s->flushes++;
 	} else if (nr == XRR_SYS_SB_WAIT) {
-		bad(s, "XRR_SYS_SB_WAIT in record mode (%ld, %ld)",
-		    (long)regs.rdi, (long)regs.rsi);
+		s->waits++;
+		if (s->replay)
+			prefill(t, s, (long)regs.rdi, regs.rsi);
+		else
+			bad(s, "XRR_SYS_SB_WAIT in record mode (%ld, %ld)",
+			    (long)regs.rdi, (long)regs.rsi);
 	} else {
 		return;
 	}
@@ -251,7 +324,8 @@ static void exit_stop(struct task *t, struct stats *s)
 	regs.rax = 0;
 	ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
 	if (t->pending == XRR_SYS_SB_REGISTER) {
-		unsigned mode = XRR_SB_MODE_RECORD;
+		unsigned mode = s->replay ? XRR_SB_MODE_REPLAY
+					  : XRR_SB_MODE_RECORD;
 		if (!mem_rw(t->tid, XRR_SB_CONTROL_ADDR +
 			    offsetof(struct xrr_sb_control, mode), &mode,
 			    sizeof(mode), true))
@@ -329,7 +403,11 @@ static bool run(enum how how, char *const argv[], struct stats *s)
 	char tmpl[] = "/tmp/test_preload.XXXXXX";
 	int out = mkstemp(tmpl);
 
+	struct rlog *log = s->log;
+	const struct rlog *replay = s->replay;
 	memset(s, 0, sizeof(*s));
+	s->log = log;
+	s->replay = replay;
 	if (out < 0)
 		return false;
 	unlink(tmpl);
@@ -454,6 +532,54 @@ static void test_bench_flushes(void)
 	CU_ASSERT(traced_ns > ns);
 }
 
+/* Replay mode: the records of a recorded run go back into the buffer
+ * when the library waits for them, and the program sees their results
+ * and output bytes (clock_gettime's), not the kernel's: the getppid
+ * results are changed by one in the log, and the times are the
+ * recorded ones. */
+static void test_replay_mode(void)
+{
+	char *argv[] = { (char *)PROGS_DIR "/sb_calls", (char *)"bench",
+			 (char *)"20000", NULL };
+	static struct stats rec, rep;
+	static struct rlog log;
+	long n = 0, sum_rec = 0, sum_rep = 0;
+	double ns_rec = 0, ns_rep = 0;
+
+	rec.log = &log;
+	CU_ASSERT_FATAL(run(TRACED, argv, &rec));
+	CU_ASSERT(rec.bad == 0 && rec.flushes >= 1);
+	CU_ASSERT(WIFEXITED(rec.status) && WEXITSTATUS(rec.status) == 0);
+
+	struct xrr_sb_record r;
+	uint64_t off;
+	for (size_t pos = 0; rlog_at(&log, pos, &off, &r); pos += 8 + r.size) {
+		if (r.nr == SYS_getppid) {
+			r.result++;
+			memcpy(log.data + pos + 8, &r, sizeof(r));
+			n++;
+		}
+	}
+	CU_ASSERT(n == 20000);
+
+	rep.replay = &log;
+	CU_ASSERT_FATAL(run(TRACED, argv, &rep));
+	report("bench replayed", &rep);
+	fprintf(stderr, "  recorded: %s  replayed: %s", rec.out, rep.out);
+	CU_ASSERT(WIFEXITED(rep.status) && WEXITSTATUS(rep.status) == 0);
+	CU_ASSERT(rep.bad == 0);
+	CU_ASSERT(rep.replay_pos == log.len);
+	/* A wait per batch of records, not per call. */
+	CU_ASSERT(rep.waits >= 1 && rep.waits <= rec.flushes + 2);
+	CU_ASSERT(sscanf(rec.out, "v: getppid x %*d: %lf ns/call (sum %ld)",
+			 &ns_rec, &sum_rec) == 2);
+	CU_ASSERT(sscanf(rep.out, "v: getppid x %*d: %lf ns/call (sum %ld)",
+			 &ns_rep, &sum_rep) == 2);
+	CU_ASSERT(ns_rep == ns_rec);
+	CU_ASSERT(sum_rep == sum_rec + n);
+	free(log.data);
+}
+
 /* A static program: LD_PRELOAD does nothing, every call stops. */
 static void test_static_program(void)
 {
@@ -476,6 +602,7 @@ static void test_static_program(void)
 static const struct unit_test preload_tests[] = {
 	{ "record mode under a seccomp tracer", test_record_mode },
 	{ "100000 getppid: flushes and speed", test_bench_flushes },
+	{ "replay mode: results and outputs from records", test_replay_mode },
 	{ "a static program is unaffected", test_static_program },
 	{ NULL, NULL },
 };
