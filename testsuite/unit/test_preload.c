@@ -335,6 +335,14 @@ static void exit_stop(struct task *t, struct stats *s)
 	t->pending = 0;
 }
 
+static void set_locked(struct task *t, struct stats *s, unsigned locked)
+{
+	if (t->buffer &&
+	    !mem_rw(t->tid, t->buffer + offsetof(struct xrr_sb_header, locked),
+		    &locked, sizeof(locked), true))
+		bad(s, "tid %ld: cannot write locked (%ld)", t->tid, errno);
+}
+
 static void trace(pid_t pid, struct stats *s)
 {
 	int status;
@@ -349,6 +357,7 @@ static void trace(pid_t pid, struct stats *s)
 	ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESECCOMP |
 	       PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE |
 	       PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+	       PTRACE_O_TRACEVFORKDONE |
 	       PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
 	ptrace(PTRACE_CONT, pid, 0, 0);
 	while ((tid = waitpid(-1, &status, __WALL)) > 0) {
@@ -369,6 +378,8 @@ static void trace(pid_t pid, struct stats *s)
 		int event = status >> 16, sig = WSTOPSIG(status);
 		int resume = PTRACE_CONT, deliver = 0;
 
+		if (event == PTRACE_EVENT_EXEC)
+			t->buffer = 0;  /* gone with the old image */
 		collect(t, s);
 		if (event == PTRACE_EVENT_SECCOMP) {
 			seccomp_stop(t, s, &resume);
@@ -382,13 +393,18 @@ static void trace(pid_t pid, struct stats *s)
 			ptrace(PTRACE_GETEVENTMSG, tid, 0, &child);
 			struct task *c = task_get((pid_t)child);
 			/* A forked child has its copy of the forking
-			 * thread's buffer; a thread registers its own. */
-			if (c && event != PTRACE_EVENT_CLONE) {
+			 * thread's buffer; a thread registers its own.  A
+			 * vfork child runs on the parent's memory and TLS,
+			 * so on its buffer: locked until the parent resumes,
+			 * it takes the traced path for everything. */
+			if (c && event == PTRACE_EVENT_FORK) {
 				c->buffer = t->buffer;
 				c->next_seq = t->next_seq;
+			} else if (event == PTRACE_EVENT_VFORK) {
+				set_locked(t, s, 1);
 			}
-		} else if (event == PTRACE_EVENT_EXEC) {
-			t->buffer = 0;
+		} else if (event == PTRACE_EVENT_VFORK_DONE) {
+			set_locked(t, s, 0);
 		} else if (event) {
 			/* exit and other events: nothing more */
 		} else if (sig != SIGSTOP && sig != SIGTRAP) {
