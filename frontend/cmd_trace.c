@@ -289,12 +289,27 @@ static size_t buffered_calls(const struct ev_syscallbuf *sb)
 	return n;
 }
 
-static int no_memory(void *ctx, uint64_t addr, void *buf, size_t len)
+/* What a buffered call's record tells of the memory it read: its path
+ * argument (XRR_SB_REC_PATH), at whichever argument points to it. */
+struct record_memory {
+	const struct xrr_sb_record *rec;
+	const uint8_t *path;
+	size_t path_len;        /* with the NUL */
+};
+
+static int record_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	(void)ctx;
-	(void)addr;
-	(void)buf;
-	(void)len;
+	const struct record_memory *m = ctx;
+
+	for (int i = 0; m->path && i < 6; i++) {
+		if (addr < m->rec->args[i] || addr >= m->rec->args[i] + m->path_len)
+			continue;
+		size_t off = (size_t)(addr - m->rec->args[i]);
+		size_t have = m->path_len - off;
+		memset(buf, 0, len);
+		memcpy(buf, m->path + off, have < len ? have : len);
+		return 0;
+	}
 	return -1;
 }
 
@@ -307,9 +322,17 @@ static void dump_buffered_calls(const struct ev_syscallbuf *sb, int tid)
 	char line[1024];
 
 	while (syscallbuf_next_record(sb, &pos, &rec, &data, &ndata) == 1) {
+		struct record_memory m = { .rec = &rec };
+		if (rec.flags & XRR_SB_REC_PATH) {
+			const uint8_t *nul = memchr(data, 0, ndata);
+			if (nul) {
+				m.path = data;
+				m.path_len = (size_t)(nul - data) + 1;
+			}
+		}
 		syscall_format_call(line, sizeof(line), (long)rec.nr,
 				    (const uint64_t *)rec.args, rec.result,
-				    no_memory, NULL);
+				    record_read, &m);
 		printf("%6s %7d   buffered #%llu: %s\n", "", tid,
 		       (unsigned long long)rec.seq, line);
 	}

@@ -1185,6 +1185,10 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	 * never, and is taken as a slice stop or ignored when it does. */
 	if (st->kind != TASK_STOP_INTERRUPT)
 		t->interrupt_sent = false;
+	/* After an exec the buffer is gone with the old image (its records
+	 * were taken at the execve's entry stop), after an exit too. */
+	if (st->kind == TASK_STOP_EXEC)
+		t->sb_buffer = 0;
 	if (st->kind != TASK_STOP_EXITED && st->kind != TASK_STOP_KILLED &&
 	    take_buffered_calls(r, t) < 0)
 		return -1;

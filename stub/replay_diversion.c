@@ -16,6 +16,7 @@
 
 #include "common/xcr0.h"
 #include "replay/diversion.h"
+#include "replay/syscallbuf.h"
 #include "replay/diversion_run.h"
 #include "replay/implant.h"
 #include "replay/insn_virt.h"
@@ -69,6 +70,14 @@ static int fork_copy(struct replay_diversion *d, struct replayer *r,
 	if (iv && insn_virt_unpatch_all(iv, d->copy) < 0) {
 		snprintf(err, errlen, "diversion %d: restoring virtualised "
 			 "instructions: %s", (int)d->copy->pid, d->copy->err);
+		diversion_kill(d->copy);
+		return -1;
+	}
+	/* Its calls are real ones, never the replay's records, and never
+	 * written into the syscall buffer (replay/syscallbuf.h). */
+	if (syscallbuf_set_mode(d->copy, XRR_SB_MODE_OFF) < 0) {
+		snprintf(err, errlen, "diversion %d: turning its syscall buffer "
+			 "off: %s", (int)d->copy->pid, strerror(errno));
 		diversion_kill(d->copy);
 		return -1;
 	}

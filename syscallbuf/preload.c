@@ -363,6 +363,7 @@ struct sb_call {
 	void *p, *p2;
 	unsigned *p3;
 	unsigned long n, n2;
+	const char *path;       /* a path argument, kept for `xrr dump` */
 };
 
 struct sb_copy {
@@ -398,6 +399,35 @@ static void region_iov(struct sb_copy *x, const struct sb_iovec *iov,
 static unsigned long min_ul(unsigned long a, unsigned long b)
 {
 	return a < b ? a : b;
+}
+
+/* The path a call read, first in its data: RECORD copies it (the kernel
+ * read it, so it is readable unless the call said EFAULT), REPLAY skips
+ * it.  Returns the record flag. */
+static unsigned path_note(struct sb_copy *x, const struct sb_call *c,
+			  volatile struct xrr_sb_record *rec, long result)
+{
+	unsigned long n = 0;
+
+	if (x->replay) {
+		if (!(rec->flags & XRR_SB_REC_PATH))
+			return 0;
+		while (n < x->left && n < XRR_SB_PATH_MAX && x->data[n])
+			n++;
+	} else {
+		if (!c->path || result == -EFAULT)
+			return 0;
+		while (n + 1 < XRR_SB_PATH_MAX && c->path[n])
+			n++;
+		memcpy(x->data, c->path, n);
+		x->data[n] = 0;
+	}
+	n = (n + 1 + 7) & ~7UL;
+	if (n > x->left)
+		n = x->left;
+	x->data += n;
+	x->left -= n;
+	return XRR_SB_REC_PATH;
 }
 
 /* Copy the call's output regions (never for a failed call). */
@@ -475,7 +505,8 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 		h->locked = 0;
 		return 0;
 	}
-	unsigned long need = (XRR_SB_RECORD_SIZE + c->max_out + 7) & ~7UL;
+	unsigned long out_max = c->max_out + (c->path ? XRR_SB_PATH_MAX + 8 : 0);
+	unsigned long need = (XRR_SB_RECORD_SIZE + out_max + 7) & ~7UL;
 	if (h->used + need > cap) {
 		SYS(XRR_SYS_SB_FLUSH, 0, 0, 0, 0, 0, 0);
 		h->used = 0;
@@ -486,18 +517,18 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 		((char *)h + XRR_SB_HEADER_SIZE + h->used);
 	unsigned char *data = (unsigned char *)rec + XRR_SB_RECORD_SIZE;
 	struct sb_copy x = { .replay = mode == XRR_SB_MODE_REPLAY,
-			     .data = data, .left = c->max_out };
+			     .data = data, .left = out_max };
 	long r;
 	unsigned size;
 
 	if (mode == XRR_SB_MODE_RECORD) {
 		r = untraced6(c->nr, c->args);
-		rec->flags = 0;
 		rec->seq = h->seq;
 		rec->nr = c->nr;
 		rec->result = r;
 		for (int i = 0; i < 6; i++)
 			rec->args[i] = (unsigned long long)c->args[i];
+		rec->flags = path_note(&x, c, rec, r);
 		outputs(&x, c, r);
 		size = (unsigned)((XRR_SB_RECORD_SIZE +
 				   (unsigned long)(x.data - data) + 7) & ~7UL);
@@ -518,6 +549,7 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 		if (rec->nr == c->nr) {
 			r = rec->result;
 			x.left = min_ul(x.left, size - XRR_SB_RECORD_SIZE);
+			path_note(&x, c, rec, r);
 			outputs(&x, c, r);
 		} else {
 			r = -ENOSYS;
@@ -612,8 +644,11 @@ int fstat64(int fd, void *st) __attribute__((alias("fstat")));
 
 int fstatat(int dirfd, const char *path, void *st, int flags)
 {
-	return (int)ret_errno(fixed_out(__NR_newfstatat, dirfd, (long)path,
-					(long)st, flags, 0, st, SB_STAT_SIZE));
+	struct sb_call c = { .nr = __NR_newfstatat,
+			     .args = { dirfd, (long)path, (long)st, flags },
+			     .max_out = SB_STAT_SIZE, .out = OUT_FIXED,
+			     .p = st, .n = SB_STAT_SIZE, .path = path };
+	return (int)ret_errno(sb_or_traced(&c));
 }
 
 int fstatat64(int dirfd, const char *path, void *st, int flags)
@@ -635,22 +670,26 @@ int lstat64(const char *path, void *st) __attribute__((alias("lstat")));
 
 int statx(int dirfd, const char *path, int flags, unsigned mask, void *stx)
 {
-	return (int)ret_errno(fixed_out(__NR_statx, dirfd, (long)path, flags,
-					mask, (long)stx, stx, SB_STATX_SIZE));
+	struct sb_call c = { .nr = __NR_statx,
+			     .args = { dirfd, (long)path, flags, mask, (long)stx },
+			     .max_out = SB_STATX_SIZE, .out = OUT_FIXED,
+			     .p = stx, .n = SB_STATX_SIZE, .path = path };
+	return (int)ret_errno(sb_or_traced(&c));
 }
 
 int access(const char *path, int mode)
 {
-	return (int)ret_errno(simple(__NR_access, (long)path, mode, 0, 0, 0));
+	struct sb_call c = { .nr = __NR_access, .args = { (long)path, mode },
+			     .path = path };
+	return (int)ret_errno(sb_or_traced(&c));
 }
 
 int faccessat(int dirfd, const char *path, int mode, int flags)
 {
-	if (flags)
-		return (int)ret_errno(simple(__NR_faccessat2, dirfd,
-					     (long)path, mode, flags, 0));
-	return (int)ret_errno(simple(__NR_faccessat, dirfd, (long)path, mode,
-				     0, 0));
+	struct sb_call c = { .nr = flags ? __NR_faccessat2 : __NR_faccessat,
+			     .args = { dirfd, (long)path, mode, flags },
+			     .path = path };
+	return (int)ret_errno(sb_or_traced(&c));
 }
 
 int close(int fd)
@@ -1077,7 +1116,7 @@ static int do_openat(int dirfd, const char *path, int flags, unsigned mode)
 	struct sb_call probe = { .nr = __NR_newfstatat,
 				 .args = { dirfd, (long)path, (long)st, 0 },
 				 .max_out = SB_STAT_SIZE, .out = OUT_FIXED,
-				 .p = st, .n = SB_STAT_SIZE };
+				 .p = st, .n = SB_STAT_SIZE, .path = path };
 	long r;
 
 	if (sb_call(&probe, &r)) {
@@ -1087,7 +1126,7 @@ static int do_openat(int dirfd, const char *path, int flags, unsigned mode)
 		    (r == 0 && (type == SB_S_IFREG || type == SB_S_IFDIR))) {
 			struct sb_call c = { .nr = __NR_openat,
 					     .args = { dirfd, (long)path, flags,
-						       mode } };
+						       mode }, .path = path };
 			if (sb_call(&c, &r))
 				return (int)ret_errno(r);
 		}

@@ -73,12 +73,17 @@ struct xrr_sb_header {
  * description of the call lists its output regions. */
 struct xrr_sb_record {
 	unsigned int size;
-	unsigned int flags;             /* 0 */
+	unsigned int flags;             /* XRR_SB_REC_* */
 	unsigned long long seq;
 	long long nr;
 	long long result;               /* the kernel's return value (-errno) */
 	unsigned long long args[6];
 };
 #define XRR_SB_RECORD_SIZE      80u
+/* flags: data starts with the call's path argument as the kernel read it
+ * (NUL-terminated, at most XRR_SB_PATH_MAX bytes with the NUL, padded to
+ * 8) for `xrr dump`; the output regions follow. */
+#define XRR_SB_REC_PATH         1u
+#define XRR_SB_PATH_MAX         256u
 
 #endif
