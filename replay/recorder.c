@@ -198,7 +198,8 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 
 /* The calls t's buffer made since its last stop go into the trace
  * before anything this stop records. */
-static int take_buffered_calls(struct recorder *r, struct rthread *t)
+static int take_buffered_calls(struct recorder *r, struct rthread *t,
+			       bool force)
 {
 	struct trace_event ev = { .type = EV_SYSCALLBUF, .tid = t->tid };
 	char err[256];
@@ -207,8 +208,8 @@ static int take_buffered_calls(struct recorder *r, struct rthread *t)
 	 * taken at that call's entry): no memory to read. */
 	if (!t->sb_buffer || t->state == RT_EXITING || t->state == RT_DEAD)
 		return 0;
-	int rc = syscallbuf_collect(t->proc, t->sb_buffer, &ev.u.syscallbuf,
-				    err, sizeof(err));
+	int rc = syscallbuf_collect(t->proc, t->sb_buffer, force,
+				    &ev.u.syscallbuf, err, sizeof(err));
 	if (rc < 0)
 		return rec_fail(r, "recording stopped: thread %d: %s",
 				(int)t->tid, err);
@@ -225,12 +226,31 @@ static int take_buffered_calls(struct recorder *r, struct rthread *t)
 	return rc;
 }
 
-/* Stopped inside a buffered call (after the library locked its buffer):
- * no point may be chosen there, replay runs other code in that stretch. */
+/* Stopped inside the library (a buffered call in progress, or on its
+ * way in or out): no point may be chosen there, record and replay run
+ * different code inside it. */
 static bool in_buffered_call(struct recorder *r, struct rthread *t)
 {
-	(void)r;
-	return t->sb_buffer && syscallbuf_locked(t->proc, t->sb_buffer);
+	struct user_regs_struct g;
+	struct task *tk = task_of(r, t);
+
+	if (!t->sb_buffer)
+		return false;
+	if (syscallbuf_locked(t->proc, t->sb_buffer))
+		return true;
+	if (!tk || task_get_gregs(t->proc, tk, &g) < 0)
+		return false;
+	return (g.rip >= t->sb_code_start && g.rip < t->sb_code_end) ||
+	       (g.rip >= XRR_SB_PAGE_ADDR &&
+		g.rip < XRR_SB_PAGE_ADDR + XRR_SB_PAGE_SIZE);
+}
+
+/* t is inside the library while a signal waits or another thread should
+ * run: its next buffered call makes a syscall stop first (a flush), where
+ * both happen.  Replay sees the request in the EV_SYSCALLBUF. */
+static int ask_for_syscall_stop(struct recorder *r, struct rthread *t)
+{
+	return take_buffered_calls(r, t, true);
 }
 
 /* The library's private calls (syscallbuf/syscallbuf_abi.h), at their
@@ -254,6 +274,8 @@ static int answer_private_call(struct recorder *r, struct rthread *t)
 					"setting the syscall buffer's mode: %s",
 					(int)t->tid, strerror(errno));
 		t->sb_buffer = t->args[0];
+		t->sb_code_start = t->args[3];
+		t->sb_code_end = t->args[4];
 		answer = 0;
 	} else if (t->nr == XRR_SYS_SB_FLUSH) {
 		answer = 0;     /* taken at this call's entry stop */
@@ -862,19 +884,22 @@ static int stop_at_point(struct recorder *r, struct rthread *t)
 	struct trace_event ev = { .type = EV_POINT, .tid = t->tid };
 	bool spinning;
 
-	/* Inside a buffered call: it leaves soon (it never blocks) for a
-	 * syscall stop or user code; try again then. */
-	int rc = in_buffered_call(r, t) ? 0
-		 : rec_point_probe(r, t, &ev.u.point, &spinning);
+	/* Inside the syscall buffer's library: its next buffered call
+	 * stops at a syscall instead, soon (buffered calls never block). */
+	bool in_library = in_buffered_call(r, t);
+	int rc = in_library ? 0 : rec_point_probe(r, t, &ev.u.point, &spinning);
 	if (rc < 0)
 		return -1;
 	if (rc == 2)
 		return 0;       /* stopped for another reason: dispatched next */
 	if (rc == 1 && in_buffered_call(r, t)) {
-		/* The probe stepped into one: no point there either. */
+		/* The probe stepped into it: no point there either. */
 		trace_event_free(&ev);
 		rc = 0;
+		in_library = true;
 	}
+	if (in_library && ask_for_syscall_stop(r, t) < 0)
+		return -1;
 	if (rc == 0) {
 		/* A syscall or trapped instruction is near: the signals
 		 * wait for it, and the slice starts again. */
@@ -1038,6 +1063,8 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	if (!nt || rec_xcr0_fork(r, t->proc, cp) < 0)
 		return -1;
 	nt->sb_buffer = t->sb_buffer;
+	nt->sb_code_start = t->sb_code_start;
+	nt->sb_code_end = t->sb_code_end;
 	use_thread(r, nt);
 	nt->xcr0 = rec_thread_xcr0(r, nt);
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
@@ -1065,6 +1092,8 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	if (!nt)
 		return -1;
 	nt->sb_buffer = t->sb_buffer;
+	nt->sb_code_start = t->sb_code_start;
+	nt->sb_code_end = t->sb_code_end;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
 		return -1;
@@ -1190,7 +1219,7 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	if (st->kind == TASK_STOP_EXEC)
 		t->sb_buffer = 0;
 	if (st->kind != TASK_STOP_EXITED && st->kind != TASK_STOP_KILLED &&
-	    take_buffered_calls(r, t) < 0)
+	    take_buffered_calls(r, t, false) < 0)
 		return -1;
 	switch (st->kind) {
 	case TASK_STOP_SYSCALL:

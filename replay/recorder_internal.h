@@ -60,6 +60,8 @@ struct rthread {
 	 * A child starts with its creator's: a fork copies it, a vfork or
 	 * thread without its own TLS shares it. */
 	uint64_t sb_buffer;
+	/* The library's code [start, end): no point is chosen there. */
+	uint64_t sb_code_start, sb_code_end;
 	uint64_t slice_start_ns;
 	uint64_t slice_ns;      /* current length of its time slice */
 };

@@ -85,8 +85,17 @@ static int write_exact(struct process *p, uint64_t addr, const void *buf,
 	return process_write_memory(p, addr, buf, len) == (ssize_t)len ? 0 : -1;
 }
 
+static int write_u64(struct process *p, uint64_t addr, uint64_t value)
+{
+	return write_exact(p, addr, &value, sizeof(value));
+}
+
+/* strict: the recorder's view, at a stop (records [flushed, used)).  A
+ * replayer may find flushed ahead of used: it writes a thread's records
+ * before the thread runs them. */
 static int read_header(struct process *p, uint64_t buffer,
-		       struct xrr_sb_header *h, char *err, size_t errlen)
+		       struct xrr_sb_header *h, bool strict, char *err,
+		       size_t errlen)
 {
 	if (read_exact(p, buffer, h, sizeof(*h)) < 0) {
 		snprintf(err, errlen, "syscall buffer at 0x%" PRIx64 ": "
@@ -95,7 +104,8 @@ static int read_header(struct process *p, uint64_t buffer,
 	}
 	if (h->magic != XRR_SB_HEADER_MAGIC || h->size < XRR_SB_HEADER_SIZE ||
 	    h->size > XRR_SB_BUFFER_SIZE ||
-	    h->used > h->size - XRR_SB_HEADER_SIZE || h->flushed > h->used) {
+	    h->used > h->size - XRR_SB_HEADER_SIZE ||
+	    (strict && h->flushed > h->used)) {
 		snprintf(err, errlen, "syscall buffer at 0x%" PRIx64 ": damaged "
 			 "header (magic 0x%llx, size %u, used %llu, flushed "
 			 "%llu): the program overwrote it?", buffer, h->magic,
@@ -117,7 +127,7 @@ int syscallbuf_check_buffer(struct process *p, uint64_t buffer, uint64_t size,
 			 buffer, size, XRR_SB_BUFFER_SIZE);
 		return -1;
 	}
-	if (read_header(p, buffer, &h, err, errlen) < 0)
+	if (read_header(p, buffer, &h, true, err, errlen) < 0)
 		return -1;
 	if (h.size != size || h.used || h.flushed) {
 		snprintf(err, errlen, "syscall buffer at 0x%" PRIx64 ": not a "
@@ -175,17 +185,36 @@ static int check_records(const uint8_t *recs, size_t len, char *err,
 	return -1;
 }
 
-int syscallbuf_collect(struct process *p, uint64_t buffer,
+int syscallbuf_collect(struct process *p, uint64_t buffer, bool force,
 		       struct ev_syscallbuf *out, char *err, size_t errlen)
 {
 	struct xrr_sb_header h;
 	char why[128];
 
 	memset(out, 0, sizeof(*out));
-	if (read_header(p, buffer, &h, err, errlen) < 0)
+	if (read_header(p, buffer, &h, true, err, errlen) < 0)
 		return -1;
-	if (h.used == h.flushed)
-		return 0;
+	if (force) {
+		/* The call in progress has h.seq; otherwise the next has. */
+		out->force_seq = h.seq + (h.locked ? 1 : 0);
+		if (out->force_seq == 0)
+			out->force_seq = 1;     /* 0 means none */
+		if (write_u64(p, buffer + offsetof(struct xrr_sb_header,
+						   force_seq),
+			      out->force_seq) < 0) {
+			snprintf(err, errlen, "syscall buffer at 0x%" PRIx64
+				 ": asking for a flush: %s", buffer,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (h.used == h.flushed) {
+		if (!force)
+			return 0;
+		out->buffer = buffer;
+		out->offset = h.flushed;
+		return 1;
+	}
 	size_t len = (size_t)(h.used - h.flushed);
 	uint8_t *recs = malloc(len);
 	if (!recs) {
@@ -228,7 +257,7 @@ int syscallbuf_prefill(struct process *p, const struct ev_syscallbuf *sb,
 			 sb->buffer, why);
 		return -1;
 	}
-	if (read_header(p, sb->buffer, &h, err, errlen) < 0)
+	if (read_header(p, sb->buffer, &h, false, err, errlen) < 0)
 		return -1;
 	if (sb->offset + sb->len > h.size - XRR_SB_HEADER_SIZE) {
 		snprintf(err, errlen, "EV_SYSCALLBUF for 0x%" PRIx64 ": records "
@@ -237,10 +266,13 @@ int syscallbuf_prefill(struct process *p, const struct ev_syscallbuf *sb,
 		return -1;
 	}
 	uint64_t flushed = sb->offset + sb->len;
-	if (write_exact(p, sb->buffer + XRR_SB_HEADER_SIZE + sb->offset,
-			sb->records, sb->len) < 0 ||
-	    write_exact(p, sb->buffer + offsetof(struct xrr_sb_header, flushed),
-			&flushed, sizeof(flushed)) < 0) {
+	if ((sb->len && write_exact(p, sb->buffer + XRR_SB_HEADER_SIZE +
+				    sb->offset, sb->records, sb->len) < 0) ||
+	    write_u64(p, sb->buffer + offsetof(struct xrr_sb_header, flushed),
+		      flushed) < 0 ||
+	    (sb->force_seq &&
+	     write_u64(p, sb->buffer + offsetof(struct xrr_sb_header, force_seq),
+		       sb->force_seq) < 0)) {
 		snprintf(err, errlen, "EV_SYSCALLBUF: writing records into the "
 			 "buffer at 0x%" PRIx64 ": %s", sb->buffer,
 			 strerror(errno));

@@ -313,6 +313,7 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		trace_buf_put_u64(b, u->syscallbuf.buffer);
 		trace_buf_put_u64(b, u->syscallbuf.offset);
 		trace_buf_put_blob(b, u->syscallbuf.records, u->syscallbuf.len);
+		trace_buf_put_u64(b, u->syscallbuf.force_seq);
 		break;
 	default:
 		return -1;
@@ -354,8 +355,10 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		u->syscallbuf.offset = trace_cursor_u64(c);
 		if (!c->failed)
 			u->syscallbuf.records = get_blob_copy(c, &u->syscallbuf.len);
+		u->syscallbuf.force_seq = trace_cursor_u64(c);
 		/* Bounds a damaged record: no huge write into a tracee. */
-		if (!c->failed && (u->syscallbuf.len == 0 ||
+		if (!c->failed && ((u->syscallbuf.len == 0 &&
+				    !u->syscallbuf.force_seq) ||
 				   u->syscallbuf.len > SYSCALLBUF_MAX_BYTES ||
 				   u->syscallbuf.offset > SYSCALLBUF_MAX_BYTES))
 			c->failed = true;

@@ -136,8 +136,12 @@ struct ev_point {
 struct ev_syscallbuf {
 	uint64_t buffer;        /* the buffer's address (its header) */
 	uint64_t offset;        /* where the records start in the record area */
-	uint8_t *records;
+	uint8_t *records;       /* may be empty when force_seq is set */
 	size_t len;
+	/* The recorder stopped the thread inside the library and asked it
+	 * for a syscall stop at the call with this sequence number (the
+	 * header's force_seq); 0: not. */
+	uint64_t force_seq;
 };
 
 struct ev_thread_create {

@@ -36,6 +36,10 @@ _Static_assert(sizeof(struct xrr_sb_record) == XRR_SB_RECORD_SIZE,
 #define HIDDEN __attribute__((visibility("hidden")))
 #define BARRIER() __asm__ __volatile__("" ::: "memory")
 
+/* The linker's bounds of this library's image and code. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char etext[] __attribute__((visibility("hidden")));
+
 /* ---- constants (x86-64 Linux ABI values, no libc headers) ----------- */
 
 #define SB_PROT_READ            0x1
@@ -326,8 +330,11 @@ static volatile struct xrr_sb_header *thread_buffer(void)
 	h->flushed = 0;
 	h->seq = 0;
 	BARRIER();
+	/* Its code, where the recorder must not stop a thread for a point:
+	 * record and replay take different paths through it. */
 	if (SYS(XRR_SYS_SB_REGISTER, m, XRR_SB_BUFFER_SIZE,
-		(long)xrr_sb_unlock_ip, 0, 0, 0) != 0) {
+		(long)xrr_sb_unlock_ip, (long)__ehdr_start, (long)etext,
+		0) != 0) {
 		SYS(__NR_munmap, m, XRR_SB_BUFFER_SIZE, 0, 0, 0, 0);
 		sb_process_ok = 0;
 		return NULL;
@@ -492,26 +499,45 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 	h = thread_buffer();
 	if (!h)
 		return 0;
-	unsigned mode = control()->mode;
-	if ((mode != XRR_SB_MODE_RECORD && mode != XRR_SB_MODE_REPLAY) ||
-	    h->locked)
+	/* Record and replay must run the same instructions with the same
+	 * registers up to every syscall the recorder stops at (a signal may
+	 * be delivered there, and replay restores the recorded frame's
+	 * registers when its handler returns): so the mode is read only
+	 * after the flushes below, into a value that is dead after the
+	 * call. */
+	if (control()->mode == XRR_SB_MODE_OFF || h->locked)
 		return 0;
+	if (h->force_seq && h->seq >= h->force_seq) {
+		/* The recorder asked for a syscall stop (it waits to deliver
+		 * a signal or switch threads): this flush is one.  Not locked
+		 * yet: a handler that runs here may buffer its own calls. */
+		h->force_seq = 0;
+		BARRIER();
+		SYS(XRR_SYS_SB_FLUSH, 0, 0, 0, 0, 0, 0);
+		if (h->locked)
+			return 0;
+	}
 	h->locked = 1;
 	BARRIER();
 	unsigned long cap = h->size - XRR_SB_HEADER_SIZE;
-	if (c->max_out > cap / 2 ||
-	    ((XRR_SB_RECORD_SIZE + c->max_out + 7) & ~7UL) > cap / 2) {
+	unsigned long out_max = c->max_out + (c->path ? XRR_SB_PATH_MAX + 8 : 0);
+	unsigned long need = (XRR_SB_RECORD_SIZE + out_max + 7) & ~7UL;
+	if (need > cap / 2) {
 		BARRIER();
 		h->locked = 0;
 		return 0;
 	}
-	unsigned long out_max = c->max_out + (c->path ? XRR_SB_PATH_MAX + 8 : 0);
-	unsigned long need = (XRR_SB_RECORD_SIZE + out_max + 7) & ~7UL;
 	if (h->used + need > cap) {
 		SYS(XRR_SYS_SB_FLUSH, 0, 0, 0, 0, 0, 0);
 		h->used = 0;
 		h->flushed = 0;
 		BARRIER();
+	}
+	unsigned mode = control()->mode;
+	if (mode != XRR_SB_MODE_RECORD && mode != XRR_SB_MODE_REPLAY) {
+		BARRIER();
+		h->locked = 0;
+		return 0;
 	}
 	volatile struct xrr_sb_record *rec = (volatile struct xrr_sb_record *)
 		((char *)h + XRR_SB_HEADER_SIZE + h->used);

@@ -49,7 +49,8 @@ struct xrr_sb_control {
 
 /* Private syscall numbers: no kernel has them (it answers ENOSYS), the
  * recorder answers them.  Made from the library's traced site. */
-#define XRR_SYS_SB_REGISTER     0x7a5200   /* (buffer, size, unlock_ip): 0 = buffering on */
+#define XRR_SYS_SB_REGISTER     0x7a5200   /* (buffer, size, unlock_ip, code start,
+					    * code end): 0 = buffering on */
 #define XRR_SYS_SB_FLUSH        0x7a5201   /* the buffer is full: take its records */
 #define XRR_SYS_SB_WAIT         0x7a5202   /* replay only: (nr, seq) not written yet */
 
@@ -64,7 +65,12 @@ struct xrr_sb_header {
 	unsigned long long used;        /* bytes of records (library's) */
 	unsigned long long flushed;     /* bytes already in the trace (recorder's) */
 	unsigned long long seq;         /* sequence number of the next record */
-	unsigned long long reserved[3];
+	/* Set by the recorder when it stopped the thread inside a buffered
+	 * call and needs a syscall stop soon (a signal waits, or another
+	 * thread): the call with this sequence number first makes an
+	 * XRR_SYS_SB_FLUSH.  Replay restores it with the records.  0: none. */
+	unsigned long long force_seq;
+	unsigned long long reserved[2];
 };
 #define XRR_SB_HEADER_SIZE      64u
 
