@@ -486,6 +486,65 @@ static void outputs(struct sb_copy *x, const struct sb_call *c, long result)
 
 /* ---- the common path ------------------------------------------------ */
 
+/* The part of a buffered call that differs between record and replay:
+ * make the call and copy what the kernel wrote into the record, or take
+ * both from the record.  Returns the record's size (0: the mode is off),
+ * the result in *result.  Only this function reads the mode, so no frame
+ * above it holds a value that differs between the two. */
+#define SB_SCRUB_BYTES 2048
+__attribute__((noinline, noclone)) static unsigned
+sb_do(const struct sb_call *c, volatile struct xrr_sb_header *h,
+      unsigned long out_max, unsigned long need, long *result)
+{
+	unsigned mode = control()->mode;
+	if (mode != XRR_SB_MODE_RECORD && mode != XRR_SB_MODE_REPLAY)
+		return 0;
+	volatile struct xrr_sb_record *rec = (volatile struct xrr_sb_record *)
+		((char *)h + XRR_SB_HEADER_SIZE + h->used);
+	unsigned char *data = (unsigned char *)rec + XRR_SB_RECORD_SIZE;
+	struct sb_copy x = { .replay = mode == XRR_SB_MODE_REPLAY,
+			     .data = data, .left = out_max };
+	long r;
+	unsigned size;
+
+	if (mode == XRR_SB_MODE_RECORD) {
+		r = untraced6(c->nr, c->args);
+		rec->seq = h->seq;
+		rec->nr = c->nr;
+		rec->result = r;
+		for (int i = 0; i < 6; i++)
+			rec->args[i] = (unsigned long long)c->args[i];
+		rec->flags = path_note(&x, c, rec, r);
+		outputs(&x, c, r);
+		size = (unsigned)((XRR_SB_RECORD_SIZE +
+				   (unsigned long)(x.data - data) + 7) & ~7UL);
+		rec->size = size;
+	} else {
+		unsigned long long seq = h->seq;
+		while (rec->seq != seq)
+			SYS(XRR_SYS_SB_WAIT, c->nr, seq, 0, 0, 0, 0);
+		size = rec->size;
+		if (rec->nr != c->nr || size < XRR_SB_RECORD_SIZE ||
+		    size > need) {
+			/* Divergence: the replayer reports it here. */
+			SYS(XRR_SYS_SB_WAIT, c->nr, seq, 0, 0, 0, 0);
+			size = rec->size;
+			if (size < XRR_SB_RECORD_SIZE || size > need)
+				size = (unsigned)need;
+		}
+		if (rec->nr == c->nr) {
+			r = rec->result;
+			x.left = min_ul(x.left, size - XRR_SB_RECORD_SIZE);
+			path_note(&x, c, rec, r);
+			outputs(&x, c, r);
+		} else {
+			r = -ENOSYS;
+		}
+	}
+	*result = r;
+	return size;
+}
+
 /* Make (RECORD) or replay (REPLAY) c as a buffered call.  1 with the
  * kernel's result in *result, or 0: the caller takes the traced path.
  * Not inlined, not cloned: the unlock label must exist once. */
@@ -533,53 +592,21 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 		h->flushed = 0;
 		BARRIER();
 	}
-	unsigned mode = control()->mode;
-	if (mode != XRR_SB_MODE_RECORD && mode != XRR_SB_MODE_REPLAY) {
+	long r = 0;
+	unsigned size = sb_do(c, h, out_max, need, &r);
+	/* sb_do's frames differ between record and replay: below this
+	 * frame, the stack is left the same in both (the program may read
+	 * dead stack, and points compare what it reads). */
+	__asm__ __volatile__("lea -%c[n](%%rsp), %%rdi\n\t"
+			     "mov %[n], %%ecx\n\t"
+			     "xor %%eax, %%eax\n\t"
+			     "rep stosb"
+			     : : [n] "i"(SB_SCRUB_BYTES)
+			     : "rax", "rcx", "rdi", "memory", "cc");
+	if (!size) {
 		BARRIER();
 		h->locked = 0;
 		return 0;
-	}
-	volatile struct xrr_sb_record *rec = (volatile struct xrr_sb_record *)
-		((char *)h + XRR_SB_HEADER_SIZE + h->used);
-	unsigned char *data = (unsigned char *)rec + XRR_SB_RECORD_SIZE;
-	struct sb_copy x = { .replay = mode == XRR_SB_MODE_REPLAY,
-			     .data = data, .left = out_max };
-	long r;
-	unsigned size;
-
-	if (mode == XRR_SB_MODE_RECORD) {
-		r = untraced6(c->nr, c->args);
-		rec->seq = h->seq;
-		rec->nr = c->nr;
-		rec->result = r;
-		for (int i = 0; i < 6; i++)
-			rec->args[i] = (unsigned long long)c->args[i];
-		rec->flags = path_note(&x, c, rec, r);
-		outputs(&x, c, r);
-		size = (unsigned)((XRR_SB_RECORD_SIZE +
-				   (unsigned long)(x.data - data) + 7) & ~7UL);
-		rec->size = size;
-	} else {
-		unsigned long long seq = h->seq;
-		while (rec->seq != seq)
-			SYS(XRR_SYS_SB_WAIT, c->nr, seq, 0, 0, 0, 0);
-		size = rec->size;
-		if (rec->nr != c->nr || size < XRR_SB_RECORD_SIZE ||
-		    size > need) {
-			/* Divergence: the replayer reports it here. */
-			SYS(XRR_SYS_SB_WAIT, c->nr, seq, 0, 0, 0, 0);
-			size = rec->size;
-			if (size < XRR_SB_RECORD_SIZE || size > need)
-				size = (unsigned)need;
-		}
-		if (rec->nr == c->nr) {
-			r = rec->result;
-			x.left = min_ul(x.left, size - XRR_SB_RECORD_SIZE);
-			path_note(&x, c, rec, r);
-			outputs(&x, c, r);
-		} else {
-			r = -ENOSYS;
-		}
 	}
 	BARRIER();
 	h->seq = h->seq + 1;
