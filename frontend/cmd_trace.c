@@ -273,6 +273,16 @@ static void dump_syscall(struct event_iter *it, char *line, size_t len)
 
 	if (!mine)
 		it->have_note = false;
+	if (syscallbuf_private_nr((long)s->number)) {
+		/* The syscall buffer library's own calls (docs/syscallbuf.md). */
+		static const char *const names[] = { "register", "flush", "wait" };
+		snprintf(line, len, "xrr_syscallbuf_%s(%#" PRIx64 ", %#" PRIx64
+			 ", %#" PRIx64 ") = %" PRId64,
+			 names[s->number - XRR_SYS_SB_REGISTER], s->args[0],
+			 s->args[1], s->args[2], s->result);
+		it->have_note = false;
+		return;
+	}
 	syscall_format_call(line, len, (long)s->number, s->args, s->result,
 			    iter_read, it);
 	it->have_note = false;

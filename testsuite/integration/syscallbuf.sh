@@ -117,8 +117,10 @@ continue
 up
 printf "HIT i=%d\n", i
 monitor when
+disable 1
 printf "CALL %d\n", (int) getppid()
 monitor diversion end
+enable 1
 reverse-continue
 up
 printf "BACK i=%d\n", i
