@@ -234,9 +234,9 @@ static bool in_buffered_call(struct recorder *r, struct rthread *t)
 	struct user_regs_struct g;
 	struct task *tk = task_of(r, t);
 
-	if (!t->sb_buffer)
+	if (!t->sb_code_end)
 		return false;
-	if (syscallbuf_locked(t->proc, t->sb_buffer))
+	if (t->sb_buffer && syscallbuf_locked(t->proc, t->sb_buffer))
 		return true;
 	if (!tk || task_get_gregs(t->proc, tk, &g) < 0)
 		return false;
@@ -250,7 +250,9 @@ static bool in_buffered_call(struct recorder *r, struct rthread *t)
  * both happen.  Replay sees the request in the EV_SYSCALLBUF. */
 static int ask_for_syscall_stop(struct recorder *r, struct rthread *t)
 {
-	return take_buffered_calls(r, t, true);
+	/* Without a buffer of its own yet it makes a syscall (the
+	 * registration) before any buffered call anyway. */
+	return t->sb_buffer ? take_buffered_calls(r, t, true) : 0;
 }
 
 /* The library's private calls (syscallbuf/syscallbuf_abi.h), at their
@@ -1062,7 +1064,7 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	struct rthread *nt = add_thread(r, st->new_tid, cp);
 	if (!nt || rec_xcr0_fork(r, t->proc, cp) < 0)
 		return -1;
-	nt->sb_buffer = t->sb_buffer;
+	nt->sb_buffer = flags & CLONE_SETTLS ? 0 : t->sb_buffer;
 	nt->sb_code_start = t->sb_code_start;
 	nt->sb_code_end = t->sb_code_end;
 	use_thread(r, nt);
@@ -1091,7 +1093,9 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	struct rthread *nt = add_thread(r, st->new_tid, t->proc);
 	if (!nt)
 		return -1;
-	nt->sb_buffer = t->sb_buffer;
+	/* A new thread has its own TLS, so its own buffer once it makes a
+	 * bufferable call; a clone without CLONE_SETTLS uses its creator's. */
+	nt->sb_buffer = flags & CLONE_SETTLS ? 0 : t->sb_buffer;
 	nt->sb_code_start = t->sb_code_start;
 	nt->sb_code_end = t->sb_code_end;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
@@ -1153,6 +1157,7 @@ static int exec_stop(struct recorder *r, struct rthread *t,
 	t->exec_pending = true;
 	t->ndeferred = 0;
 	t->sb_buffer = 0;       /* a new image loads the library afresh */
+	t->sb_code_start = t->sb_code_end = 0;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
 
@@ -1216,8 +1221,10 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 		t->interrupt_sent = false;
 	/* After an exec the buffer is gone with the old image (its records
 	 * were taken at the execve's entry stop), after an exit too. */
-	if (st->kind == TASK_STOP_EXEC)
+	if (st->kind == TASK_STOP_EXEC) {
 		t->sb_buffer = 0;
+		t->sb_code_start = t->sb_code_end = 0;
+	}
 	if (st->kind != TASK_STOP_EXITED && st->kind != TASK_STOP_KILLED &&
 	    take_buffered_calls(r, t, false) < 0)
 		return -1;

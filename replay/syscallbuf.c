@@ -195,10 +195,12 @@ int syscallbuf_collect(struct process *p, uint64_t buffer, bool force,
 	if (read_header(p, buffer, &h, true, err, errlen) < 0)
 		return -1;
 	if (force) {
-		/* The call in progress has h.seq; otherwise the next has. */
-		out->force_seq = h.seq + (h.locked ? 1 : 0);
-		if (out->force_seq == 0)
-			out->force_seq = 1;     /* 0 means none */
+		/* The call that may be in progress (locked, or past its
+		 * force_seq check and about to lock) has h.seq: ask the one
+		 * after it, whose check comes after this write in any case,
+		 * so replay, which writes force_seq before the thread runs,
+		 * makes the flush at the same call. */
+		out->force_seq = h.seq + 1;
 		if (write_u64(p, buffer + offsetof(struct xrr_sb_header,
 						   force_seq),
 			      out->force_seq) < 0) {

@@ -67,8 +67,10 @@ struct xrr_sb_header {
 	unsigned long long seq;         /* sequence number of the next record */
 	/* Set by the recorder when it stopped the thread inside a buffered
 	 * call and needs a syscall stop soon (a signal waits, or another
-	 * thread): the call with this sequence number first makes an
-	 * XRR_SYS_SB_FLUSH.  Replay restores it with the records.  0: none. */
+	 * thread): the first call whose sequence number is at least this
+	 * one makes an XRR_SYS_SB_FLUSH first (before it locks).  The
+	 * recorder asks the call after the one in progress.  Replay
+	 * restores it with the records.  0: none. */
 	unsigned long long force_seq;
 	unsigned long long reserved[2];
 };
