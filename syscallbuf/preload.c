@@ -117,6 +117,14 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask,
 EXPORT int access(const char *path, int mode);
 EXPORT int faccessat(int dirfd, const char *path, int mode, int flags);
 EXPORT int close(int fd);
+EXPORT int fcntl(int fd, int cmd, ...);
+EXPORT int fcntl64(int fd, int cmd, ...);
+EXPORT int fsync(int fd);
+EXPORT int fdatasync(int fd);
+EXPORT int __open_2(const char *path, int flags);
+EXPORT int __open64_2(const char *path, int flags);
+EXPORT int __openat_2(int dirfd, const char *path, int flags);
+EXPORT int __openat64_2(int dirfd, const char *path, int flags);
 EXPORT long read(int fd, void *buf, unsigned long n);
 EXPORT long readv(int fd, const struct sb_iovec *iov, int cnt);
 EXPORT long pread64(int fd, void *buf, unsigned long n, long off);
@@ -745,6 +753,54 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 	return (int)ret_errno(sb_or_traced(&c));
 }
 
+/* fcntl commands that never block.  F_SETLKW/F_OFD_SETLKW wait for a
+ * lock; unknown commands and fd-less ones take the traced path. */
+#define SB_F_DUPFD 0
+#define SB_F_GETFD 1
+#define SB_F_SETFD 2
+#define SB_F_GETFL 3
+#define SB_F_SETFL 4
+#define SB_F_GETLK 5
+#define SB_F_SETLK 6
+#define SB_F_DUPFD_CLOEXEC 1030
+#define SB_F_OFD_GETLK 36
+#define SB_F_OFD_SETLK 37
+#define SB_FLOCK_SIZE 32
+
+int fcntl(int fd, int cmd, ...)
+{
+	__builtin_va_list ap;
+	__builtin_va_start(ap, cmd);
+	long arg = __builtin_va_arg(ap, long);
+	__builtin_va_end(ap);
+
+	switch (cmd) {
+	case SB_F_DUPFD: case SB_F_DUPFD_CLOEXEC:
+	case SB_F_GETFD: case SB_F_SETFD: case SB_F_GETFL: case SB_F_SETFL:
+	case SB_F_SETLK: case SB_F_OFD_SETLK:
+		return (int)ret_errno(simple(__NR_fcntl, fd, cmd, arg, 0, 0));
+	case SB_F_GETLK: case SB_F_OFD_GETLK:
+		/* The kernel writes the struct flock back. */
+		return (int)ret_errno(fixed_out(__NR_fcntl, fd, cmd, arg, 0, 0,
+						(void *)arg, SB_FLOCK_SIZE));
+	default:
+		return (int)ret_errno(SYS(__NR_fcntl, fd, cmd, arg, 0, 0, 0));
+	}
+}
+
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+/* Waits for the disk at most, never for another process. */
+int fsync(int fd)
+{
+	return (int)ret_errno(simple(__NR_fsync, fd, 0, 0, 0, 0));
+}
+
+int fdatasync(int fd)
+{
+	return (int)ret_errno(simple(__NR_fdatasync, fd, 0, 0, 0, 0));
+}
+
 int close(int fd)
 {
 	if (fd >= 0 && fd <= 2)
@@ -825,7 +881,9 @@ static int sb_rw(int write_, int fd, const struct sb_iovec *iov, int cnt,
 	long total;
 	long r;
 
-	if (fd <= 2 || (off < 0 && off != -1))
+	/* Writes to fds 0-2 stay traced: replay echoes them from there.
+	 * Reads from them may be buffered (a tty refuses RWF_NOWAIT). */
+	if ((write_ && fd <= 2) || fd < 0 || (off < 0 && off != -1))
 		return 0;
 	total = iov_total(iov, cnt);
 	if (total < 0)
@@ -839,8 +897,17 @@ static int sb_rw(int write_, int fd, const struct sb_iovec *iov, int cnt,
 	};
 	if (!sb_call(&c, &r))
 		return 0;
-	if (r == -EAGAIN || r == -EOPNOTSUPP || r == -EINVAL)
-		return 0;
+	if (r == -EAGAIN || r == -EOPNOTSUPP || r == -EINVAL) {
+		/* A regular file never blocks for long (an uncached read
+		 * waits for the disk; ext4 refuses RWF_NOWAIT for buffered
+		 * writes): the same call without the flag, still buffered.
+		 * Anything else may block: the traced path. */
+		if (!is_regular(fd))
+			return 0;
+		c.args[5] = 0;
+		if (!sb_call(&c, &r))
+			return 0;
+	}
 	if (r > 0 && r < total) {
 		/* Reads: short on a regular file is RWF_NOWAIT's artifact
 		 * (pipes and sockets return what they have).  Writes: a
@@ -1186,6 +1253,22 @@ static int do_openat(int dirfd, const char *path, int flags, unsigned mode)
 	}
 	return (int)ret_errno(SYS(__NR_openat, dirfd, path, flags, mode, 0, 0));
 }
+
+/* The _FORTIFY_SOURCE entry points (no mode: they refuse O_CREAT). */
+int __open_2(const char *path, int flags)
+{
+	return do_openat(SB_AT_FDCWD, path, flags, 0);
+}
+
+int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
+
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	return do_openat(dirfd, path, flags, 0);
+}
+
+int __openat64_2(int dirfd, const char *path, int flags)
+	__attribute__((alias("__openat_2")));
 
 static int wants_mode(int flags)
 {
