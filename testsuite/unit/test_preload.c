@@ -177,7 +177,7 @@ static bool buffered_nr(long nr)
 		SYS_access, SYS_faccessat, SYS_faccessat2, SYS_close,
 		SYS_preadv2, SYS_pwritev2, SYS_poll, SYS_epoll_wait,
 		SYS_recvfrom, SYS_recvmsg, SYS_sendto, SYS_sendmsg, SYS_openat,
-		SYS_futex,
+		SYS_futex, SYS_fcntl, SYS_fsync, SYS_fdatasync,
 	};
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
 		if (nrs[i] == nr)
