@@ -60,11 +60,10 @@ char *trace_cursor_strdup(struct trace_cursor *c);
 uint32_t trace_crc32c(uint32_t crc, const void *data, size_t len);
 
 #define TRACE_SHA256_SIZE 32
+/* libcrypto's SHA-256 (SHA-NI where the CPU has it): stored files are
+ * hashed at every recording.  Opaque here: a SHA256_CTX inside. */
 struct trace_sha256 {
-	uint32_t state[8];
-	uint64_t total;
-	uint8_t block[64];
-	size_t used;
+	_Alignas(16) unsigned char ctx[128];
 };
 void trace_sha256_init(struct trace_sha256 *s);
 void trace_sha256_update(struct trace_sha256 *s, const void *data, size_t len);

@@ -2,7 +2,7 @@
 # Debian 12 machine, then bootstrap the autotools build.  Idempotent.
 
 XRR_DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
- libelf-dev libdwarf-dev libreadline-dev libcunit1-dev libzstd-dev
+ libelf-dev libdwarf-dev libreadline-dev libcunit1-dev libzstd-dev libssl-dev
  libzydis-dev clang libclang-rt-14-dev gdb gdbserver strace xxhash libxxhash-dev
  sqlite3 python3 procps"
 
