@@ -271,7 +271,8 @@ static int answer_private_call(struct recorder *r, struct rthread *t)
 					    sizeof(err)) < 0)
 			return rec_fail(r, "recording stopped: thread %d: %s",
 					(int)t->tid, err);
-		if (syscallbuf_set_mode(t->proc, XRR_SB_MODE_RECORD) < 0)
+		if (syscallbuf_set_mode(t->proc, XRR_SB_MODE_RECORD) < 0 ||
+		    syscallbuf_set_terminal(t->proc) < 0)
 			return rec_fail(r, "recording stopped: thread %d: "
 					"setting the syscall buffer's mode: %s",
 					(int)t->tid, strerror(errno));
@@ -450,6 +451,12 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	    rec_record_shmat(r, t, (uint64_t)result, t->args[2], regions,
 			     &nreg, MAX_REGIONS) < 0)
 		return -1;
+	/* The control page the registration filled in (the recorder's
+	 * stdout and stderr): replay writes the same. */
+	if (t->desc == &syscallbuf_private_desc &&
+	    t->nr == XRR_SYS_SB_REGISTER && result == 0 && nreg < MAX_REGIONS)
+		regions[nreg++] = (struct sc_region){
+			XRR_SB_CONTROL_ADDR, sizeof(struct xrr_sb_control) };
 	n = (int)nreg;
 	if (rec_xcr0_syscall(r, t->nr, t->args, result) < 0)
 		return -1;

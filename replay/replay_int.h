@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -271,6 +272,10 @@ int replay_virt_trap(struct replayer *r, struct task *t, uint64_t xcr0,
 int replay_syscallbuf_batch(struct replayer *r, struct replay_stop *stop);
 int replay_syscallbuf_wait(struct replayer *r, struct replay_thread *th,
 			   struct task *t, struct replay_stop *stop);
+
+/* Where a write of the current event's thread to fd is echoed (its
+ * descriptor leads to the recorder's stdout or stderr), or NULL. */
+FILE *replay_echo_stream(struct replayer *r, uint64_t fd);
 
 /* Syscalls (replay_syscall.c). */
 /* Close the SysV segments' memfds (the replay starts over or ends). */

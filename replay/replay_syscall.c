@@ -165,7 +165,7 @@ static int set_rax(struct replayer *r, struct task *t, int64_t value)
 /* Only writes that reached the recorder's own stdout or stderr are
  * shown again: not those to files, pipes or /dev/null the program
  * pointed fds 1 and 2 at. */
-static FILE *echo_stream(struct replayer *r, uint64_t fd)
+FILE *replay_echo_stream(struct replayer *r, uint64_t fd)
 {
 	if (!r->opts.echo_output)
 		return NULL;
@@ -218,7 +218,7 @@ static void echo_range(struct replayer *r, FILE *out, uint64_t addr,
 /* What the program wrote to fds 1 and 2 is in its (replayed) memory. */
 static void echo_output(struct replayer *r, const struct ev_syscall *s)
 {
-	FILE *out = echo_stream(r, s->args[0]);
+	FILE *out = replay_echo_stream(r, s->args[0]);
 	uint64_t left = s->result > 0 ? (uint64_t)s->result : 0;
 
 	if (!out || !left)

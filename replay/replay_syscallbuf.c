@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "replay/fdtable.h"
 #include "replay/replay_int.h"
@@ -31,19 +32,56 @@ static int no_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 	return -1;
 }
 
-/* Buffered close/openat/... change which fds reach the terminal. */
-static void track_buffered_fds(struct replay_thread *th,
-			       const struct ev_syscallbuf *sb)
+/* What a buffered write handed the kernel (XRR_SB_REC_INPUT), or NULL. */
+static const uint8_t *written_bytes(const struct xrr_sb_record *rec,
+				    const uint8_t *data, size_t ndata,
+				    uint64_t *len)
+{
+	size_t off = 0;
+	uint64_t n;
+
+	if (!(rec->flags & XRR_SB_REC_INPUT))
+		return NULL;
+	if (rec->flags & XRR_SB_REC_PATH) {
+		const uint8_t *nul = memchr(data, 0, ndata);
+		if (!nul)
+			return NULL;
+		off = ((size_t)(nul - data) + 1 + 7) & ~(size_t)7;
+	}
+	if (off + 8 > ndata)
+		return NULL;
+	memcpy(&n, data + off, 8);
+	if (n > ndata - off - 8)
+		return NULL;
+	*len = n;
+	return data + off + 8;
+}
+
+/* The batch's calls, in order: writes that reached the recorder's
+ * stdout or stderr are shown again (replay -a), and buffered close,
+ * openat, fcntl... change which fds do. */
+static void echo_and_track(struct replayer *r, struct replay_thread *th,
+			   const struct ev_syscallbuf *sb)
 {
 	struct xrr_sb_record rec;
-	const uint8_t *data;
+	const uint8_t *data, *bytes;
 	size_t pos = 0, ndata;
+	uint64_t len;
 
-	while (th->fdt && syscallbuf_next_record(sb, &pos, &rec, &data,
-						 &ndata) == 1)
-		fdtable_syscall(&th->fdt, (long)rec.nr,
-				(const uint64_t *)rec.args, rec.result,
-				no_memory, NULL);
+	while (syscallbuf_next_record(sb, &pos, &rec, &data, &ndata) == 1) {
+		FILE *out;
+		if (rec.nr == SYS_pwritev2 && rec.result > 0 &&
+		    (bytes = written_bytes(&rec, data, ndata, &len)) &&
+		    (out = replay_echo_stream(r, rec.args[0]))) {
+			fwrite(bytes, 1, (uint64_t)rec.result < len
+			       ? (size_t)rec.result : (size_t)len, out);
+			fflush(out);
+		}
+		if (th->fdt)
+			fdtable_syscall(&th->fdt, (long)rec.nr,
+					(const uint64_t *)rec.args, rec.result,
+					no_memory, NULL);
+	}
 }
 
 static int set_result(struct replayer *r, struct task *t, int64_t value)
@@ -69,7 +107,7 @@ int replay_syscallbuf_batch(struct replayer *r, struct replay_stop *stop)
 	if (syscallbuf_prefill(&th->rp->proc, sb, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "event %" PRIu64 ": thread %d: %s",
 				    r->ev_index, (int)th->rec_tid, err);
-	track_buffered_fds(th, sb);
+	echo_and_track(r, th, sb);
 	if (th->sb_waiting) {
 		/* Its XRR_SYS_SB_WAIT returns and the library looks again. */
 		struct task *t = process_find_task(&th->rp->proc, th->real_tid);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "replay/syscallbuf.h"
@@ -151,6 +152,26 @@ int syscallbuf_set_mode(struct process *p, unsigned mode)
 	return write_exact(p, XRR_SB_CONTROL_ADDR +
 			   offsetof(struct xrr_sb_control, mode), &c.mode,
 			   sizeof(c.mode));
+}
+
+int syscallbuf_set_terminal(struct process *p)
+{
+	struct xrr_sb_control c;
+	struct stat st;
+
+	if (read_exact(p, XRR_SB_CONTROL_ADDR, &c, sizeof(c)) < 0 ||
+	    c.magic != XRR_SB_CONTROL_MAGIC)
+		return 0;
+	c.out_dev = c.out_ino = c.err_dev = c.err_ino = 0;
+	if (fstat(1, &st) == 0) {
+		c.out_dev = st.st_dev;
+		c.out_ino = st.st_ino;
+	}
+	if (fstat(2, &st) == 0) {
+		c.err_dev = st.st_dev;
+		c.err_ino = st.st_ino;
+	}
+	return write_exact(p, XRR_SB_CONTROL_ADDR, &c, sizeof(c));
 }
 
 bool syscallbuf_locked(struct process *p, uint64_t buffer)

@@ -42,6 +42,13 @@ int syscallbuf_check_buffer(struct process *p, uint64_t buffer, uint64_t size,
  * p has no control page (no library: nothing to do), -1 on error. */
 int syscallbuf_set_mode(struct process *p, unsigned mode);
 
+/* Write this process's (the recorder's) stdout and stderr identities
+ * into p's control page: the library keeps large writes to them on the
+ * ptrace path.  The caller records the control page as the
+ * registration's memory effect, so replay has the same values.  0, or
+ * -1 with errno. */
+int syscallbuf_set_terminal(struct process *p);
+
 /* Is a buffered call in progress in the buffer (a stop inside the
  * library's critical section)?  false when unreadable. */
 bool syscallbuf_locked(struct process *p, uint64_t buffer);

@@ -64,6 +64,8 @@ extern const char etext[] __attribute__((visibility("hidden")));
 #define SB_FUTEX_WAKE           1
 #define SB_IOV_MAX              1024
 #define SB_STAT_SIZE            144   /* struct stat */
+#define SB_STAT_DEV_OFF         0     /* st_dev in struct stat */
+#define SB_STAT_INO_OFF         8     /* st_ino */
 #define SB_STAT_MODE_OFF        24    /* st_mode in struct stat */
 #define SB_STATX_SIZE           256
 #define SB_EPOLL_EVENT_SIZE     12    /* packed on x86-64 */
@@ -263,7 +265,9 @@ static volatile struct xrr_sb_control *control(void)
 static int page_is_ours(void)
 {
 	unsigned char stub[3] = { 0, 0, 0 };
-	struct xrr_sb_control c = { 0, 0, 0 };
+	struct xrr_sb_control c;
+
+	memset(&c, 0, sizeof(c));
 	struct sb_iovec local[2] = { { stub, sizeof(stub) }, { &c, sizeof(c) } };
 	struct sb_iovec remote[2] = {
 		{ (void *)(XRR_SB_PAGE_ADDR + XRR_SB_UNTRACED_OFF), sizeof(stub) },
@@ -380,6 +384,10 @@ struct sb_call {
 	unsigned *p3;
 	unsigned long n, n2;
 	const char *path;       /* a path argument, kept for `xrr dump` */
+	/* A write's first in_len bytes (XRR_SB_REC_INPUT), for replay's
+	 * echo of what reached the terminal. */
+	const struct sb_iovec *in_iov;
+	unsigned long in_cnt, in_len;
 };
 
 struct sb_copy {
@@ -446,6 +454,43 @@ static unsigned path_note(struct sb_copy *x, const struct sb_call *c,
 	return XRR_SB_REC_PATH;
 }
 
+/* The bytes a write handed the kernel, after the path: RECORD copies
+ * them (u64 length, bytes, padding), REPLAY skips them.  Returns the
+ * record flag. */
+static unsigned input_note(struct sb_copy *x, const struct sb_call *c,
+			   volatile struct xrr_sb_record *rec, long result)
+{
+	unsigned long long len = 0;
+
+	if (x->replay) {
+		if (!(rec->flags & XRR_SB_REC_INPUT) || x->left < 8)
+			return 0;
+		memcpy(&len, x->data, 8);
+		if (len > XRR_SB_INLINE_WRITE)
+			len = 0;
+	} else {
+		if (!c->in_len || result == -EFAULT || x->left < 8)
+			return 0;
+		len = c->in_len;
+		memcpy(x->data, &len, 8);
+		unsigned char *d = x->data + 8;
+		unsigned long want = c->in_len;
+		for (unsigned long i = 0; i < c->in_cnt && want; i++) {
+			unsigned long n = c->in_iov[i].len < want
+					  ? c->in_iov[i].len : want;
+			memcpy(d, c->in_iov[i].base, n);
+			d += n;
+			want -= n;
+		}
+	}
+	unsigned long n = (8 + (unsigned long)len + 7) & ~7UL;
+	if (n > x->left)
+		n = x->left;
+	x->data += n;
+	x->left -= n;
+	return XRR_SB_REC_INPUT;
+}
+
 /* Copy the call's output regions (never for a failed call). */
 static void outputs(struct sb_copy *x, const struct sb_call *c, long result)
 {
@@ -500,8 +545,7 @@ static void outputs(struct sb_copy *x, const struct sb_call *c, long result)
  * both from the record.  Returns the record's size (0: the mode is off),
  * the result in *result.  Only this function reads the mode, so no frame
  * above it holds a value that differs between the two. */
-#define SB_SCRUB_BYTES 1024   /* sb_do and below use < 400 (-fstack-usage) */
-__attribute__((noinline, noclone)) static unsigned
+__attribute__((noinline, noclone, used)) static unsigned
 sb_do(const struct sb_call *c, volatile struct xrr_sb_header *h,
       unsigned long out_max, unsigned long need, long *result)
 {
@@ -523,7 +567,9 @@ sb_do(const struct sb_call *c, volatile struct xrr_sb_header *h,
 		rec->result = r;
 		for (int i = 0; i < 6; i++)
 			rec->args[i] = (unsigned long long)c->args[i];
-		rec->flags = path_note(&x, c, rec, r);
+		unsigned flags = path_note(&x, c, rec, r);
+		flags |= input_note(&x, c, rec, r);
+		rec->flags = flags;
 		outputs(&x, c, r);
 		size = (unsigned)((XRR_SB_RECORD_SIZE +
 				   (unsigned long)(x.data - data) + 7) & ~7UL);
@@ -545,6 +591,7 @@ sb_do(const struct sb_call *c, volatile struct xrr_sb_header *h,
 			r = rec->result;
 			x.left = min_ul(x.left, size - XRR_SB_RECORD_SIZE);
 			path_note(&x, c, rec, r);
+			input_note(&x, c, rec, r);
 			outputs(&x, c, r);
 		} else {
 			r = -ENOSYS;
@@ -553,6 +600,31 @@ sb_do(const struct sb_call *c, volatile struct xrr_sb_header *h,
 	*result = r;
 	return size;
 }
+
+/* sb_do on another stack (top: 16-byte aligned).  rbp keeps the
+ * caller's stack pointer, and the unwind information says so (CFA =
+ * rbp + 16), so GDB walks from sb_do's frames back to the program's. */
+unsigned sb_do_on_stack(const struct sb_call *c,
+			volatile struct xrr_sb_header *h,
+			unsigned long out_max, unsigned long need,
+			long *result, void *top) HIDDEN;
+__asm__(".text\n"
+	".type sb_do_on_stack, @function\n"
+	"sb_do_on_stack:\n\t"
+	".cfi_startproc\n\t"
+	"push %rbp\n\t"
+	".cfi_def_cfa_offset 16\n\t"
+	".cfi_offset %rbp, -16\n\t"
+	"mov %rsp, %rbp\n\t"
+	".cfi_def_cfa_register %rbp\n\t"
+	"mov %r9, %rsp\n\t"
+	"call sb_do\n\t"
+	"mov %rbp, %rsp\n\t"
+	"pop %rbp\n\t"
+	".cfi_def_cfa %rsp, 8\n\t"
+	"ret\n\t"
+	".cfi_endproc\n"
+	".size sb_do_on_stack, .-sb_do_on_stack\n");
 
 /* Make (RECORD) or replay (REPLAY) c as a buffered call.  1 with the
  * kernel's result in *result, or 0: the caller takes the traced path.
@@ -587,8 +659,9 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 	}
 	h->locked = 1;
 	BARRIER();
-	unsigned long cap = h->size - XRR_SB_HEADER_SIZE;
-	unsigned long out_max = c->max_out + (c->path ? XRR_SB_PATH_MAX + 8 : 0);
+	unsigned long cap = h->size - XRR_SB_HEADER_SIZE - XRR_SB_STACK_SIZE;
+	unsigned long out_max = c->max_out + (c->path ? XRR_SB_PATH_MAX + 8 : 0) +
+				(c->in_len ? c->in_len + 16 : 0);
 	unsigned long need = (XRR_SB_RECORD_SIZE + out_max + 7) & ~7UL;
 	if (need > cap / 2) {
 		BARRIER();
@@ -602,16 +675,12 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 		BARRIER();
 	}
 	long r = 0;
-	unsigned size = sb_do(c, h, out_max, need, &r);
-	/* sb_do's frames differ between record and replay: below this
-	 * frame, the stack is left the same in both (the program may read
-	 * dead stack, and points compare what it reads). */
-	__asm__ __volatile__("lea -%c[n](%%rsp), %%rdi\n\t"
-			     "mov %[n], %%ecx\n\t"
-			     "xor %%eax, %%eax\n\t"
-			     "rep stosb"
-			     : : [n] "i"(SB_SCRUB_BYTES)
-			     : "rax", "rcx", "rdi", "memory", "cc");
+	/* On the library's own stack at the end of the buffer: the
+	 * program's stack never sees what differs between record and
+	 * replay (it may read dead stack, and points compare what it
+	 * reads), and a debugger's watchpoints on it never fire in here. */
+	unsigned size = sb_do_on_stack(c, h, out_max, need, &r,
+				       (char *)h + h->size);
 	if (!size) {
 		BARRIER();
 		h->locked = 0;
@@ -830,6 +899,22 @@ static long iov_total(const struct sb_iovec *iov, int cnt)
 }
 
 /* Is fd a regular file?  A buffered fstat (a record of its own). */
+/* Could fd lead to the recorder's stdout or stderr?  Same file as one
+ * of them (a buffered fstat); when unsure, yes. */
+static int may_echo(int fd)
+{
+	volatile struct xrr_sb_control *ctl = control();
+	unsigned char st[SB_STAT_SIZE];
+	long r = fixed_out(__NR_fstat, fd, (long)st, 0, 0, 0, st,
+			   SB_STAT_SIZE);
+	if (r != 0)
+		return 1;
+	unsigned long long dev = *(unsigned long long *)(st + SB_STAT_DEV_OFF);
+	unsigned long long ino = *(unsigned long long *)(st + SB_STAT_INO_OFF);
+	return (dev == ctl->out_dev && ino == ctl->out_ino) ||
+	       (dev == ctl->err_dev && ino == ctl->err_ino);
+}
+
 static int is_regular(int fd)
 {
 	unsigned char st[SB_STAT_SIZE];
@@ -882,12 +967,15 @@ static int sb_rw(int write_, int fd, const struct sb_iovec *iov, int cnt,
 	long total;
 	long r;
 
-	/* Writes to fds 0-2 stay traced: replay echoes them from there.
-	 * Reads from them may be buffered (a tty refuses RWF_NOWAIT). */
-	if ((write_ && fd <= 2) || fd < 0 || (off < 0 && off != -1))
+	if (fd < 0 || (off < 0 && off != -1))
 		return 0;
 	total = iov_total(iov, cnt);
 	if (total < 0)
+		return 0;
+	/* Replay echoes what reached the recorder's stdout and stderr: a
+	 * small write keeps its bytes in its record; a large one is
+	 * buffered only when its fd cannot be one of them. */
+	if (write_ && total > XRR_SB_INLINE_WRITE && may_echo(fd))
 		return 0;
 	struct sb_call c = {
 		.nr = write_ ? __NR_pwritev2 : __NR_preadv2,
@@ -896,6 +984,11 @@ static int sb_rw(int write_, int fd, const struct sb_iovec *iov, int cnt,
 		.out = write_ ? OUT_NONE : OUT_IOV,
 		.p = (void *)iov, .n = (unsigned long)cnt,
 	};
+	if (write_ && total <= XRR_SB_INLINE_WRITE) {
+		c.in_iov = iov;
+		c.in_cnt = (unsigned long)cnt;
+		c.in_len = (unsigned long)total;
+	}
 	if (!sb_call(&c, &r))
 		return 0;
 	if (r == -EAGAIN || r == -EOPNOTSUPP || r == -EINVAL) {

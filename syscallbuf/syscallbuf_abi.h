@@ -44,6 +44,11 @@ struct xrr_sb_control {
 	unsigned long long magic;       /* XRR_SB_CONTROL_MAGIC */
 	unsigned int mode;              /* XRR_SB_MODE_* */
 	unsigned int version;           /* XRR_SB_VERSION */
+	/* The recorder's own stdout and stderr (st_dev, st_ino; 0 0 when
+	 * closed), written at XRR_SYS_SB_REGISTER as part of that call's
+	 * recorded effects: a large write to a file that may be one of them
+	 * takes the ptrace path, where replay decides whether to echo it. */
+	unsigned long long out_dev, out_ino, err_dev, err_ino;
 };
 #define XRR_SB_VERSION          1u
 
@@ -55,6 +60,9 @@ struct xrr_sb_control {
 #define XRR_SYS_SB_WAIT         0x7a5202   /* replay only: (nr, seq) not written yet */
 
 #define XRR_SB_BUFFER_SIZE      (1024u * 1024u)
+/* The last bytes of each buffer are the library's own stack for the part
+ * of a call that differs between record and replay. */
+#define XRR_SB_STACK_SIZE       (32u * 1024u)
 #define XRR_SB_HEADER_MAGIC     0x6675426c6c61437aULL  /* "zCallBuf" */
 
 /* At the start of each buffer.  64 bytes; records follow. */
@@ -93,5 +101,12 @@ struct xrr_sb_record {
  * 8) for `xrr dump`; the output regions follow. */
 #define XRR_SB_REC_PATH         1u
 #define XRR_SB_PATH_MAX         256u
+/* flags: after the path (if any), a u64 length L and the L bytes a write
+ * handed the kernel (padded to 8): replay echoes them when the fd leads
+ * to the recorder's stdout or stderr.  Writes of at most
+ * XRR_SB_INLINE_WRITE bytes carry them; larger ones are buffered only
+ * when the fd is not the recorder's stdout or stderr (control page). */
+#define XRR_SB_REC_INPUT        2u
+#define XRR_SB_INLINE_WRITE     4096u
 
 #endif

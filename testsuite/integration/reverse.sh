@@ -111,7 +111,7 @@ bt 1
 delete
 watch filled[0]
 reverse-continue
-bt 8
+bt 16
 printf "FILLED %d\n", filled[0]
 delete
 continue
