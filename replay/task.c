@@ -702,16 +702,19 @@ static enum __ptrace_request resume_request(enum task_resume_mode mode)
 }
 
 /* Under a seccomp filter entries come as seccomp stops: from anywhere
- * but inside a syscall (its entry, or an exec/clone/fork event stop on
- * the way to its exit), "run to the next syscall stop" is PTRACE_CONT (a
- * PTRACE_SYSCALL would stop at every entry the filter lets through). */
+ * but inside a syscall (after its entry, at an exec/clone/fork event stop
+ * on the way to its exit), "run to the next syscall stop" is PTRACE_CONT
+ * (a PTRACE_SYSCALL would stop at every entry the filter lets through). */
 static enum __ptrace_request request_for(const struct process *p,
 					 const struct task *t,
 					 enum task_resume_mode mode)
 {
+	/* in_syscall, not the last stop's kind: an interrupt or group stop
+	 * may come in the middle of a (blocking) syscall, whose exit stop
+	 * must still be reported. */
 	const struct task_stop *st = &t->last_stop;
-	bool in_syscall = (st->kind == TASK_STOP_SYSCALL && st->in_syscall_entry) ||
-			  st->kind == TASK_STOP_EXEC || st->kind == TASK_STOP_CLONE;
+	bool in_syscall = t->in_syscall || st->kind == TASK_STOP_EXEC ||
+			  st->kind == TASK_STOP_CLONE;
 
 	if (mode == TASK_RESUME_SYSCALL && p->seccomp_stops && !in_syscall)
 		return PTRACE_CONT;
