@@ -221,7 +221,7 @@ static void collect(struct task *t, struct stats *s)
 		}
 		memcpy(&r, recs + pos, sizeof(r));
 		if (r.size < XRR_SB_RECORD_SIZE || r.size % 8 ||
-		    r.size > len - pos || (r.flags & ~XRR_SB_REC_PATH)) {
+		    r.size > len - pos || (r.flags & ~(XRR_SB_REC_PATH | XRR_SB_REC_INPUT))) {
 			bad(s, "bad record size %ld at %ld", r.size, (long)pos);
 			return;
 		}
