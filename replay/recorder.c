@@ -222,6 +222,7 @@ static int take_buffered_calls(struct recorder *r, struct rthread *t,
 				      &ndata) == 1)
 		r->buffered_calls++;
 	rc = rec_emit(r, &ev);
+	ev.u.syscallbuf.records = NULL;         /* syscallbuf.c's */
 	trace_event_free(&ev);
 	return rc;
 }

@@ -56,8 +56,9 @@ bool syscallbuf_locked(struct process *p, uint64_t buffer);
 /* Take the records added since the last collect.  force: the thread
  * stopped inside the library, and its next buffered call is to make a
  * syscall stop first (header.force_seq, recorded in *out too).  1: *out
- * filled (free with trace_event_free on its event), 0: nothing new, -1:
- * the buffer is damaged or unreadable (message in err). */
+ * filled (its records are this module's, valid until the next collect:
+ * do not free them), 0: nothing new, -1: the buffer is damaged or
+ * unreadable (message in err). */
 int syscallbuf_collect(struct process *p, uint64_t buffer, bool force,
 		       struct ev_syscallbuf *out, char *err, size_t errlen);
 
