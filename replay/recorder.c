@@ -1472,9 +1472,22 @@ static void *watchdog(void *arg)
 	uint64_t warned_at = 0;
 
 	while (!atomic_load(&r->watch_stop)) {
-		/* Short naps: the recorder joins this thread at the end. */
-		struct timespec nap = { 0, 50 * 1000 * 1000 };
-		nanosleep(&nap, NULL);
+		/* Naps the recorder can cut short: it joins this thread at
+		 * the end, and every recording would wait out the nap. */
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += 50 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&r->watch_lock);
+		if (!atomic_load(&r->watch_stop))
+			pthread_cond_timedwait(&r->watch_wake, &r->watch_lock,
+					       &until);
+		pthread_mutex_unlock(&r->watch_lock);
+		if (atomic_load(&r->watch_stop))
+			break;
 		int tid = atomic_load(&r->watch_tid);
 		uint64_t since = atomic_load(&r->progress_ns);
 		uint64_t secs = (rec_now_ns() - since) / 1000000000ull;
@@ -1716,6 +1729,12 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	if (rc == 0)
 		sigchld_blocked = open_sigchld_fd(r, &saved_mask);
 	if (rc == 0) {
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&r->watch_wake, &ca);
+		pthread_condattr_destroy(&ca);
+		pthread_mutex_init(&r->watch_lock, NULL);
 		atomic_store(&r->progress_ns, rec_now_ns());
 		have_wd = pthread_create(&wd, NULL, watchdog, r) == 0;
 		/* After the watchdog starts: it keeps every CPU. */
@@ -1725,8 +1744,13 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 		tracer_unbind(bound, &saved);
 	}
 	if (have_wd) {
+		pthread_mutex_lock(&r->watch_lock);
 		atomic_store(&r->watch_stop, true);
+		pthread_cond_signal(&r->watch_wake);
+		pthread_mutex_unlock(&r->watch_lock);
 		pthread_join(wd, NULL);
+		pthread_cond_destroy(&r->watch_wake);
+		pthread_mutex_destroy(&r->watch_lock);
 	}
 	if (sigchld_blocked)
 		close_sigchld_fd(r, &saved_mask);

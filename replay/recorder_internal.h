@@ -2,6 +2,7 @@
 #ifndef XRR_REPLAY_RECORDER_INTERNAL_H
 #define XRR_REPLAY_RECORDER_INTERNAL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -113,6 +114,9 @@ struct recorder {
 	_Atomic int watch_waiting;      /* threads ready to run */
 	_Atomic int watch_signal;       /* a deferred signal of the current */
 	_Atomic bool watch_stop;
+	/* The watchdog naps on this, and is woken at the end at once. */
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_wake;
 	/* The in-process syscall buffer is on (LD_PRELOAD and the seccomp
 	 * filter were set up for the program). */
 	bool syscall_buffer;
