@@ -4,16 +4,19 @@
  * freestanding code, so no libc headers.  docs/syscallbuf.md explains
  * the design; this file is the layout both sides must agree on.
  *
- * The fixed page.  At every exec the recorder maps two pages at
- * XRR_SB_PAGE_ADDR (before the program's first instruction, so the
- * mapping is part of the exec's recorded memory and replay restores it):
+ * The fixed page.  The library's constructor maps two pages at
+ * XRR_SB_PAGE_ADDR (an ordinary traced mmap, MAP_FIXED_NOREPLACE, so
+ * replay maps them too) and fills them:
  *   page 0 (r-x): `syscall; ret` at offset 0.  The seccomp filter the
- *                 recorder installs lets a syscall whose instruction
- *                 pointer is XRR_SB_UNTRACED_IP through without a ptrace
- *                 stop; every other syscall stops the recorder as before.
- *   page 1 (rw-): struct xrr_sb_control: which mode the library runs in.
- * Filters survive exec, so the page is mapped again in every new image
- * and nothing else can ever sit at that address.
+ *                 recorder installs before the first exec lets a syscall
+ *                 whose instruction pointer is XRR_SB_UNTRACED_IP through
+ *                 without a ptrace stop; every other syscall stops the
+ *                 recorder as before.
+ *   page 1 (rw-): struct xrr_sb_control: which mode the library runs in
+ *                 (set by the recorder, the replayer, a diversion), and
+ *                 the recorder's stdout/stderr identities.
+ * Filters survive exec; a new image without the library simply has no
+ * page there (every call then stops), and one with it maps it afresh.
  *
  * The buffer.  Each thread allocates its own (an ordinary traced mmap)
  * the first time it buffers a call, and announces it with the private
