@@ -16,6 +16,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -504,6 +505,27 @@ static int refuse(struct recorder *r, struct rthread *t, const char *why)
 	return rec_fail(r, "recording stopped: thread %d: %s", (int)t->tid, why);
 }
 
+/* A write to the recorder's own stdout or stderr (as fd 1, 2 or a
+ * duplicate) keeps the turn until it returns, so that the order of the
+ * events is the order the output reached the terminal in, which replay
+ * -a reproduces.  Should it block for long, the 20 ms rule lets the
+ * others run anyway (a full pipe). */
+static bool writes_recorder_output(struct recorder *r, struct rthread *t)
+{
+	char path[64];
+	struct stat st;
+
+	if (t->nr != SYS_write && t->nr != SYS_writev && t->nr != SYS_pwrite64 &&
+	    t->nr != SYS_pwritev && t->nr != SYS_pwritev2)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)t->tid,
+		 (int)t->args[0]);
+	if (stat(path, &st) < 0)
+		return false;
+	return (st.st_dev == r->out_id[0] && st.st_ino == r->out_id[1]) ||
+	       (st.st_dev == r->err_id[0] && st.st_ino == r->err_id[1]);
+}
+
 static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 {
 	char err[512];
@@ -523,7 +545,8 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		return refuse(r, t, err);
 	t->new_tid = 0;
 	t->slice_ns = SLICE_BASE_NS;
-	t->blocking = syscall_may_block(t->desc, t->args);
+	t->writes_output = writes_recorder_output(r, t);
+	t->blocking = syscall_may_block(t->desc, t->args) && !t->writes_output;
 	/* A vfork parent waits for its child's exec or exit. */
 	if (is_vfork_like(t, clone_flags_of(r, t)))
 		t->blocking = true;
@@ -622,7 +645,9 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	/* Round robin at syscall boundaries once the slice is used up keeps
 	 * busy threads from starving the others; sched_yield gives the turn
 	 * away at once. */
-	if (others_ready(r, t) && !t->exec_pending &&
+	/* Not after output to the recorder's stdout/stderr: its event is
+	 * written now, so the events keep the order the output had. */
+	if (others_ready(r, t) && !t->exec_pending && !t->writes_output &&
 	    (t->nr == NR_SCHED_YIELD ||
 	     rec_now_ns() - t->slice_start_ns >= t->slice_ns)) {
 		r->current = NULL;
@@ -1718,6 +1743,15 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	r->ticks = tick_source_select();
 	r->cpu = pick_cpu(o);
 	r->last_flush_ns = rec_now_ns();
+	struct stat out_st;
+	if (fstat(1, &out_st) == 0) {
+		r->out_id[0] = out_st.st_dev;
+		r->out_id[1] = out_st.st_ino;
+	}
+	if (fstat(2, &out_st) == 0) {
+		r->err_id[0] = out_st.st_dev;
+		r->err_id[1] = out_st.st_ino;
+	}
 	int rc = setup_syscall_buffer(r);
 	if (rc == 0)
 		rc = open_trace(r);

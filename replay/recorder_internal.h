@@ -36,6 +36,7 @@ struct rthread {
 	bool exec_pending;      /* saw PTRACE_EVENT_EXEC; EV_EXEC at the exit */
 	pid_t exec_former_tid;  /* its tid before a non-leader execve, or 0 */
 	bool blocking;          /* its syscall let other threads run */
+	bool writes_output;     /* ... writes to xrr's own stdout/stderr */
 	/* The syscall in progress. */
 	long nr;
 	uint64_t args[SC_MAX_ARGS];
@@ -123,6 +124,8 @@ struct recorder {
 	char preload_path[4096];
 	char **spawn_envp;      /* the program's environment with LD_PRELOAD */
 	uint64_t buffered_calls;        /* records taken into the trace */
+	/* st_dev, st_ino of xrr's own stdout and stderr (0 0: closed). */
+	uint64_t out_id[2], err_id[2];
 };
 
 /* Fail the recording with a message; returns -1. */
