@@ -6,10 +6,10 @@
 #include "config.h"
 
 #include "replay/diversion_run.h"
+#include "replay/install_paths.h"
 #include "replay/task_int.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -350,36 +350,8 @@ void diversion_describe_status(char *out, size_t len, int status)
 int diversion_checksum_implant_path(char *out, size_t len, char *err,
 				    size_t errlen)
 {
-	const char *env = getenv("XRR_CHECKSUM_IMPLANT");
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		if (access(out, R_OK) == 0)
-			return 0;
-		snprintf(err, errlen, "XRR_CHECKSUM_IMPLANT=%s: %s", env,
-			 strerror(errno));
-		return -1;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0) {
-		snprintf(err, errlen, "readlink /proc/self/exe: %s",
-			 strerror(errno));
-		return -1;
-	}
-	self[n] = '\0';
-	const char *dir = dirname(self);
-	static const char *const candidates[] = {
-		"%s/implants/xrr-checksum.so",     /* build tree */
-		"%s/../lib/xrr/xrr-checksum.so",   /* installed pkglibdir */
-		"%s/../lib64/xrr/xrr-checksum.so",
-	};
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		snprintf(out, len, candidates[i], dir);
-		if (access(out, R_OK) == 0)
-			return 0;
-	}
-	snprintf(err, errlen, "checksum implant xrr-checksum.so not found in "
-		 "%s/implants or %s/../lib/xrr (set XRR_CHECKSUM_IMPLANT)",
-		 dir, dir);
-	return -1;
+	return install_find_private_file("xrr-checksum.so", "implants",
+					 "XRR_CHECKSUM_IMPLANT",
+					 "checksum implant", out, len, err,
+					 errlen);
 }

@@ -216,12 +216,6 @@ static int take_buffered_calls(struct recorder *r, struct rthread *t,
 				(int)t->tid, err);
 	if (rc == 0)
 		return 0;
-	size_t pos = 0, ndata;
-	struct xrr_sb_record rec;
-	const uint8_t *data;
-	while (syscallbuf_next_record(&ev.u.syscallbuf, &pos, &rec, &data,
-				      &ndata) == 1)
-		r->buffered_calls++;
 	rc = rec_emit(r, &ev);
 	ev.u.syscallbuf.records = NULL;         /* syscallbuf.c's */
 	trace_event_free(&ev);
@@ -1802,8 +1796,6 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	}
 	close_trace(r);
 	rec_xcr0_finish(r);
-	res->syscall_buffer = r->syscall_buffer;
-	res->buffered_calls = r->buffered_calls;
 	free_environment(r->spawn_envp);
 	free(r);
 	return res->failed ? -1 : 0;

@@ -28,8 +28,6 @@ struct recorder_result {
 	bool failed;            /* recording stopped early (error says why) */
 	char error[768];
 	uint64_t events;
-	uint64_t buffered_calls;        /* calls the in-process buffer made */
-	bool syscall_buffer;            /* it was on */
 };
 
 /* Record until the program ends or recording must stop.  Returns 0 when

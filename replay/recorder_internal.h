@@ -123,7 +123,6 @@ struct recorder {
 	bool syscall_buffer;
 	char preload_path[4096];
 	char **spawn_envp;      /* the program's environment with LD_PRELOAD */
-	uint64_t buffered_calls;        /* records taken into the trace */
 	/* st_dev, st_ino of xrr's own stdout and stderr (0 0: closed). */
 	uint64_t out_id[2], err_id[2];
 };

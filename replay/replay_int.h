@@ -273,6 +273,9 @@ int replay_syscallbuf_batch(struct replayer *r, struct replay_stop *stop);
 int replay_syscallbuf_wait(struct replayer *r, struct replay_thread *th,
 			   struct task *t, struct replay_stop *stop);
 
+/* Set the syscall result register of t.  0 or -1 (r->proc->err). */
+int replay_set_rax(struct replayer *r, struct task *t, int64_t value);
+
 /* Where a write of the current event's thread to fd is echoed (its
  * descriptor leads to the recorder's stdout or stderr), or NULL. */
 FILE *replay_echo_stream(struct replayer *r, uint64_t fd);

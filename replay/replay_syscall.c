@@ -152,7 +152,7 @@ static int perform_in_place(struct replayer *r, struct task *t, long nr,
 
 /* ---- emulation ----------------------------------------------------------------- */
 
-static int set_rax(struct replayer *r, struct task *t, int64_t value)
+int replay_set_rax(struct replayer *r, struct task *t, int64_t value)
 {
 	struct user_regs_struct g;
 
@@ -593,7 +593,7 @@ static int replay_clone(struct replayer *r, struct task *t,
 	replay_runq_push(r, th->rec_tid, true);
 	/* The kernel stored real tids (parent_tid, child_tid); the recorded
 	 * writes put the recorded ones back, and the child's copy too. */
-	if (set_rax(r, t, s->result) < 0 ||
+	if (replay_set_rax(r, t, s->result) < 0 ||
 	    replay_write_memory(r, s->writes, s->nwrites, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err[0] ? err : r->proc->err);
 	uint64_t flags = s->args[0], ctid = s->args[3];

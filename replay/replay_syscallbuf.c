@@ -84,16 +84,6 @@ static void echo_and_track(struct replayer *r, struct replay_thread *th,
 	}
 }
 
-static int set_result(struct replayer *r, struct task *t, int64_t value)
-{
-	struct user_regs_struct g;
-
-	if (task_get_gregs(r->proc, t, &g) < 0)
-		return -1;
-	g.rax = (uint64_t)value;
-	return task_set_gregs(r->proc, t, &g);
-}
-
 int replay_syscallbuf_batch(struct replayer *r, struct replay_stop *stop)
 {
 	const struct ev_syscallbuf *sb = &r->ev.u.syscallbuf;
@@ -111,7 +101,7 @@ int replay_syscallbuf_batch(struct replayer *r, struct replay_stop *stop)
 	if (th->sb_waiting) {
 		/* Its XRR_SYS_SB_WAIT returns and the library looks again. */
 		struct task *t = process_find_task(&th->rp->proc, th->real_tid);
-		if (!t || set_result(r, t, 0) < 0)
+		if (!t || replay_set_rax(r, t, 0) < 0)
 			return replay_error(r, stop, "thread %d: ending its wait "
 					    "for buffered calls: %s",
 					    (int)th->rec_tid, th->rp->proc.err);

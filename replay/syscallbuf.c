@@ -4,14 +4,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "replay/install_paths.h"
 #include "replay/syscallbuf.h"
 
 _Static_assert(sizeof(struct xrr_sb_header) == XRR_SB_HEADER_SIZE,
@@ -28,51 +27,11 @@ const struct syscall_desc syscallbuf_private_desc = {
 	.why = "xrr's in-process syscall buffer (syscallbuf/syscallbuf_abi.h)",
 };
 
-static bool readable(const char *path)
-{
-	return access(path, R_OK) == 0;
-}
-
 int syscallbuf_find_library(char *buf, size_t size, char *err, size_t errlen)
 {
-	const char *env = getenv("XRR_PRELOAD");
-	char self[PATH_MAX];
-
-	if (env && *env) {
-		snprintf(buf, size, "%s", env);
-		if (readable(buf))
-			return 0;
-		snprintf(err, errlen, "syscall buffer library %s (XRR_PRELOAD): "
-			 "%s", env, strerror(errno));
-		return -1;
-	}
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0) {
-		snprintf(err, errlen, "readlink /proc/self/exe: %s",
-			 strerror(errno));
-		return -1;
-	}
-	self[n] = '\0';
-	const char *dir = dirname(self);
-	static const char *const places[] = {
-		"%s/syscallbuf/xrr-preload.so",   /* build tree */
-		"%s/../lib/xrr/xrr-preload.so",   /* installed pkglibdir */
-	};
-	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
-		snprintf(buf, size, places[i], dir);
-		if (readable(buf)) {
-			/* The loader wants an absolute path it can open from
-			 * any directory the program changes to. */
-			char real[PATH_MAX];
-			if (realpath(buf, real))
-				snprintf(buf, size, "%s", real);
-			return 0;
-		}
-	}
-	snprintf(err, errlen, "syscall buffer library xrr-preload.so not found "
-		 "in %s/syscallbuf or %s/../lib/xrr (set XRR_PRELOAD, or record "
-		 "with --no-syscall-buffer)", dir, dir);
-	return -1;
+	return install_find_private_file("xrr-preload.so", "syscallbuf",
+					 "XRR_PRELOAD", "syscall buffer library",
+					 buf, size, err, errlen);
 }
 
 static int read_exact(struct process *p, uint64_t addr, void *buf, size_t len)
@@ -255,12 +214,13 @@ int syscallbuf_collect(struct process *p, uint64_t buffer, bool force,
 	}
 	uint8_t *recs = scratch;
 	uint64_t area = buffer + XRR_SB_HEADER_SIZE;
-	if (read_exact(p, area + h.flushed, recs, len) < 0 ||
-	    check_records(recs, len, why, sizeof(why)) < 0) {
+	if (read_exact(p, area + h.flushed, recs, len) < 0)
+		snprintf(why, sizeof(why), "unreadable");
+	else if (check_records(recs, len, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	if (why[0]) {
 		snprintf(err, errlen, "syscall buffer at 0x%" PRIx64 ": records "
-			 "[%llu, %llu): %s", buffer, h.flushed, h.used,
-			 read_exact(p, area + h.flushed, recs, len) < 0
-			 ? "unreadable" : why);
+			 "[%llu, %llu): %s", buffer, h.flushed, h.used, why);
 		return -1;
 	}
 	uint64_t flushed = h.used;

@@ -31,7 +31,8 @@
 
 /* The preload library's file: $XRR_PRELOAD, else next to the running
  * xrr (build tree: syscallbuf/xrr-preload.so), else the installed
- * pkglibdir copy.  0 and the path in buf, or -1 with a message. */
+ * pkglibdir copy (replay/install_paths.h).  0 and the path in buf, or
+ * -1 with a message. */
 int syscallbuf_find_library(char *buf, size_t size, char *err, size_t errlen);
 
 /* Is there a valid buffer header at `buffer` in p?  0, or -1 with why. */
