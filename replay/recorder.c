@@ -865,6 +865,12 @@ static bool at_boundary(struct recorder *r, struct rthread *t)
 static int defer_signal(struct recorder *r, struct rthread *t,
 			const siginfo_t *si)
 {
+	/* A standard signal that already waits is not queued twice: the
+	 * kernel keeps one pending instance of it (a fast timer firing
+	 * while the thread is in the syscall buffer's library, say). */
+	for (int i = 0; i < t->ndeferred && si->si_signo < SIGRTMIN; i++)
+		if (t->deferred[i].si_signo == si->si_signo)
+			return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	if (t->ndeferred == RT_MAX_DEFERRED)
 		return rec_fail(r, "thread %d: more than %d signals waiting for"
 				" a system call", (int)t->tid, RT_MAX_DEFERRED);
