@@ -267,7 +267,11 @@ static int answer_private_call(struct recorder *r, struct rthread *t)
 					    sizeof(err)) < 0)
 			return rec_fail(r, "recording stopped: thread %d: %s",
 					(int)t->tid, err);
-		if (syscallbuf_set_mode(t->proc, XRR_SB_MODE_RECORD) < 0 ||
+		/* Under a seccomp filter of the program's: traced calls
+		 * only (recorder_seccomp.c). */
+		if (syscallbuf_set_mode(t->proc, t->seccomp_mode
+					? XRR_SB_MODE_DISABLED
+					: XRR_SB_MODE_RECORD) < 0 ||
 		    syscallbuf_set_terminal(t->proc) < 0)
 			return rec_fail(r, "recording stopped: thread %d: "
 					"setting the syscall buffer's mode: %s",
@@ -437,24 +441,27 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	if (is_vfork_like(t, flags) && result > 0)
 		n = (int)vfork_regions(r, t, &g, regions, (size_t)n);
 	size_t nreg = (size_t)n;
-	if (t->nr == NR_MMAP && result >= 0 && !(t->args[3] & MAP_ANONYMOUS) &&
+	bool answered = t->desc == &rec_seccomp_answered_desc;
+	if (!answered && t->nr == NR_MMAP && result >= 0 && !(t->args[3] & MAP_ANONYMOUS) &&
 	    (int)t->args[4] >= 0 &&
 	    rec_record_mmap(r, t, (uint64_t)result, t->args[1], t->args[2],
 			    t->args[3], (int)t->args[4], t->args[5], regions,
 			    &nreg, MAX_REGIONS) < 0)
 		return -1;
-	if (t->nr == NR_SHMAT && result >= 0 &&
+	if (!answered && t->nr == NR_SHMAT && result >= 0 &&
 	    rec_record_shmat(r, t, (uint64_t)result, t->args[2], regions,
 			     &nreg, MAX_REGIONS) < 0)
 		return -1;
 	/* The control page the registration filled in (the recorder's
 	 * stdout and stderr): replay writes the same. */
-	if (t->desc == &syscallbuf_private_desc &&
-	    t->nr == XRR_SYS_SB_REGISTER && result == 0 && nreg < MAX_REGIONS)
+	if (((t->desc == &syscallbuf_private_desc &&
+	      t->nr == XRR_SYS_SB_REGISTER && result == 0) ||
+	     t->sb_control_changed) && nreg < MAX_REGIONS)
 		regions[nreg++] = (struct sc_region){
 			XRR_SB_CONTROL_ADDR, sizeof(struct xrr_sb_control) };
+	t->sb_control_changed = false;
 	n = (int)nreg;
-	if (rec_xcr0_syscall(r, t->nr, t->args, result) < 0)
+	if (!answered && rec_xcr0_syscall(r, t->nr, t->args, result) < 0)
 		return -1;
 	if (note_inputs(r, t) < 0)
 		return -1;
@@ -463,6 +470,8 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	memcpy(ev.u.syscall.args, t->args, sizeof(t->args));
 	ev.u.syscall.result = result;
 	ev.u.syscall.regs = g;
+	if (answered)
+		ev.u.syscall.flags = EV_SYSCALL_SKIPPED;
 	if (rec_emit_writes(r, &ev, &ev.u.syscall.writes, &ev.u.syscall.nwrites,
 			    regions, (size_t)n) < 0)
 		return -1;
@@ -528,6 +537,18 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 		return -1;
 	t->nr = (long)t->entry_regs.orig_rax;
 	syscall_args(&t->entry_regs, t->args);
+	t->new_tid = 0;
+	int answered = rec_seccomp_entry(r, t, t->seccomp_data);
+	if (answered < 0)
+		return -1;
+	if (answered) {
+		/* Skipped, its result set: only the exit stop is left. */
+		t->desc = &rec_seccomp_answered_desc;
+		memset(&t->est, 0, sizeof(t->est));
+		t->writes_output = t->blocking = false;
+		t->state = RT_SYSCALL;
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
 	t->desc = r->syscall_buffer && syscallbuf_private_nr(t->nr)
 		  ? &syscallbuf_private_desc
 		  : syscall_check(t->nr, t->args, r->nevents, err, sizeof(err));
@@ -622,6 +643,8 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	if (t->state != RT_SYSCALL)
 		return rec_fail(r, "thread %d: syscall-exit stop without an"
 				" entry (state %d)", (int)t->tid, (int)t->state);
+	if (rec_seccomp_exit(r, t) < 0)
+		return -1;
 	bool restarted;
 	if (!t->exec_pending && !t->new_tid &&
 	    restart_if_ignored_interrupt(r, t, &restarted) < 0)
@@ -706,6 +729,9 @@ bool rec_synchronous_signal(const siginfo_t *si)
 	switch (si->si_signo) {
 	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
 		return si->si_code > 0 && si->si_code != SI_KERNEL;
+	case SIGSYS:
+		/* A seccomp filter's SECCOMP_RET_TRAP, at its syscall. */
+		return si->si_code == SIGSYS_SECCOMP_CODE;
 	default:
 		return false;
 	}
@@ -1100,6 +1126,7 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	nt->sb_buffer = flags & CLONE_SETTLS ? 0 : t->sb_buffer;
 	nt->sb_code_start = t->sb_code_start;
 	nt->sb_code_end = t->sb_code_end;
+	nt->seccomp_mode = t->seccomp_mode;
 	use_thread(r, nt);
 	nt->xcr0 = rec_thread_xcr0(r, nt);
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
@@ -1131,6 +1158,7 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	nt->sb_buffer = flags & CLONE_SETTLS ? 0 : t->sb_buffer;
 	nt->sb_code_start = t->sb_code_start;
 	nt->sb_code_end = t->sb_code_end;
+	nt->seccomp_mode = t->seccomp_mode;
 	nt->xcr0 = rec_thread_xcr0(r, nt);
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
 		return -1;
@@ -1208,6 +1236,7 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 	if (!leader && t->state != RT_EXITING && !WIFSIGNALED(st->raw_status))
 		ev.u.exit.status = SIGKILL;
 	t->state = RT_DEAD;
+	rec_seccomp_forget(t);
 	r->ticks->detach(NULL, t->tid);
 	if (r->current == t)
 		r->current = NULL;
@@ -1263,8 +1292,10 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 		return -1;
 	switch (st->kind) {
 	case TASK_STOP_SYSCALL:
-		if (st->in_syscall_entry)
+		if (st->in_syscall_entry) {
+			t->seccomp_data = st->by_seccomp ? st->seccomp_data : 0;
 			return syscall_entry_stop(r, t);
+		}
 		return syscall_exit_stop(r, t);
 	case TASK_STOP_SIGNAL:
 		return signal_stop(r, t, st);
@@ -1672,6 +1703,11 @@ static int start_program(struct recorder *r)
 	so.trap_tsc = true;
 	so.trace_fork = true;      /* every child is recorded */
 	so.path = r->opts->path;
+	/* Every syscall stops at its entry through a seccomp filter
+	 * (one mechanism with or without the buffer, and programs' own
+	 * filters stack on it: recorder_seccomp.c); the buffer's stub
+	 * runs untraced. */
+	so.seccomp_filter = true;
 	if (r->syscall_buffer)
 		so.seccomp_untraced_ip = XRR_SB_UNTRACED_IP;
 	if (process_spawn(r->proc, r->opts->argv,
@@ -1803,6 +1839,9 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	close_trace(r);
 	rec_xcr0_finish(r);
 	free_environment(r->spawn_envp);
+	for (size_t i = 0; i < r->nthreads; i++)
+		rec_seccomp_forget(&r->threads[i]);
+	seccomp_answers_free(&r->seccomp_answers);
 	free(r);
 	return res->failed ? -1 : 0;
 }

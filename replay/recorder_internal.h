@@ -11,6 +11,7 @@
 
 #include "replay/insn_virt.h"
 #include "replay/recorder.h"
+#include "replay/seccomp_filter.h"
 #include "replay/syscalls.h"
 #include "replay/task.h"
 #include "replay/tick_source.h"
@@ -66,6 +67,15 @@ struct rthread {
 	uint64_t sb_code_start, sb_code_end;
 	uint64_t slice_start_ns;
 	uint64_t slice_ns;      /* current length of its time slice */
+	/* The program's own seccomp (recorder_seccomp.c): the mode it set
+	 * (SECCOMP_MODE_*; inherited by new threads and children, kept
+	 * across execve), the data of the filter stop of the syscall in
+	 * progress (0: xrr's own filter), a filter being installed, and
+	 * whether its event carries the syscall buffer's control page. */
+	uint8_t seccomp_mode;
+	uint16_t seccomp_data;
+	struct seccomp_install *seccomp_install;
+	bool sb_control_changed;
 };
 
 /* Processes, and threads of all of them, alive at once (a shell
@@ -125,6 +135,8 @@ struct recorder {
 	char **spawn_envp;      /* the program's environment with LD_PRELOAD */
 	/* st_dev, st_ino of xrr's own stdout and stderr (0 0: closed). */
 	uint64_t out_id[2], err_id[2];
+	/* What the programs' rewritten seccomp filters answer. */
+	struct seccomp_answers seccomp_answers;
 };
 
 /* Fail the recording with a message; returns -1. */
@@ -141,6 +153,10 @@ int rec_emit_writes(struct recorder *r, struct trace_event *ev,
 int rec_read_fn(void *ctx, uint64_t addr, void *buf, size_t len);
 int rec_flush(struct recorder *r);
 
+/* si_code of a seccomp filter's SIGSYS (SYS_SECCOMP, which glibc
+ * shows only to some feature sets). */
+#define SIGSYS_SECCOMP_CODE 1
+
 /* A fault of the thread's own instruction (delivered where it happens),
  * not a signal sent to it. */
 bool rec_synchronous_signal(const siginfo_t *si);
@@ -154,6 +170,15 @@ bool rec_synchronous_signal(const siginfo_t *si);
  * every register as it was (a spin wait). */
 int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 		    bool *spinning);
+
+/* recorder_seccomp.c: at a syscall entry stop (t->entry_regs, nr and
+ * args read): 1 when the program's filter answered the call (t->desc to
+ * be rec_seccomp_answered_desc), 0 to go on, -1 (rec_fail called).  At
+ * its exit stop, first: rec_seccomp_exit. */
+extern const struct syscall_desc rec_seccomp_answered_desc;
+int rec_seccomp_entry(struct recorder *r, struct rthread *t, uint16_t data);
+int rec_seccomp_exit(struct recorder *r, struct rthread *t);
+void rec_seccomp_forget(struct rthread *t);
 
 /* recorder_exec.c */
 int rec_fill_cpuid(struct trace_header *h, int cpu, char *err, size_t errlen);

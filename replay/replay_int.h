@@ -285,6 +285,13 @@ FILE *replay_echo_stream(struct replayer *r, uint64_t fd);
 void replay_shm_forget(struct replayer *r);
 int replay_syscall(struct replayer *r, struct task *t,
 		   struct replay_stop *stop);
+/* The recorded signal is a seccomp filter's SIGSYS (SECCOMP_RET_TRAP)
+ * for syscall nr: the kernel skipped the call and sent it. */
+bool replay_seccomp_trap(const struct ev_signal *s, long nr);
+/* t is at that syscall's entry: skip it as the kernel did (rax back to
+ * the number) and deliver the signal.  Returns as the signal stops do. */
+int replay_seccomp_sigsys(struct replayer *r, struct task *t,
+			  struct replay_stop *stop);
 
 /* Threads and processes. */
 void replay_use_thread(struct replayer *r, struct replay_thread *th);

@@ -927,6 +927,9 @@ static int check_exit(struct replayer *r, struct task *t, long nr,
 		r->rp->at_exit_group = true;
 		return 0;
 	}
+	if (r->ev.type == EV_SIGNAL && r->ev.tid == th->rec_tid &&
+	    replay_seccomp_trap(&r->ev.u.signal, nr))
+		return replay_seccomp_sigsys(r, t, stop);
 	if (r->ev.type == EV_POINT && r->ev.tid == th->rec_tid)
 		return replay_diverged(r, stop, "thread %d made syscall %s (%ld)"
 				       " without passing the point where it "
@@ -983,13 +986,20 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 				return rc;
 		}
 	} else {
-		int rc = replay_recorded(r, t, s, stop);
+		/* The program's seccomp filter answered, nothing ran
+		 * (replay/recorder_seccomp.c). */
+		bool answered = s->flags & EV_SYSCALL_SKIPPED;
+		int rc = answered ? emulate(r, t, s, stop)
+				  : replay_recorded(r, t, s, stop);
 		if (rc)
 			return rc;
 		track_fds(r, t, s);
 		/* The library's buffer is on: from here it replays its calls
 		 * from the records (replay_syscallbuf.c). */
+		/* (Unless the recording turned it off: a process under a
+		 * seccomp filter of its own.) */
 		if (s->number == XRR_SYS_SB_REGISTER && s->result == 0 &&
+		    syscallbuf_get_mode(r->proc) != XRR_SB_MODE_DISABLED &&
 		    syscallbuf_set_mode(r->proc, XRR_SB_MODE_REPLAY) < 0)
 			return replay_error(r, stop, "event %" PRIu64 ": setting "
 					    "the syscall buffer's replay mode: "

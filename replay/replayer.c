@@ -459,16 +459,32 @@ static int siginfo_code(const struct ev_signal *s)
 	return code;
 }
 
-/* A fault the thread's own instruction causes, delivered where it
- * happens; anything else (kill, tgkill, timers) was delivered by the
- * recorder at the thread's syscall boundary, i.e. right now. */
+/* si_code of a seccomp filter's SIGSYS (SYS_SECCOMP). */
+#define SIGSYS_SECCOMP_CODE 1
+
+/* A fault the thread's own instruction causes (a seccomp filter's SIGSYS
+ * included), delivered where it happens; anything else (kill, tgkill,
+ * timers) was delivered by the recorder at the thread's syscall boundary,
+ * i.e. right now. */
 static bool synchronous_signal(const struct ev_signal *s)
 {
 	switch (s->signo) {
 	case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
 		return siginfo_code(s) > 0 && siginfo_code(s) != SI_KERNEL;
+	case SIGSYS:
+		return siginfo_code(s) == SIGSYS_SECCOMP_CODE;
 	}
 	return false;
+}
+
+bool replay_seccomp_trap(const struct ev_signal *s, long nr)
+{
+	int32_t syscall_nr;
+
+	/* siginfo's _sigsys: call address at 16, syscall at 24. */
+	memcpy(&syscall_nr, s->siginfo + 24, sizeof(syscall_nr));
+	return s->signo == SIGSYS && siginfo_code(s) == SIGSYS_SECCOMP_CODE &&
+	       syscall_nr == nr;
 }
 
 /* Write the recorded frame and enter the handler as recorded.  Without a
@@ -692,10 +708,13 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			/* Exited already, or killed by another thread's
 			 * exit_group: nothing to run.  Killed by an exec in
 			 * its process: ended here. */
+			/* Or by a seccomp filter's kill (SIGSYS without a
+			 * signal event): ended here too. */
 			if (th && !th->exited && th->rp &&
 			    !th->rp->at_exit_group &&
 			    WIFSIGNALED(r->ev.u.thread_exit.status) &&
-			    WTERMSIG(r->ev.u.thread_exit.status) == SIGKILL) {
+			    (WTERMSIG(r->ev.u.thread_exit.status) == SIGKILL ||
+			     WTERMSIG(r->ev.u.thread_exit.status) == SIGSYS)) {
 				if (kill_thread(r, th, err, sizeof(err)) < 0)
 					return replay_error(r, stop, "%s", err);
 				break;
@@ -734,6 +753,21 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 }
 
 /* ---- stops of the running thread ---------------------------------------------------------------- */
+
+int replay_seccomp_sigsys(struct replayer *r, struct task *t,
+			  struct replay_stop *stop)
+{
+	struct user_regs_struct g = r->entry_regs;
+
+	g.rax = g.orig_rax;
+	if (task_set_gregs(r->proc, t, &g) < 0)
+		return replay_error(r, stop, "seccomp SIGSYS: %s", r->proc->err);
+	if (!in_target(r, r->ev.tid)) {
+		r->announced = true;    /* delivered by settle */
+		return 0;
+	}
+	return announce_signal(r, stop);
+}
 
 static bool rdtsc_at(struct replayer *r, uint64_t rip, bool *rdtscp)
 {
@@ -835,8 +869,9 @@ static int debug_trap(struct replayer *r, struct task *t,
 
 static bool fault_signal(int signo, int code)
 {
-	return (signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
-		signo == SIGFPE || signo == SIGTRAP) && code > 0;
+	return ((signo == SIGSEGV || signo == SIGBUS || signo == SIGILL ||
+		 signo == SIGFPE || signo == SIGTRAP) && code > 0) ||
+	       (signo == SIGSYS && code == SIGSYS_SECCOMP_CODE);
 }
 
 static int signal_stop(struct replayer *r, struct task *t,

@@ -492,7 +492,9 @@ const struct syscall_desc syscall_table[] = {
 	R(314, sched_setattr, 3, E, 0, A(L, PT, H)),
 	R(315, sched_getattr, 4, E, 0, A(L, PT, UI, H), ARG(1, 2)),
 	R(316, renameat2, 5, E, 0, A(DFD, PATH, DFD, PATH, H)),
-	U(317, seccomp, "filters change which calls reach the kernel and how; not recorded yet (a separate piece of work)"),
+	/* Filters are installed for real while recording, rewritten
+	 * (replay/recorder_seccomp.c); replay emulates every answer. */
+	R(317, seccomp, 3, E, 0, A(SUBOP, H, PT), SUB(0, SCT_SECCOMP)),
 	R(318, getrandom, 3, E, BLK, A(BO, UL, H), RES(0, 1)),
 	R(319, memfd_create, 2, E, 0, A(PATH, H)),
 	R(320, kexec_file_load, 5, E, 0, A(FD, FD, UL, PATH, H)),
@@ -672,8 +674,7 @@ const struct sc_subop sc_prctl_opts[] = {
 	KW(PR_GET_ENDIAN, 1, 4),
 	KN(PR_SET_ENDIAN),
 	KN(PR_GET_SECCOMP),
-	OPR(PR_SET_SECCOMP, PR_SET_SECCOMP, "seccomp filters are not recorded yet "
-	    "(a separate piece of work)"),
+	KN(PR_SET_SECCOMP),     /* replay/recorder_seccomp.c */
 	KN(PR_CAPBSET_READ),
 	KN(PR_CAPBSET_DROP),
 	/* reads the recorder's setting: rdtsc traps while recording */
@@ -902,6 +903,17 @@ static const struct sc_subop quotactl_cmds[] = {
 	KW(Q_XGETNEXTQUOTA, 3, SZ_FS_DISK_QUOTA),
 };
 
+/* seccomp(operation, flags, args): a filter is installed for real while
+ * recording (rewritten by replay/recorder_seccomp.c) and its answers are
+ * recorded; replay installs nothing. */
+static const struct sc_subop seccomp_ops[] = {
+	OPN(0, SECCOMP_SET_MODE_STRICT),
+	OPN(1, SECCOMP_SET_MODE_FILTER),
+	OPN(2, SECCOMP_GET_ACTION_AVAIL),
+	/* struct seccomp_notif_sizes: three u16 */
+	OPW(3, SECCOMP_GET_NOTIF_SIZES, 2, 6),
+};
+
 /* iopl(level): level 0 grants nothing (a replay has no I/O privilege
  * either); more is fail-only. */
 static const struct sc_subop iopl_levels[] = {
@@ -970,4 +982,5 @@ const struct sc_subtable sc_subtables[SCT_COUNT] = {
 	[SCT_IOPL] = TABLE(iopl_levels, 0xffffffff, 0, "level"),
 	[SCT_IOPERM] = TABLE(ioperm_modes, 0xffffffff, 0, "turn_on"),
 	[SCT_PROCESS_MADVISE] = TABLE(process_madvise_advice, 0xffffffff, 0, "advice"),
+	[SCT_SECCOMP] = TABLE(seccomp_ops, 0xffffffff, 0, "operation"),
 };

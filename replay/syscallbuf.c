@@ -98,6 +98,16 @@ int syscallbuf_check_buffer(struct process *p, uint64_t buffer, uint64_t size,
 	return 0;
 }
 
+int syscallbuf_get_mode(struct process *p)
+{
+	struct xrr_sb_control c;
+
+	if (read_exact(p, XRR_SB_CONTROL_ADDR, &c, sizeof(c)) < 0 ||
+	    c.magic != XRR_SB_CONTROL_MAGIC)
+		return -1;
+	return (int)c.mode;
+}
+
 int syscallbuf_set_mode(struct process *p, unsigned mode)
 {
 	struct xrr_sb_control c;

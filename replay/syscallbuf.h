@@ -39,6 +39,8 @@ int syscallbuf_find_library(char *buf, size_t size, char *err, size_t errlen);
 int syscallbuf_check_buffer(struct process *p, uint64_t buffer, uint64_t size,
 			    char *err, size_t errlen);
 
+/* The control page's mode (XRR_SB_MODE_*), or -1 when p has none. */
+int syscallbuf_get_mode(struct process *p);
 /* Set the library's mode in p's control page (XRR_SB_MODE_*).  0 when
  * p has no control page (no library: nothing to do), -1 on error. */
 int syscallbuf_set_mode(struct process *p, unsigned mode);

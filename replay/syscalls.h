@@ -121,6 +121,7 @@ enum sc_subtable_id {
 	SCT_IOPL,
 	SCT_IOPERM,
 	SCT_PROCESS_MADVISE,
+	SCT_SECCOMP,
 	SCT_COUNT,
 };
 

@@ -175,9 +175,10 @@ static void child_report(int fd, int stage, int err)
 }
 
 /* Allow syscalls made from `ip` (seccomp_data.instruction_pointer is
- * the address after the syscall instruction), trace all others.
- * Without CAP_SYS_ADMIN the kernel wants PR_SET_NO_NEW_PRIVS first. */
-static int install_untraced_ip_filter(uint64_t ip)
+ * the address after the syscall instruction), trace all others; ip 0
+ * (never the address after a syscall) traces all.  Without
+ * CAP_SYS_ADMIN the kernel wants PR_SET_NO_NEW_PRIVS first. */
+static int install_tracing_filter(uint64_t ip)
 {
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
@@ -225,8 +226,8 @@ static void child_run(char *const argv[], char *const envp[],
 		;
 	/* Last: from here every syscall stops at the tracer (which has
 	 * seized us with PTRACE_O_TRACESECCOMP by now). */
-	if (o->seccomp_untraced_ip &&
-	    install_untraced_ip_filter(o->seccomp_untraced_ip) < 0)
+	if (o->seccomp_filter &&
+	    install_tracing_filter(o->seccomp_untraced_ip) < 0)
 		child_report(report_fd, STAGE_SETUP_SECCOMP, errno);
 	execve(o->path ? o->path : argv[0], argv, envp ? envp : environ);
 	child_report(report_fd, STAGE_EXEC, errno);
@@ -241,7 +242,7 @@ static long seize_options(const struct spawn_options *o)
 		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
 	if (o->trace_exit)
 		opts |= PTRACE_O_TRACEEXIT;
-	if (o->seccomp_untraced_ip)
+	if (o->seccomp_filter)
 		opts |= PTRACE_O_TRACESECCOMP;
 	return opts;
 }
@@ -332,7 +333,7 @@ int process_spawn(struct process *p, char *const argv[], char *const envp[],
 	close(go[0]);
 	close(report[1]);
 	p->pid = pid;
-	p->seccomp_stops = o->seccomp_untraced_ip != 0;
+	p->seccomp_stops = o->seccomp_filter;
 	int rc = 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0, seize_options(o)) < 0) {
 		snprintf(err, errlen, "%s: PTRACE_SEIZE(%d): %s", argv[0],
@@ -503,6 +504,8 @@ static void classify_event(struct process *p, struct task *t, int event,
 		break;
 	case PTRACE_EVENT_SECCOMP:
 		stop->kind = TASK_STOP_SECCOMP;
+		stop->by_seccomp = true;
+		stop->seccomp_data = (uint16_t)msg;
 		if (p->seccomp_stops) {
 			/* The filter reports entries: the same stop as a
 			 * PTRACE_SYSCALL entry (rax -ENOSYS, orig_rax the

@@ -45,6 +45,10 @@ struct task_stop {
 	pid_t new_tid;          /* for TASK_STOP_CLONE; for TASK_STOP_EXEC
 				 * the tid the execing thread had before */
 	bool in_syscall_entry;  /* for TASK_STOP_SYSCALL */
+	/* An entry reported by a seccomp filter: the SECCOMP_RET_DATA of
+	 * the filter whose SECCOMP_RET_TRACE won (0 for xrr's own). */
+	uint16_t seccomp_data;
+	bool by_seccomp;        /* the stop was PTRACE_EVENT_SECCOMP */
 	siginfo_t siginfo;      /* for TASK_STOP_SIGNAL */
 	int raw_status;
 };
@@ -98,7 +102,7 @@ struct process {
 	struct task_stop pending[TASK_MAX_PENDING];
 	size_t npending;
 	uint64_t rsys_addr;     /* where remote syscalls run; 0: not chosen */
-	/* A seccomp filter (spawn_options.seccomp_untraced_ip) reports the
+	/* A seccomp filter (spawn_options.seccomp_filter) reports the
 	 * process's syscall entries: TASK_RESUME_SYSCALL from user code is
 	 * PTRACE_CONT, and a seccomp stop is a TASK_STOP_SYSCALL entry.
 	 * Inherited by children (filters survive fork and exec). */
@@ -116,11 +120,13 @@ struct spawn_options {
 	bool trace_exit;        /* PTRACE_O_TRACEEXIT (TASK_STOP_EXIT_EVENT) */
 	const char *path;       /* program to exec; NULL: argv[0] (lets the
 				 * program keep the argv[0] the user typed) */
-	/* Nonzero: before exec, install a seccomp filter under which a
-	 * syscall whose instruction pointer (the address after `syscall`)
-	 * is this one runs without any ptrace stop, and every other one
-	 * stops as a syscall entry (process.seccomp_stops).  Sets
-	 * PR_SET_NO_NEW_PRIVS first when the filter needs it. */
+	/* Before exec, install a seccomp filter under which every syscall
+	 * stops as a syscall entry (process.seccomp_stops), except, when
+	 * seccomp_untraced_ip is nonzero, those whose instruction pointer
+	 * (the address after `syscall`) is that one: they run without any
+	 * ptrace stop.  Sets PR_SET_NO_NEW_PRIVS first when the filter
+	 * needs it.  The filter returns SECCOMP_RET_TRACE with data 0. */
+	bool seccomp_filter;
 	uint64_t seccomp_untraced_ip;
 };
 #define SPAWN_OPTIONS_DEFAULT { .cpu = -1 }

@@ -204,6 +204,7 @@ static void put_syscall(struct trace_buf *b, const struct ev_syscall *s)
 	trace_buf_put_u64(b, (uint64_t)s->result);
 	put_regs(b, &s->regs);
 	put_writes(b, s->writes, s->nwrites);
+	trace_buf_put_u32(b, s->flags);
 }
 
 static void get_syscall(struct trace_cursor *c, struct ev_syscall *s)
@@ -214,6 +215,8 @@ static void get_syscall(struct trace_cursor *c, struct ev_syscall *s)
 	s->result = (int64_t)trace_cursor_u64(c);
 	get_regs(c, &s->regs);
 	s->writes = get_writes(c, &s->nwrites);
+	/* 2.3 appended the flags. */
+	s->flags = trace_cursor_left(c) >= 4 ? trace_cursor_u32(c) : 0;
 }
 
 static void put_signal(struct trace_buf *b, const struct ev_signal *s)

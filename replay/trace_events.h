@@ -70,6 +70,11 @@ struct ev_exec {
 	size_t argc;
 };
 
+/* EV_SYSCALL flags (2.3). */
+/* The kernel ran nothing: the program's own seccomp filter answered
+ * (replay/recorder_seccomp.c).  Replay emulates it, whatever the call. */
+#define EV_SYSCALL_SKIPPED 0x1u
+
 struct ev_syscall {
 	int64_t number;
 	uint64_t args[6];
@@ -77,6 +82,7 @@ struct ev_syscall {
 	struct user_regs_struct regs;   /* at syscall exit */
 	struct trace_mem_write *writes;
 	size_t nwrites;
+	uint32_t flags;                 /* EV_SYSCALL_* (2.3; 0 before) */
 };
 
 struct ev_rdtsc {

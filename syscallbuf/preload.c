@@ -634,7 +634,7 @@ __attribute__((noinline, noclone)) static int sb_call(const struct sb_call *c,
 {
 	volatile struct xrr_sb_header *h;
 
-	if (!sb_process_ok)
+	if (!sb_process_ok || control()->mode == XRR_SB_MODE_DISABLED)
 		return 0;
 	h = thread_buffer();
 	if (!h)
@@ -727,9 +727,11 @@ static long fixed_out(long nr, long a, long b, long c, long d, long e,
 
 /* ---- identity, time, metadata --------------------------------------- */
 
-int getpid(void) { return (int)ret_errno(simple(__NR_getpid, 0, 0, 0, 0, 0)); }
-int getppid(void) { return (int)ret_errno(simple(__NR_getppid, 0, 0, 0, 0, 0)); }
-int gettid(void) { return (int)ret_errno(simple(__NR_gettid, 0, 0, 0, 0, 0)); }
+/* As glibc: these cannot fail, so errno is never set (a seccomp filter's
+ * ERRNO answer comes back as the raw negative value). */
+int getpid(void) { return (int)simple(__NR_getpid, 0, 0, 0, 0, 0); }
+int getppid(void) { return (int)simple(__NR_getppid, 0, 0, 0, 0, 0); }
+int gettid(void) { return (int)simple(__NR_gettid, 0, 0, 0, 0, 0); }
 unsigned getuid(void) { return (unsigned)simple(__NR_getuid, 0, 0, 0, 0, 0); }
 unsigned geteuid(void) { return (unsigned)simple(__NR_geteuid, 0, 0, 0, 0, 0); }
 unsigned getgid(void) { return (unsigned)simple(__NR_getgid, 0, 0, 0, 0, 0); }

@@ -42,6 +42,10 @@
 #define XRR_SB_MODE_OFF         0u  /* every call takes the traced path */
 #define XRR_SB_MODE_RECORD      1u  /* make the call, append a record */
 #define XRR_SB_MODE_REPLAY      2u  /* take the call's outcome from its record */
+/* Every call takes the traced path and the library makes no call of its
+ * own (no buffer for a new thread): the process has a seccomp filter or
+ * strict mode of its own (replay/recorder_seccomp.c). */
+#define XRR_SB_MODE_DISABLED    3u
 
 struct xrr_sb_control {
 	unsigned long long magic;       /* XRR_SB_CONTROL_MAGIC */
