@@ -212,11 +212,6 @@ static int begin_install(struct recorder *r, struct rthread *t, bool strict,
 	long len;
 	char err[256];
 
-	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
-		return rec_fail(r, "recording stopped: thread %d: seccomp "
-				"filter with SECCOMP_FILTER_FLAG_NEW_LISTENER: "
-				"a supervisor answering syscalls through a "
-				"notification fd is not recorded", (int)t->tid);
 	if (strict) {
 		out = malloc(SECCOMP_STRICT_INSNS * sizeof(*out));
 		len = out ? (long)seccomp_strict_filter(out) : -1;
@@ -225,8 +220,17 @@ static int begin_install(struct recorder *r, struct rthread *t, bool strict,
 	} else {
 		if (read_program_filter(r, t, &code, &n) < 0)
 			return -1;
+		/* (libseccomp probes flags with a NULL filter: EFAULT.) */
 		if (!code)
 			return 0;       /* the kernel refuses it as it is */
+		if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+			free(code);
+			return rec_fail(r, "recording stopped: thread %d: "
+					"seccomp filter with SECCOMP_FILTER_FLAG_"
+					"NEW_LISTENER: a supervisor answering "
+					"syscalls through a notification fd is "
+					"not recorded", (int)t->tid);
+		}
 		out = malloc((n + SECCOMP_PROLOGUE_INSNS) * sizeof(*out));
 		len = out ? seccomp_rewrite(code, n, &r->seccomp_answers, out,
 					    err, sizeof(err))

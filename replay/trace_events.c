@@ -215,8 +215,12 @@ static void get_syscall(struct trace_cursor *c, struct ev_syscall *s)
 	s->result = (int64_t)trace_cursor_u64(c);
 	get_regs(c, &s->regs);
 	s->writes = get_writes(c, &s->nwrites);
-	/* 2.3 appended the flags. */
-	s->flags = trace_cursor_left(c) >= 4 ? trace_cursor_u32(c) : 0;
+	/* 2.3 appended the flags (absent: a 2.2 record; a part of them:
+	 * damage). */
+	size_t left = trace_cursor_left(c);
+	s->flags = left >= 4 ? trace_cursor_u32(c) : 0;
+	if (left > 0 && left < 4)
+		c->failed = true;
 }
 
 static void put_signal(struct trace_buf *b, const struct ev_signal *s)

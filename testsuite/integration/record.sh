@@ -5,7 +5,7 @@
 # refused syscall, and the diagnostic for a thread that never yields.
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 59
+plan 62
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -125,6 +125,13 @@ rc=$?
 [ $rc -ne 0 ] && ok "unknown syscall: non-zero status ($rc)" || fail "unknown syscall: status 0"
 check "unknown syscall: named in the error" "$T/uring.err" 'unsupported system call io_uring_setup \(425\)'
 check_not "unknown syscall: the program did not go on" "$T/uring.out" 'io_uring_setup returned'
+
+# A seccomp filter with a notification fd: refused, saying why.
+timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/notif" "$PROGS/sec_notif" >"$T/notif.out" 2>"$T/notif.err"
+rc=$?
+[ $rc -ne 0 ] && ok "seccomp USER_NOTIF: non-zero status ($rc)" || fail "seccomp USER_NOTIF: status 0"
+check "seccomp USER_NOTIF: the reason" "$T/notif.err" 'NEW_LISTENER: a supervisor answering syscalls through a notification fd is not recorded'
+check "seccomp USER_NOTIF: the trace says so" "$T/notif/error" 'notification fd'
 
 # ---- recorder killed mid-run ------------------------------------------------------------------
 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/killed" "$PROGS/rec_long" 30 >"$T/long.out" 2>/dev/null &

@@ -384,7 +384,7 @@ static void test_header_roundtrip(void)
 	CU_ASSERT_EQUAL(h.nthread_xcr0, 2);     /* tid 100 replaced, not added */
 	trace_buf_init(&b);
 	CU_ASSERT_FATAL(trace_header_encode(&h, &b) == 0);
-	CU_ASSERT(memcmp(b.data, "xrr-trace 2.2\n", 14) == 0);
+	CU_ASSERT(memcmp(b.data, "xrr-trace 2.3\n", 14) == 0);
 	CU_ASSERT_FATAL(trace_header_decode(&back, b.data, b.len, "hdr", err,
 					    sizeof(err)) == 0);
 	assert_headers_equal(&h, &back);
@@ -1434,7 +1434,8 @@ static void test_events_truncated_decode(void)
 	struct trace_buf b;
 	make_events(ev);
 	trace_buf_init(&b);
-	int wrongly_accepted = 0, legacy_accepted = 0;
+	int wrongly_accepted = 0, legacy_accepted = 0, legacy_syscalls = 0;
+	int nsyscalls = 0;
 	/* EV_EXEC without its argv (appended in 2.0) is a 1.x record:
 	 * "sort", "-r" are 8+4 and 8+2 bytes after the 8-byte count. */
 	const size_t exec_argv_bytes = 8 + 12 + 10;
@@ -1446,9 +1447,14 @@ static void test_events_truncated_decode(void)
 			memcpy(copy, b.data, len);
 			bool legacy = ev[i].type == EV_EXEC &&
 				      len == b.len - exec_argv_bytes;
+			/* EV_SYSCALL without its flags (2.3) is a 2.2 one. */
+			bool legacy_syscall = ev[i].type == EV_SYSCALL &&
+					      len == b.len - 4;
 			if (trace_event_decode(&back, ev[i].type, copy, len) != -1) {
 				if (legacy && back.u.exec.argc == 0)
 					legacy_accepted++;
+				else if (legacy_syscall && back.u.syscall.flags == 0)
+					legacy_syscalls++;
 				else
 					wrongly_accepted++;
 				trace_event_free(&back);
@@ -1456,8 +1462,12 @@ static void test_events_truncated_decode(void)
 			free(copy);
 		}
 	}
+	for (int i = 0; i < NEVENTS; i++)
+		nsyscalls += ev[i].type == EV_SYSCALL;
 	CU_ASSERT_EQUAL(wrongly_accepted, 0);
 	CU_ASSERT_EQUAL(legacy_accepted, 1);
+	CU_ASSERT(nsyscalls > 0);
+	CU_ASSERT_EQUAL(legacy_syscalls, nsyscalls);
 	CU_ASSERT_EQUAL(trace_event_decode(&back, 0x12345, b.data, b.len), 1);
 	trace_buf_free(&b);
 }
