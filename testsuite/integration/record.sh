@@ -5,7 +5,7 @@
 # refused syscall, and the diagnostic for a thread that never yields.
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 62
+plan 66
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -125,6 +125,13 @@ rc=$?
 [ $rc -ne 0 ] && ok "unknown syscall: non-zero status ($rc)" || fail "unknown syscall: status 0"
 check "unknown syscall: named in the error" "$T/uring.err" 'unsupported system call io_uring_setup \(425\)'
 check_not "unknown syscall: the program did not go on" "$T/uring.out" 'io_uring_setup returned'
+
+# ---- a program's own seccomp filter --------------------------------------------------------
+record_cmp "seccomp filter" "$PROGS/conf_sec_filter"
+dump_latest sec
+check "dump: the filter's install" "$T/sec.dump" 'seccomp\(SECCOMP_SET_MODE_FILTER, 0, 0x[0-9a-f]+\) = 0$'
+check "dump: a call the filter answered" "$T/sec.dump" 'uname\(0x[0-9a-f]+\) = -1 EACCES .*\[seccomp filter\]$'
+check "dump: the filter's SIGSYS" "$T/sec.dump" 'signal SIGSYS frame 0x[0-9a-f]+ \([0-9]+ bytes\) handler 0x'
 
 # A seccomp filter with a notification fd: refused, saying why.
 timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/notif" "$PROGS/sec_notif" >"$T/notif.out" 2>"$T/notif.err"
