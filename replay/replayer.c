@@ -1466,6 +1466,19 @@ int replayer_auxv(struct replayer *r, const void **data, size_t *len)
 	return 0;
 }
 
+int replayer_stop_siginfo(const struct replayer *r, pid_t tid, void *buf,
+			  size_t len)
+{
+	const struct ev_signal *s = &r->ev.u.signal;
+
+	if (!r->announced || !r->have_ev || r->ev.type != EV_SIGNAL ||
+	    r->ev.tid != tid)
+		return -1;
+	memset(buf, 0, len);
+	memcpy(buf, s->siginfo, len < sizeof(s->siginfo) ? len : sizeof(s->siginfo));
+	return 0;
+}
+
 const char *replayer_exec_path(const struct replayer *r)
 {
 	struct replay_proc *tp = replay_target_proc(r);

@@ -105,6 +105,10 @@ uint64_t replayer_thread_xcr0(struct replayer *r, pid_t recorded_tid);
 /* What the recorded program saw, for GDB. */
 const struct trace *replayer_trace(const struct replayer *r);
 int replayer_auxv(struct replayer *r, const void **data, size_t *len);
+/* Stopped at a signal of recorded thread tid (REPLAY_STOP_SIGNAL): its
+ * recorded siginfo (GDB's $_siginfo) into buf; -1 otherwise. */
+int replayer_stop_siginfo(const struct replayer *r, pid_t tid, void *buf,
+			  size_t len);
 const char *replayer_exec_path(const struct replayer *r);  /* as recorded */
 /* Open the trace's stored copy of a file the program mapped, by its
  * recorded path: an fd, or -errno. */

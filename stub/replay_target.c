@@ -516,6 +516,13 @@ static int rt_get_auxv(struct target *t, const void **data, size_t *len)
 	return replayer_auxv(RT(t)->r, data, len);
 }
 
+/* The signal GDB was told about: the recorded siginfo. */
+static int rt_get_siginfo(struct target *t, int64_t tid, void *buf, size_t len)
+{
+	return replayer_stop_siginfo(RT(t)->r, (pid_t)tid, buf, len) < 0
+	       ? -EINVAL : 0;
+}
+
 static int rt_exec_file(struct target *t, int64_t pid, char *out, size_t len)
 {
 	const char *path = replayer_exec_path(RT(t)->r);
@@ -771,6 +778,7 @@ static const struct target_ops replay_ops = {
 	.detach = rt_detach,
 	.get_auxv = rt_get_auxv,
 	.exec_file = rt_exec_file,
+	.get_siginfo = rt_get_siginfo,
 	.file_open = rt_file_open,
 	.file_pread = target_fd_pread,
 	.file_close = target_fd_close,
