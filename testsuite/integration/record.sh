@@ -5,7 +5,7 @@
 # refused syscall, and the diagnostic for a thread that never yields.
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 66
+plan 69
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -132,6 +132,25 @@ dump_latest sec
 check "dump: the filter's install" "$T/sec.dump" 'seccomp\(SECCOMP_SET_MODE_FILTER, 0, 0x[0-9a-f]+\) = 0$'
 check "dump: a call the filter answered" "$T/sec.dump" 'uname\(0x[0-9a-f]+\) = -1 EACCES .*\[seccomp filter\]$'
 check "dump: the filter's SIGSYS" "$T/sec.dump" 'signal SIGSYS frame 0x[0-9a-f]+ \([0-9]+ bytes\) handler 0x'
+
+# man-db sandboxes its children with libseccomp filters (TSYNC, probes).
+if env MANPAGER=cat MANWIDTH=80 man ls >/dev/null 2>&1; then
+	record_cmp "man ls (man-db's seccomp sandbox)" env MANPAGER=cat MANWIDTH=80 man ls
+	dump_latest man
+	check "dump: man-db's filter installed" "$T/man.dump" 'seccomp\(SECCOMP_SET_MODE_FILTER, 0, 0x[0-9a-f]+\) = 0$'
+	timeout -k 5 120 "$XRR" replay -a >"$T/man.replay" 2>"$T/man.replay.err"
+	st=$?
+	if [ $st -eq 0 ] && cmp -s "$T/native.out" "$T/man.replay"; then
+		ok "man ls: replay prints the same"
+	else
+		fail "man ls: replay status $st"
+		tail -n 3 "$T/man.replay.err" | sed 's/^/#   /'
+	fi
+else
+	skip "man ls: no manual pages on this machine"
+	skip "dump: man-db's filter installed: no manual pages"
+	skip "man ls: replay: no manual pages"
+fi
 
 # A seccomp filter with a notification fd: refused, saying why.
 timeout -k 5 60 "$XRR" record ${XRR_RECORD_ARGS:-} -o "$T/notif" "$PROGS/sec_notif" >"$T/notif.out" 2>"$T/notif.err"
