@@ -60,6 +60,35 @@ static void kill_process(void) { filter_answer(SECCOMP_RET_KILL_PROCESS); }
 static void kill_thread(void) { filter_answer(SECCOMP_RET_KILL_THREAD); }
 static void trap_unhandled(void) { filter_answer(SECCOMP_RET_TRAP | 1); }
 
+/* KILL_THREAD in a second thread: that thread ends, the process goes on
+ * (the kernel clears its tid, so the join returns). */
+static void *killed_thread(void *arg)
+{
+	(void)arg;
+	struct sec_filter f;
+
+	sec_begin(&f);
+	sec_rule(&f, SYS_getpriority, SECCOMP_RET_KILL_THREAD);
+	sec_end(&f);
+	if (sec_install(&f, 0) != 0)
+		return (void *)1;
+	syscall(SYS_getpriority, PRIO_PROCESS, 0);
+	return (void *)2;       /* not reached */
+}
+
+static void kill_one_thread(void)
+{
+	pthread_t th;
+	void *ret = NULL;
+
+	pthread_create(&th, NULL, killed_thread, NULL);
+	pthread_join(th, &ret);
+	/* The main thread has no filter: its getpriority works. */
+	errno = 0;
+	long prio = syscall(SYS_getpriority, PRIO_PROCESS, 0);
+	_exit(ret == NULL && prio >= 0 ? 40 : 41);
+}
+
 static pthread_barrier_t installed, checked;
 static volatile int thread_errno;
 
@@ -123,6 +152,9 @@ int main(void)
 	st = child_status(trap_unhandled);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
 	      "SECCOMP_RET_TRAP without a handler: killed by SIGSYS");
+	st = child_status(kill_one_thread);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 40,
+	      "SECCOMP_RET_KILL_THREAD in a second thread: the process goes on");
 	st = child_status(tsync_child);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 20,
 	      "TSYNC: the running thread gets the filter");
