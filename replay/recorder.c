@@ -645,11 +645,13 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 				" entry (state %d)", (int)t->tid, (int)t->state);
 	if (rec_seccomp_exit(r, t) < 0)
 		return -1;
-	bool restarted;
+	/* (An EINTR a seccomp filter answered is no interruption.) */
+	bool restarted = false;
 	if (!t->exec_pending && !t->new_tid &&
+	    t->desc != &rec_seccomp_answered_desc &&
 	    restart_if_ignored_interrupt(r, t, &restarted) < 0)
 		return -1;
-	if (!t->exec_pending && !t->new_tid && restarted)
+	if (restarted)
 		return 0;       /* its entry stop comes again */
 	if (answer_private_call(r, t) < 0)
 		return -1;
