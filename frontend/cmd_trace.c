@@ -421,6 +421,9 @@ static void describe_event(struct event_iter *it, char *line, size_t len)
 	case EV_RESUME:
 		snprintf(line, len, "resume (runs on from its point)");
 		return;
+	case EV_TRACE_STOP:
+		snprintf(line, len, "stopped for its tracer (ptrace)");
+		return;
 	case EV_SYSCALLBUF:
 		snprintf(line, len, "syscallbuf: %zu buffered call%s (buffer %#"
 			 PRIx64 ", bytes %" PRIu64 "-%" PRIu64 ")",

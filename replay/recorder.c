@@ -157,6 +157,19 @@ static int run_user(struct recorder *r, struct rthread *t)
 	return resume_user(r, t, true);
 }
 
+/* After t's syscall event: its user code, unless its emulated tracer
+ * must see it first (the stop after an execve). */
+static int after_syscall(struct recorder *r, struct rthread *t)
+{
+	if (t->trace_exec_stop) {
+		t->trace_exec_stop = false;
+		int held = rec_ptrace_after_exec(r, t);
+		if (held)
+			return held < 0 ? -1 : 0;
+	}
+	return run_user(r, t);
+}
+
 /* Resume into user code; deferred signals are released only where an
  * event marks the point (may_release), else they keep waiting. */
 static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
@@ -269,7 +282,7 @@ static int answer_private_call(struct recorder *r, struct rthread *t)
 					(int)t->tid, err);
 		/* Under a seccomp filter of the program's: traced calls
 		 * only (recorder_seccomp.c). */
-		if (syscallbuf_set_mode(t->proc, t->seccomp_mode
+		if (syscallbuf_set_mode(t->proc, t->seccomp_mode || t->tracee
 					? XRR_SB_MODE_DISABLED
 					: XRR_SB_MODE_RECORD) < 0 ||
 		    syscallbuf_set_terminal(t->proc) < 0)
@@ -419,6 +432,7 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	char err[512];
 
 	t->exit_pending = false;
+	t->trace_exec_stop = false;
 	struct task *tk = task_of(r, t);
 	if (tk && task_get_gregs(t->proc, tk, &g) == -ESRCH)
 		/* Killed in its syscall (another process's SIGKILL acts at
@@ -429,6 +443,7 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 		return -1;
 	if (t->exec_pending) {
 		t->exec_pending = false;
+		t->trace_exec_stop = t->tracee != NULL;
 		return rec_record_exec(r, t);
 	}
 	int64_t result = (int64_t)g.rax;
@@ -441,7 +456,9 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	if (is_vfork_like(t, flags) && result > 0)
 		n = (int)vfork_regions(r, t, &g, regions, (size_t)n);
 	size_t nreg = (size_t)n;
-	bool answered = t->desc == &rec_seccomp_answered_desc;
+	bool answered = t->skipped;
+	for (size_t i = 0; i < t->nanswer_regions && nreg < MAX_REGIONS; i++)
+		regions[nreg++] = t->answer_regions[i];
 	if (!answered && t->nr == NR_MMAP && result >= 0 && !(t->args[3] & MAP_ANONYMOUS) &&
 	    (int)t->args[4] >= 0 &&
 	    rec_record_mmap(r, t, (uint64_t)result, t->args[1], t->args[2],
@@ -538,12 +555,20 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 	t->nr = (long)t->entry_regs.orig_rax;
 	syscall_args(&t->entry_regs, t->args);
 	t->new_tid = 0;
+	t->skipped = false;
+	t->nanswer_regions = 0;
 	int answered = rec_seccomp_entry(r, t, t->seccomp_data);
+	if (answered > 0)
+		t->desc = &rec_seccomp_answered_desc;
+	if (answered == 0)
+		answered = rec_ptrace_entry(r, t);
 	if (answered < 0)
 		return -1;
+	if (answered == 2)
+		return 0;       /* held for its tracer, at this entry */
 	if (answered) {
 		/* Skipped, its result set: only the exit stop is left. */
-		t->desc = &rec_seccomp_answered_desc;
+		t->skipped = true;
 		memset(&t->est, 0, sizeof(t->est));
 		t->writes_output = t->blocking = false;
 		t->state = RT_SYSCALL;
@@ -643,18 +668,19 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	if (t->state != RT_SYSCALL)
 		return rec_fail(r, "thread %d: syscall-exit stop without an"
 				" entry (state %d)", (int)t->tid, (int)t->state);
-	if (rec_seccomp_exit(r, t) < 0)
+	if (rec_seccomp_exit(r, t) < 0 || rec_ptrace_exit(r, t) < 0)
 		return -1;
 	/* (An EINTR a seccomp filter answered is no interruption.) */
 	bool restarted = false;
-	if (!t->exec_pending && !t->new_tid &&
-	    t->desc != &rec_seccomp_answered_desc &&
+	if (!t->exec_pending && !t->new_tid && !t->skipped &&
 	    restart_if_ignored_interrupt(r, t, &restarted) < 0)
 		return -1;
 	if (restarted)
 		return 0;       /* its entry stop comes again */
 	if (answer_private_call(r, t) < 0)
 		return -1;
+	if (!t->exec_pending && !t->new_tid && rec_ptrace_syscall_exit(r, t))
+		return 0;       /* held for its tracer; exit_pending when resumed */
 	t->exit_pending = true;
 	t->state = RT_READY;
 	if (r->current != t)
@@ -674,7 +700,7 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	}
 	if (finish_syscall(r, t) < 0)
 		return -1;
-	return run_user(r, t);
+	return after_syscall(r, t);
 }
 
 /* ---- rdtsc ---------------------------------------------------------------------- */
@@ -811,6 +837,12 @@ static int deliver_signal(struct recorder *r, struct rthread *t,
 			  const siginfo_t *si)
 {
 	struct task *tk = task_of(r, t);
+
+	/* A traced thread's signal goes to its tracer first. */
+	int held = t->trace_delivering ? 0 : rec_ptrace_signal(r, t, si);
+	if (held)
+		return held < 0 ? -1 : 0;
+	t->trace_delivering = false;
 
 	switch (signal_disposition(r, t->tid, si->si_signo)) {
 	case DISP_IGNORED:
@@ -1239,6 +1271,7 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 		ev.u.exit.status = SIGKILL;
 	t->state = RT_DEAD;
 	rec_seccomp_forget(t);
+	rec_ptrace_forget(r, t);
 	r->ticks->detach(NULL, t->tid);
 	if (r->current == t)
 		r->current = NULL;
@@ -1344,6 +1377,38 @@ static int count_ready(struct recorder *r)
 }
 
 /* Give the turn to a waiting thread, if nobody has it. */
+/* Its emulated tracer resumed t (recorder_ptrace.c): go on from the stop
+ * it was held at. */
+static int continue_traced(struct recorder *r, struct rthread *t)
+{
+	int sig = t->trace_cont_signal;
+
+	t->trace_continue = false;
+	switch (t->trace_cont_at) {
+	case TRACE_AT_ENTRY:
+		return syscall_entry_stop(r, t);
+	case TRACE_AT_EXIT:
+		t->exit_pending = true;
+		if (finish_syscall(r, t) < 0)
+			return -1;
+		return r->done ? 0 : after_syscall(r, t);
+	case TRACE_AT_SIGNAL:
+		if (!sig)
+			return run_user(r, t);  /* the tracer suppressed it */
+		if (sig != t->trace_cont_siginfo.si_signo) {
+			/* Another signal than the one stopped at. */
+			memset(&t->trace_cont_siginfo, 0, sizeof(siginfo_t));
+			t->trace_cont_siginfo.si_signo = sig;
+			t->trace_cont_siginfo.si_code = SI_USER;
+		}
+		t->trace_delivering = true;
+		return deliver_signal(r, t, &t->trace_cont_siginfo);
+	case TRACE_AT_EXEC:
+		break;
+	}
+	return run_user(r, t);
+}
+
 static int schedule(struct recorder *r)
 {
 	if (r->current)
@@ -1366,11 +1431,13 @@ static int schedule(struct recorder *r)
 	use_thread(r, t);
 	if (t->point_pending)
 		return resume_from_point(r, t);
+	if (t->trace_continue)
+		return continue_traced(r, t);
 	if (t->exit_pending && finish_syscall(r, t) < 0)
 		return -1;
 	if (r->done)
 		return 0;
-	return run_user(r, t);
+	return after_syscall(r, t);
 }
 
 static int wait_any(struct recorder *r, struct task_stop *st, int flags)

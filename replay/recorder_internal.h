@@ -25,7 +25,34 @@ enum rthread_state {
 	RT_SIGNAL,      /* single-stepping into a signal handler */
 	RT_EXITING,     /* entered exit(); waiting for it to be gone */
 	RT_DEAD,
+	RT_TRACE_STOPPED, /* held for its emulated tracer (recorder_ptrace.c) */
 };
+
+/* Where an emulated tracee is held for its tracer. */
+enum rec_trace_at {
+	TRACE_AT_SIGNAL,        /* signal-delivery stop (siginfo) */
+	TRACE_AT_ENTRY,         /* syscall entry under PTRACE_SYSCALL */
+	TRACE_AT_EXIT,          /* syscall exit under PTRACE_SYSCALL */
+	TRACE_AT_EXEC,          /* PTRACE_EVENT_EXEC stop */
+};
+
+/* A recorded thread traced by a recorded program (stage 1: it called
+ * PTRACE_TRACEME; docs/ptrace-emulation.md). */
+struct rec_tracee {
+	pid_t tracer_pid;       /* the tracing process */
+	uint32_t options;       /* PTRACE_O_* it set */
+	long resume;            /* PTRACE_CONT or PTRACE_SYSCALL */
+	int resume_signal;
+	bool in_entry;          /* this syscall's entry was reported */
+	/* The stop it is held at (RT_TRACE_STOPPED). */
+	enum rec_trace_at at;
+	int status;             /* as wait4 reports it */
+	bool reported;          /* wait4 returned it already */
+	siginfo_t siginfo;
+	unsigned long event_msg;
+};
+
+#define RT_MAX_ANSWER_REGIONS 4
 
 #define RT_MAX_DEFERRED 32
 
@@ -76,6 +103,25 @@ struct rthread {
 	uint16_t seccomp_data;
 	struct seccomp_install *seccomp_install;
 	bool sb_control_changed;
+	/* The syscall in progress was answered by the recorder (a seccomp
+	 * answer, an emulated ptrace request or wait4): the kernel ran
+	 * nothing; its event is EV_SYSCALL_SKIPPED with these outputs
+	 * besides the table's. */
+	bool skipped;
+	struct sc_region answer_regions[RT_MAX_ANSWER_REGIONS];
+	size_t nanswer_regions;
+	/* ptrace by recorded programs (recorder_ptrace.c): its emulated
+	 * tracer, or NULL; resumed by it (the scheduler continues the held
+	 * stop: continue_traced); a signal going in on its tracer's word;
+	 * a wait4 of this (tracer) thread interrupted to report a stop. */
+	struct rec_tracee *tracee;
+	bool trace_continue;
+	enum rec_trace_at trace_cont_at;
+	int trace_cont_signal;
+	siginfo_t trace_cont_siginfo;
+	bool trace_delivering;
+	bool ptrace_waking;
+	bool trace_exec_stop;   /* its execve is recorded: the tracer's stop */
 };
 
 /* Processes, and threads of all of them, alive at once (a shell
@@ -179,6 +225,26 @@ extern const struct syscall_desc rec_seccomp_answered_desc;
 int rec_seccomp_entry(struct recorder *r, struct rthread *t, uint16_t data);
 int rec_seccomp_exit(struct recorder *r, struct rthread *t);
 void rec_seccomp_forget(struct rthread *t);
+/* Turn t's process's syscall buffer to DISABLED (its library makes the
+ * program's own calls, traced, and none of its own), as part of t's
+ * current syscall event.  0, or -1 (rec_fail called). */
+int rec_syscallbuf_disable(struct recorder *r, struct rthread *t);
+
+/* recorder_ptrace.c (docs/ptrace-emulation.md).  At t's syscall entry:
+ * 1 when the recorder answered it (ptrace, wait4: t->desc and
+ * t->skipped set), 2 when t is held for its tracer, 0 to go on, -1
+ * (rec_fail called).  The others: 1 when t is held, else 0. */
+extern const struct syscall_desc rec_ptrace_desc;
+int rec_ptrace_entry(struct recorder *r, struct rthread *t);
+int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *t);
+int rec_ptrace_signal(struct recorder *r, struct rthread *t,
+		      const siginfo_t *si);
+int rec_ptrace_after_exec(struct recorder *r, struct rthread *t);
+/* At t's syscall exit stop, first: a wait4 interrupted for a stop gets
+ * it as its result.  0, or -1 (rec_fail called). */
+int rec_ptrace_exit(struct recorder *r, struct rthread *t);
+/* t is gone: its relation, and the tracees of its process if it led it. */
+void rec_ptrace_forget(struct recorder *r, struct rthread *t);
 
 /* recorder_exec.c */
 int rec_fill_cpuid(struct trace_header *h, int cpu, char *err, size_t errlen);

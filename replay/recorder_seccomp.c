@@ -277,7 +277,7 @@ int rec_seccomp_entry(struct recorder *r, struct rthread *t, uint16_t data)
 
 /* A process with a filter of its own makes its calls on the traced path
  * (the buffer's wrappers make other calls than the program would). */
-static int buffer_off(struct recorder *r, struct rthread *t)
+int rec_syscallbuf_disable(struct recorder *r, struct rthread *t)
 {
 	int mode = syscallbuf_get_mode(t->proc);
 
@@ -324,7 +324,7 @@ int rec_seccomp_exit(struct recorder *r, struct rthread *t)
 			if (r->threads[i].proc == t->proc &&
 			    r->threads[i].state != RT_DEAD)
 				r->threads[i].seccomp_mode = mode;
-	rc = buffer_off(r, t);
+	rc = rec_syscallbuf_disable(r, t);
 out:
 	free(in->saved);
 	free(in);

@@ -692,6 +692,13 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			if (replay_syscallbuf_batch(r, stop))
 				return 1;
 			break;
+		case EV_TRACE_STOP:
+			/* It ran no further in the recording: not before
+			 * its next event (run_parked runs it then).  A thread
+			 * parked at its syscall entry stays parked. */
+			if (th)
+				replay_runq_remove(r, th->rec_tid);
+			break;
 		case EV_RESUME:
 			/* When the recorder resumed it, nobody else was in
 			 * the middle of user code: those still to run their

@@ -256,7 +256,9 @@ const struct syscall_desc syscall_table[] = {
 	R(98, getrusage, 2, E, 0, A(I, PT), FIX(1, SZ_RUSAGE)),
 	R(99, sysinfo, 1, E, 0, A(PT), FIX(0, SZ_SYSINFO)),
 	R(100, times, 1, E, 0, A(PT), FIX(0, SZ_TMS)),
-	U(101, ptrace, "xrr is the tracer: a recorded program tracing others is a separate piece of work"),
+	/* Answered by the recorder (replay/recorder_ptrace.c) when it
+	 * emulates the tracer relation; refused here otherwise. */
+	U(101, ptrace, "xrr is the tracer: a recorded program tracing others is emulated for PTRACE_TRACEME tracers only (docs/ptrace-emulation.md)"),
 	R(102, getuid, 0, E, 0, A(0)),
 	R(103, syslog, 3, E, BLK, A(SUBOP, PT, I), SUB(0, SCT_SYSLOG)),
 	R(104, getgid, 0, E, 0, A(0)),

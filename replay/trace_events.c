@@ -33,6 +33,7 @@ const char *trace_event_name(uint32_t type)
 	case EV_POINT: return "EV_POINT";
 	case EV_RESUME: return "EV_RESUME";
 	case EV_SYSCALLBUF: return "EV_SYSCALLBUF";
+	case EV_TRACE_STOP: return "EV_TRACE_STOP";
 	}
 	return "unknown";
 }
@@ -316,6 +317,7 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		break;
 	case EV_POINT: put_point(b, &u->point); break;
 	case EV_RESUME: break;
+	case EV_TRACE_STOP: break;
 	case EV_SYSCALLBUF:
 		trace_buf_put_u64(b, u->syscallbuf.buffer);
 		trace_buf_put_u64(b, u->syscallbuf.offset);
@@ -357,6 +359,7 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		break;
 	case EV_POINT: get_point(c, &u->point); break;
 	case EV_RESUME: break;
+	case EV_TRACE_STOP: break;
 	case EV_SYSCALLBUF:
 		u->syscallbuf.buffer = trace_cursor_u64(c);
 		u->syscallbuf.offset = trace_cursor_u64(c);

@@ -36,6 +36,10 @@ enum trace_event_type {
 	EV_POINT = TRACE_TYPE_REQUIRED | 10,      /* a thread stopped in user code (2.1) */
 	EV_RESUME = TRACE_TYPE_REQUIRED | 11,     /* a thread stopped at a point runs again (2.1) */
 	EV_SYSCALLBUF = TRACE_TYPE_REQUIRED | 12, /* calls the in-process buffer made (2.2) */
+	/* The thread stopped for its emulated tracer (a recorded program
+	 * that traces it: replay/recorder_ptrace.c) and ran no further
+	 * until its next event (2.3). */
+	EV_TRACE_STOP = TRACE_TYPE_REQUIRED | 13,
 };
 
 #define TRACE_REC_DATA (TRACE_TYPE_REQUIRED | 1)        /* data stream */

@@ -1,0 +1,561 @@
+/* ptrace by a recorded program, stage 1 (docs/ptrace-emulation.md).
+ *
+ * xrr is the real tracer of every recorded thread, so a recorded tracer
+ * A cannot really trace a recorded thread B: the recorder plays the
+ * kernel's part.  Stage 1 covers tracers that attach with
+ * PTRACE_TRACEME and only look (simple syscall tracers, strace's own
+ * probe of PTRACE_GET_SYSCALL_INFO, crash reporters reading registers):
+ *
+ * - B's stops for A (signal delivery, syscall entry and exit under
+ *   PTRACE_SYSCALL, the SIGTRAP or exec event after an execve) hold B:
+ *   it is not scheduled until A resumes it;
+ * - A's ptrace requests on B are answered by the recorder from B's real
+ *   state and recorded as skipped syscalls with the bytes A received;
+ * - A's wait4 returns a held stop: at once when one is pending, or, when
+ *   A already blocks in the kernel, by interrupting that wait4 and
+ *   giving it the stop as its result.
+ *
+ * Nothing is written into B (POKE*, SETREGS*: stage 2, refused), so
+ * replay needs nothing new: A's view is its recorded results, B's
+ * execution its own events. */
+#include "replay/recorder_internal.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <sys/ptrace.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "replay/syscallbuf.h"
+#include "replay/task.h"
+
+/* Kernel-internal restart codes seen at a syscall exit. */
+#define ERESTARTSYS_ 512
+
+/* A's ptrace(2): recorded as a skipped syscall; its outputs are the
+ * rthread's answer regions. */
+const struct syscall_desc rec_ptrace_desc = {
+	.nr = SYS_ptrace,
+	.name = "ptrace",
+	.nargs = 4,
+	.replay = SC_EMULATE,
+	.arg = { SA_INT, SA_LONG, SA_HEX, SA_HEX },
+};
+
+static struct task *task_of(struct rthread *t)
+{
+	return process_find_task(t->proc, t->tid);
+}
+
+static int set_result(struct recorder *r, struct rthread *t, int64_t result)
+{
+	struct user_regs_struct g = t->entry_regs;
+	struct task *tk = task_of(t);
+
+	g.orig_rax = (uint64_t)-1;      /* the kernel runs nothing */
+	g.rax = (uint64_t)result;
+	if (!tk || task_set_gregs(t->proc, tk, &g) < 0)
+		return rec_fail(r, "thread %d: answering its %s: %s",
+				(int)t->tid, syscall_name(t->nr), t->proc->err);
+	return 0;
+}
+
+/* Bytes for A's memory, also recorded (the event's writes). */
+static int give(struct recorder *r, struct rthread *a, uint64_t addr,
+		const void *bytes, size_t len)
+{
+	if (!addr || !len)
+		return 0;
+	if (process_write_memory(a->proc, addr, bytes, len) != (ssize_t)len)
+		return -EFAULT;
+	if (a->nanswer_regions < RT_MAX_ANSWER_REGIONS)
+		a->answer_regions[a->nanswer_regions++] =
+			(struct sc_region){ addr, len };
+	(void)r;
+	return 0;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %d", &ppid) == 1)
+			break;
+	fclose(f);
+	return ppid;
+}
+
+static struct rthread *thread_by_tid(struct recorder *r, pid_t tid)
+{
+	for (size_t i = 0; i < r->nthreads; i++)
+		if (r->threads[i].tid == tid && r->threads[i].state != RT_DEAD)
+			return &r->threads[i];
+	return NULL;
+}
+
+/* B, when it is an emulated tracee of A's process. */
+static struct rthread *tracee_of(struct recorder *r, struct rthread *a,
+				 pid_t pid)
+{
+	struct rthread *b = thread_by_tid(r, pid);
+
+	return b && b->tracee && b->tracee->tracer_pid == a->proc->pid ? b : NULL;
+}
+
+/* ---- B's stops -------------------------------------------------------------- */
+
+/* A thread of the tracer blocked in a wait4 that b's stop answers. */
+static struct rthread *blocked_waiter(struct recorder *r, struct rthread *b)
+{
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *a = &r->threads[i];
+		if (a->state != RT_SYSCALL || a->nr != SYS_wait4 || a->skipped ||
+		    a->proc->pid != b->tracee->tracer_pid)
+			continue;
+		pid_t want = (pid_t)a->args[0];
+		if (want == -1 || want == b->tid)
+			return a;
+	}
+	return NULL;
+}
+
+/* Hold b at a stop A must see (wait status `status`). */
+static int hold(struct recorder *r, struct rthread *b, enum rec_trace_at at,
+		int status)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	tr->at = at;
+	tr->status = status;
+	tr->reported = false;
+	b->state = RT_TRACE_STOPPED;
+	if (r->current == b)
+		r->current = NULL;
+	/* Held after its last event, in user code's way: replay must not
+	 * run it on either (at a syscall entry or exit it waits anyway). */
+	if (at == TRACE_AT_SIGNAL || at == TRACE_AT_EXEC) {
+		struct trace_event ev = { .type = EV_TRACE_STOP, .tid = b->tid };
+		if (rec_emit(r, &ev) < 0)
+			return -1;
+	}
+	struct rthread *a = blocked_waiter(r, b);
+	if (a && !a->ptrace_waking) {
+		/* Its wait4 ends with -ERESTARTSYS at its exit stop, where
+		 * rec_ptrace_exit gives it this stop instead. */
+		struct task *tk = task_of(a);
+		if (tk && ptrace(PTRACE_INTERRUPT, a->tid, 0, 0) == 0) {
+			a->ptrace_waking = true;
+			tk->interrupt_pending = true;
+		}
+	}
+	return 1;
+}
+
+static int trap_status(const struct rec_tracee *tr)
+{
+	int sig = SIGTRAP | (tr->options & PTRACE_O_TRACESYSGOOD ? 0x80 : 0);
+	return (sig << 8) | 0x7f;
+}
+
+static int syscall_entry_stop(struct recorder *r, struct rthread *b)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	/* (Its continuation comes here again: reported already.)  xrr's
+	 * own private calls are not the program's. */
+	if (!tr || tr->resume != PTRACE_SYSCALL || tr->in_entry ||
+	    syscallbuf_private_nr(b->nr))
+		return 0;
+	tr->in_entry = true;
+	return hold(r, b, TRACE_AT_ENTRY, trap_status(tr));
+}
+
+int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *b)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr)
+		return 0;
+	bool reported = tr->in_entry;
+	tr->in_entry = false;
+	if (!reported || tr->resume != PTRACE_SYSCALL)
+		return 0;
+	return hold(r, b, TRACE_AT_EXIT, trap_status(tr));
+}
+
+int rec_ptrace_signal(struct recorder *r, struct rthread *b, const siginfo_t *si)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr || si->si_signo == SIGKILL)
+		return 0;
+	tr->siginfo = *si;
+	return hold(r, b, TRACE_AT_SIGNAL, (si->si_signo << 8) | 0x7f);
+}
+
+int rec_ptrace_after_exec(struct recorder *r, struct rthread *b)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr)
+		return 0;
+	tr->in_entry = false;
+	if (tr->options & PTRACE_O_TRACEEXEC) {
+		tr->event_msg = (unsigned long)b->tid;
+		return hold(r, b, TRACE_AT_EXEC,
+			    ((SIGTRAP | (PTRACE_EVENT_EXEC << 8)) << 8) | 0x7f);
+	}
+	/* Without the option the kernel sends SIGTRAP after execve. */
+	memset(&tr->siginfo, 0, sizeof(tr->siginfo));
+	tr->siginfo.si_signo = SIGTRAP;
+	tr->siginfo.si_code = SI_USER;
+	return hold(r, b, TRACE_AT_SIGNAL, (SIGTRAP << 8) | 0x7f);
+}
+
+/* ---- A's wait4 -------------------------------------------------------------- */
+
+static struct rthread *pending_stop(struct recorder *r, struct rthread *a,
+				    pid_t want)
+{
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *b = &r->threads[i];
+		if (b->state == RT_TRACE_STOPPED && b->tracee &&
+		    !b->tracee->reported &&
+		    b->tracee->tracer_pid == a->proc->pid &&
+		    (want == -1 || want == b->tid))
+			return b;
+	}
+	return NULL;
+}
+
+/* Write b's stop into A's wait4 outputs (status, a zeroed rusage). */
+static int report_stop(struct recorder *r, struct rthread *a,
+		       struct rthread *b)
+{
+	uint8_t rusage[144] = { 0 };
+	int status = b->tracee->status;
+
+	if (a->args[1] && give(r, a, a->args[1], &status, sizeof(status)) < 0)
+		return -EFAULT;
+	if (a->args[3] && give(r, a, a->args[3], rusage, sizeof(rusage)) < 0)
+		return -EFAULT;
+	b->tracee->reported = true;
+	return b->tid;
+}
+
+static int wait_entry(struct recorder *r, struct rthread *a)
+{
+	pid_t want = (pid_t)a->args[0];
+
+	if (want != -1 && !tracee_of(r, a, want))
+		return 0;
+	struct rthread *b = pending_stop(r, a, want);
+	if (!b)
+		return 0;       /* the kernel's wait4 (exits, or it blocks) */
+	int res = report_stop(r, a, b);
+	if (set_result(r, a, res) < 0)
+		return -1;
+	return 1;
+}
+
+int rec_ptrace_exit(struct recorder *r, struct rthread *a)
+{
+	struct user_regs_struct g;
+	struct task *tk = task_of(a);
+
+	if (!a->ptrace_waking)
+		return 0;
+	a->ptrace_waking = false;
+	if (!tk || task_get_gregs(a->proc, tk, &g) < 0)
+		return 0;
+	if ((int64_t)g.rax != -ERESTARTSYS_ && (int64_t)g.rax != -EINTR)
+		return 0;       /* it got something else first */
+	struct rthread *b = pending_stop(r, a, (pid_t)a->args[0]);
+	if (!b)
+		return 0;
+	g.rax = (uint64_t)(int64_t)report_stop(r, a, b);
+	if (task_set_gregs(a->proc, tk, &g) < 0)
+		return rec_fail(r, "thread %d: answering its wait4: %s",
+				(int)a->tid, a->proc->err);
+	return 0;
+}
+
+/* ---- A's requests ------------------------------------------------------------- */
+
+static int refuse_request(struct recorder *r, struct rthread *a, long req,
+			  const char *why)
+{
+	return rec_fail(r, "recording stopped: thread %d: ptrace request %ld: "
+			"%s (docs/ptrace-emulation.md)", (int)a->tid, req, why);
+}
+
+static int traceme(struct recorder *r, struct rthread *b)
+{
+	if (b->tracee)
+		return -EPERM;
+	pid_t parent = parent_of(b->proc->pid);
+	bool recorded = false;
+	for (size_t i = 0; i < r->nthreads; i++)
+		recorded |= r->threads[i].state != RT_DEAD &&
+			    r->threads[i].proc->pid == parent;
+	if (!recorded)
+		return -EPERM;  /* its parent is not in the recording */
+	b->tracee = calloc(1, sizeof(*b->tracee));
+	if (!b->tracee)
+		return rec_fail(r, "out of memory");
+	b->tracee->tracer_pid = parent;
+	b->tracee->resume = PTRACE_CONT;
+	/* Every call the tracer may see must be the program's own. */
+	return rec_syscallbuf_disable(r, b) < 0 ? -1 : 0;
+}
+
+static int get_regs_of(struct rthread *b, struct user_regs_struct *g)
+{
+	struct task *tk = task_of(b);
+
+	return tk && task_get_gregs(b->proc, tk, g) == 0 ? 0 : -ESRCH;
+}
+
+static long syscall_info(struct recorder *r, struct rthread *a,
+			 struct rthread *b)
+{
+	struct __ptrace_syscall_info info;
+	struct user_regs_struct g;
+	size_t size;
+
+	if (get_regs_of(b, &g) < 0)
+		return -ESRCH;
+	memset(&info, 0, sizeof(info));
+	info.arch = AUDIT_ARCH_X86_64;
+	info.instruction_pointer = g.rip;
+	info.stack_pointer = g.rsp;
+	switch (b->tracee->at) {
+	case TRACE_AT_ENTRY:
+		info.op = PTRACE_SYSCALL_INFO_ENTRY;
+		info.entry.nr = g.orig_rax;
+		info.entry.args[0] = g.rdi; info.entry.args[1] = g.rsi;
+		info.entry.args[2] = g.rdx; info.entry.args[3] = g.r10;
+		info.entry.args[4] = g.r8; info.entry.args[5] = g.r9;
+		size = offsetof(struct __ptrace_syscall_info, entry.args) +
+		       sizeof(info.entry.args);
+		break;
+	case TRACE_AT_EXIT:
+		info.op = PTRACE_SYSCALL_INFO_EXIT;
+		info.exit.rval = (int64_t)g.rax;
+		info.exit.is_error = (int64_t)g.rax < 0 && (int64_t)g.rax >= -4095;
+		size = offsetof(struct __ptrace_syscall_info, exit.is_error) +
+		       sizeof(info.exit.is_error);
+		break;
+	default:
+		info.op = PTRACE_SYSCALL_INFO_NONE;
+		size = offsetof(struct __ptrace_syscall_info, entry);
+		break;
+	}
+	size_t give_len = a->args[2] < size ? a->args[2] : size;
+	if (give(r, a, a->args[3], &info, give_len) < 0)
+		return -EFAULT;
+	return (long)size;
+}
+
+static long peek_user(struct recorder *r, struct rthread *a, struct rthread *b)
+{
+	struct user_regs_struct g;
+	uint64_t off = a->args[2], word = 0;
+
+	if (off & 7 || off >= sizeof(struct user))
+		return -EIO;
+	if (get_regs_of(b, &g) < 0)
+		return -ESRCH;
+	if (off < sizeof(g))
+		memcpy(&word, (uint8_t *)&g + off, 8);
+	/* The rest of struct user (debug registers, sizes) reads as 0. */
+	return give(r, a, a->args[3], &word, 8) < 0 ? -EFAULT : 0;
+}
+
+static long peek_data(struct recorder *r, struct rthread *a, struct rthread *b)
+{
+	uint64_t word;
+
+	if (process_read_memory(b->proc, a->args[2], &word, 8) != 8)
+		return -EIO;
+	return give(r, a, a->args[3], &word, 8) < 0 ? -EFAULT : 0;
+}
+
+/* GETREGSET: the real regset of B, as much as A's iovec holds. */
+static long get_regset(struct recorder *r, struct rthread *a, struct rthread *b)
+{
+	struct iovec iov, local;
+	uint8_t buf[16384];
+
+	if (process_read_memory(a->proc, a->args[3], &iov, sizeof(iov)) !=
+	    (ssize_t)sizeof(iov))
+		return -EFAULT;
+	local.iov_base = buf;
+	local.iov_len = iov.iov_len < sizeof(buf) ? iov.iov_len : sizeof(buf);
+	if (ptrace(PTRACE_GETREGSET, b->tid, a->args[2], &local) < 0)
+		return -errno;
+	if (give(r, a, (uint64_t)iov.iov_base, buf, local.iov_len) < 0)
+		return -EFAULT;
+	iov.iov_len = local.iov_len;
+	return give(r, a, a->args[3], &iov, sizeof(iov)) < 0 ? -EFAULT : 0;
+}
+
+/* CONT, SYSCALL, DETACH: B runs again when the scheduler gets to it,
+ * from the stop it was held at (continue_traced in recorder.c). */
+static long resume_tracee(struct rthread *b, long req, int sig)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (b->state != RT_TRACE_STOPPED)
+		return -ESRCH;
+	if (sig < 0 || sig >= 65)
+		return -EIO;
+	tr->resume = req;
+	b->trace_cont_at = tr->at;
+	b->trace_cont_signal = sig;
+	b->trace_cont_siginfo = tr->siginfo;
+	b->state = RT_READY;
+	b->trace_continue = true;
+	return 0;
+}
+
+static long request(struct recorder *r, struct rthread *a, long req)
+{
+	pid_t pid = (pid_t)a->args[1];
+	struct rthread *b = tracee_of(r, a, pid);
+	struct user_regs_struct g;
+	siginfo_t si;
+
+	if (req == PTRACE_TRACEME)
+		return traceme(r, a);
+	switch (req) {
+	case PTRACE_POKETEXT: case PTRACE_POKEDATA: case PTRACE_POKEUSER:
+	case PTRACE_SETREGS: case PTRACE_SETFPREGS: case PTRACE_SETREGSET:
+	case PTRACE_SETSIGINFO: case PTRACE_SETSIGMASK:
+		return refuse_request(r, a, req, "writes into the tracee are "
+				      "not recorded yet (stage 2)");
+	case PTRACE_ATTACH: case PTRACE_SEIZE: case PTRACE_INTERRUPT:
+	case PTRACE_LISTEN:
+		return refuse_request(r, a, req, "only PTRACE_TRACEME tracers "
+				      "are recorded yet (stage 1)");
+	case PTRACE_SINGLESTEP: case PTRACE_SYSEMU:
+	case PTRACE_SYSEMU_SINGLESTEP:
+		return refuse_request(r, a, req, "stepping or emulating the "
+				      "tracee's syscalls is not recorded yet");
+	}
+	/* The kernel's answer for a process that is not A's stopped tracee. */
+	if (!b || (b->state != RT_TRACE_STOPPED && req != PTRACE_KILL))
+		return -ESRCH;
+	switch (req) {
+	case PTRACE_CONT:
+	case PTRACE_SYSCALL:
+		return resume_tracee(b, req, (int)a->args[3]);
+	case PTRACE_KILL:
+		kill(b->tid, SIGKILL);
+		return 0;
+	case PTRACE_DETACH: {
+		long rc = resume_tracee(b, PTRACE_CONT, (int)a->args[3]);
+		free(b->tracee);
+		b->tracee = NULL;
+		return rc;
+	}
+	case PTRACE_SETOPTIONS:
+		if (a->args[3] & ~(uint64_t)(PTRACE_O_TRACESYSGOOD |
+					     PTRACE_O_TRACEEXEC |
+					     PTRACE_O_EXITKILL))
+			return refuse_request(r, a, req, "options other than "
+					      "TRACESYSGOOD, TRACEEXEC and "
+					      "EXITKILL are not recorded yet");
+		b->tracee->options = (uint32_t)a->args[3];
+		return 0;
+	case PTRACE_GETREGS:
+		if (get_regs_of(b, &g) < 0)
+			return -ESRCH;
+		return give(r, a, a->args[3], &g, sizeof(g)) < 0 ? -EFAULT : 0;
+	case PTRACE_PEEKTEXT: case PTRACE_PEEKDATA:
+		return peek_data(r, a, b);
+	case PTRACE_PEEKUSER:
+		return peek_user(r, a, b);
+	case PTRACE_GETSIGINFO:
+		if (b->tracee->at != TRACE_AT_SIGNAL)
+			memset(&si, 0, sizeof(si));
+		else
+			si = b->tracee->siginfo;
+		if (b->tracee->at != TRACE_AT_SIGNAL) {
+			si.si_signo = SIGTRAP;
+			si.si_code = b->tracee->status >> 8;
+		}
+		return give(r, a, a->args[3], &si, sizeof(si)) < 0 ? -EFAULT : 0;
+	case PTRACE_GETEVENTMSG:
+		return give(r, a, a->args[3], &b->tracee->event_msg, 8) < 0
+		       ? -EFAULT : 0;
+	case PTRACE_GETREGSET:
+	case PTRACE_GETFPREGS:
+		if (req == PTRACE_GETFPREGS) {
+			uint8_t fx[512];
+			if (ptrace(PTRACE_GETFPREGS, b->tid, 0, fx) < 0)
+				return -errno;
+			return give(r, a, a->args[3], fx, sizeof(fx)) < 0
+			       ? -EFAULT : 0;
+		}
+		return get_regset(r, a, b);
+	case PTRACE_GET_SYSCALL_INFO:
+		return syscall_info(r, a, b);
+	default:
+		return refuse_request(r, a, req, "not recorded yet");
+	}
+}
+
+int rec_ptrace_entry(struct recorder *r, struct rthread *t)
+{
+	if (t->nr == SYS_wait4) {
+		char err[256];
+		int rc = wait_entry(r, t);
+		if (rc > 0) {
+			t->desc = syscall_check(t->nr, t->args, r->nevents,
+						err, sizeof(err));
+			t->skipped = true;
+		}
+		return rc;
+	}
+	if (t->nr != SYS_ptrace)
+		return syscall_entry_stop(r, t) ? 2 : 0;
+	long res = request(r, t, (long)t->args[0]);
+	if (r->res->failed)
+		return -1;
+	if (set_result(r, t, res) < 0)
+		return -1;
+	t->desc = &rec_ptrace_desc;
+	t->skipped = true;
+	return 1;
+}
+
+void rec_ptrace_forget(struct recorder *r, struct rthread *t)
+{
+	free(t->tracee);
+	t->tracee = NULL;
+	if (t->tid != t->proc->pid)
+		return;
+	/* A tracer process gone: its tracees go on as if detached. */
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *b = &r->threads[i];
+		if (!b->tracee || b->tracee->tracer_pid != t->proc->pid ||
+		    b->state == RT_DEAD)
+			continue;
+		if (b->state == RT_TRACE_STOPPED)
+			resume_tracee(b, PTRACE_CONT, 0);
+		free(b->tracee);
+		b->tracee = NULL;
+	}
+}
