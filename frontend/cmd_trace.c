@@ -286,10 +286,14 @@ static void dump_syscall(struct event_iter *it, char *line, size_t len)
 	syscall_format_call(line, len, (long)s->number, s->args, s->result,
 			    iter_read, it);
 	it->have_note = false;
-	/* Nothing ran: the program's own seccomp filter answered. */
+	/* Nothing ran: the program's own seccomp filter answered, or the
+	 * recorder did as its tracer's kernel. */
 	size_t used = strlen(line);
 	if (s->flags & EV_SYSCALL_SKIPPED && used < len)
-		snprintf(line + used, len - used, " [seccomp filter]");
+		snprintf(line + used, len - used, " [%s]",
+			 s->flags & EV_SYSCALL_BY_PTRACE ? "ptrace emulated"
+			 : s->flags & EV_SYSCALL_BY_SECCOMP ? "seccomp filter"
+			 : "skipped");
 }
 
 static size_t buffered_calls(const struct ev_syscallbuf *sb)

@@ -488,7 +488,7 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 	ev.u.syscall.result = result;
 	ev.u.syscall.regs = g;
 	if (answered)
-		ev.u.syscall.flags = EV_SYSCALL_SKIPPED;
+		ev.u.syscall.flags = EV_SYSCALL_SKIPPED | t->skip_reason;
 	if (rec_emit_writes(r, &ev, &ev.u.syscall.writes, &ev.u.syscall.nwrites,
 			    regions, (size_t)n) < 0)
 		return -1;
@@ -558,10 +558,13 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 	t->skipped = false;
 	t->nanswer_regions = 0;
 	int answered = rec_seccomp_entry(r, t, t->seccomp_data);
+	t->skip_reason = EV_SYSCALL_BY_SECCOMP;
 	if (answered > 0)
 		t->desc = &rec_seccomp_answered_desc;
-	if (answered == 0)
+	if (answered == 0) {
 		answered = rec_ptrace_entry(r, t);
+		t->skip_reason = EV_SYSCALL_BY_PTRACE;
+	}
 	if (answered < 0)
 		return -1;
 	if (answered == 2)

@@ -108,6 +108,7 @@ struct rthread {
 	 * nothing; its event is EV_SYSCALL_SKIPPED with these outputs
 	 * besides the table's. */
 	bool skipped;
+	uint32_t skip_reason;   /* EV_SYSCALL_BY_* */
 	struct sc_region answer_regions[RT_MAX_ANSWER_REGIONS];
 	size_t nanswer_regions;
 	/* ptrace by recorded programs (recorder_ptrace.c): its emulated

@@ -258,7 +258,7 @@ const struct syscall_desc syscall_table[] = {
 	R(100, times, 1, E, 0, A(PT), FIX(0, SZ_TMS)),
 	/* Answered by the recorder (replay/recorder_ptrace.c) when it
 	 * emulates the tracer relation; refused here otherwise. */
-	U(101, ptrace, "xrr is the tracer: a recorded program tracing others is emulated for PTRACE_TRACEME tracers only (docs/ptrace-emulation.md)"),
+	U(101, ptrace, "xrr is the tracer: a recorded program tracing others is emulated for PTRACE_TRACEME tracers that do not write into their tracee (docs/ptrace-emulation.md)"),
 	R(102, getuid, 0, E, 0, A(0)),
 	R(103, syslog, 3, E, BLK, A(SUBOP, PT, I), SUB(0, SCT_SYSLOG)),
 	R(104, getgid, 0, E, 0, A(0)),

@@ -78,6 +78,9 @@ struct ev_exec {
 /* The kernel ran nothing: the program's own seccomp filter answered
  * (replay/recorder_seccomp.c).  Replay emulates it, whatever the call. */
 #define EV_SYSCALL_SKIPPED 0x1u
+/* Why (for readers; replay needs only SKIPPED): */
+#define EV_SYSCALL_BY_SECCOMP 0x2u      /* the program's seccomp filter */
+#define EV_SYSCALL_BY_PTRACE 0x4u       /* emulated ptrace or its wait4 */
 
 struct ev_syscall {
 	int64_t number;
