@@ -1303,6 +1303,39 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 	return 0;
 }
 
+/* ---- job control ---------------------------------------------------------------- */
+
+/* A stop signal (SIGSTOP, SIGTSTP, ...) stopped t's process: it stays
+ * stopped, as it would without a tracer, until SIGCONT (its parent's
+ * waitpid(WUNTRACED) and the others' view depend on it). */
+static int group_stop(struct recorder *r, struct rthread *t)
+{
+	struct task *tk = task_of(r, t);
+
+	t->before_group_stop = t->state;
+	t->state = RT_GROUP_STOPPED;
+	if (r->current == t)
+		r->current = NULL;
+	if (!tk || task_listen(t->proc, tk) < 0)
+		return tk && !tk->exited
+		       ? rec_fail(r, "thread %d: keeping it stopped: %s",
+				  (int)t->tid, t->proc->err)
+		       : 0;
+	return 0;
+}
+
+/* SIGCONT woke it: on from where the stop found it.  In user code it
+ * waits for its turn; in a syscall it goes on inside the kernel. */
+static int group_continued(struct recorder *r, struct rthread *t)
+{
+	if (t->before_group_stop == RT_SYSCALL) {
+		t->state = RT_SYSCALL;
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
+	t->state = RT_READY;
+	return 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------------- */
 
 static int dispatch(struct recorder *r, const struct task_stop *st)
@@ -1339,6 +1372,8 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 		return signal_stop(r, t, st);
 	case TASK_STOP_INTERRUPT:
 		t->interrupt_sent = false;
+		if (t->state == RT_GROUP_STOPPED)
+			return group_continued(r, t);
 		return slice_stop(r, t);
 	case TASK_STOP_CLONE:
 		return clone_stop(r, t, st);
@@ -1348,6 +1383,9 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	case TASK_STOP_KILLED:
 		return thread_gone(r, t, st);
 	case TASK_STOP_GROUP:
+		if (t->state == RT_USER || t->state == RT_SYSCALL)
+			return group_stop(r, t);
+		/* fall through */
 	case TASK_STOP_EXIT_EVENT:
 	case TASK_STOP_SECCOMP:
 		return resume(r, t, t->state == RT_SIGNAL ? TASK_RESUME_SINGLESTEP

@@ -26,6 +26,7 @@ enum rthread_state {
 	RT_EXITING,     /* entered exit(); waiting for it to be gone */
 	RT_DEAD,
 	RT_TRACE_STOPPED, /* held for its emulated tracer (recorder_ptrace.c) */
+	RT_GROUP_STOPPED, /* job-control stop (SIGSTOP...) until SIGCONT */
 };
 
 /* Where an emulated tracee is held for its tracer. */
@@ -123,6 +124,8 @@ struct rthread {
 	bool trace_delivering;
 	bool ptrace_waking;
 	bool trace_exec_stop;   /* its execve is recorded: the tracer's stop */
+	/* RT_GROUP_STOPPED: the state it had when the stop came. */
+	enum rthread_state before_group_stop;
 };
 
 /* Processes, and threads of all of them, alive at once (a shell

@@ -724,6 +724,18 @@ static enum __ptrace_request request_for(const struct process *p,
 	return resume_request(mode);
 }
 
+int task_listen(struct process *p, struct task *t)
+{
+	if (t->exited || !t->stopped)
+		return task_fail(p, ESRCH, "task_listen(%d): not stopped",
+				 (int)t->tid);
+	if (ptrace(PTRACE_LISTEN, t->tid, 0, 0) < 0)
+		return task_fail(p, errno, "task_listen(%d)", (int)t->tid);
+	t->stopped = false;
+	t->interrupt_pending = false;
+	return 0;
+}
+
 int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
 		int signo)
 {

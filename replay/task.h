@@ -182,6 +182,10 @@ int process_wait_any(struct process *const *ps, size_t n, size_t *which,
  * it is gone already (child->exited, child->exit_status). */
 int process_adopt_child(struct process *child, const struct process *parent,
 			pid_t pid, bool shares_memory);
+/* A task in a group-stop (TASK_STOP_GROUP) stays stopped, as without a
+ * tracer, until SIGCONT: then it stops again (TASK_STOP_INTERRUPT,
+ * PTRACE_EVENT_STOP with SIGTRAP) and can be resumed.  PTRACE_LISTEN. */
+int task_listen(struct process *p, struct task *t);
 int task_resume(struct process *p, struct task *t, enum task_resume_mode mode,
 		int signo);
 /* Stop every running task (PTRACE_INTERRUPT) and collect the stops; other
