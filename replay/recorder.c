@@ -682,7 +682,7 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 		return 0;       /* its entry stop comes again */
 	if (answer_private_call(r, t) < 0)
 		return -1;
-	if (!t->exec_pending && !t->new_tid && rec_ptrace_syscall_exit(r, t))
+	if (!t->new_tid && rec_ptrace_syscall_exit(r, t))
 		return 0;       /* held for its tracer; exit_pending when resumed */
 	t->exit_pending = true;
 	t->state = RT_READY;
@@ -1256,6 +1256,10 @@ static int exec_stop(struct recorder *r, struct rthread *t,
 	t->ndeferred = 0;
 	t->sb_buffer = 0;       /* a new image loads the library afresh */
 	t->sb_code_start = t->sb_code_end = 0;
+	int held = rec_ptrace_exec_event(r, t, t->exec_former_tid ?
+					 t->exec_former_tid : t->tid);
+	if (held)
+		return held < 0 ? -1 : 0;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
 
@@ -1321,13 +1325,16 @@ static int group_stop(struct recorder *r, struct rthread *t)
 		       ? rec_fail(r, "thread %d: keeping it stopped: %s",
 				  (int)t->tid, t->proc->err)
 		       : 0;
-	return 0;
+	return rec_ptrace_group_stop(r, t);
 }
 
 /* SIGCONT woke it: on from where the stop found it.  In user code it
  * waits for its turn; in a syscall it goes on inside the kernel. */
 static int group_continued(struct recorder *r, struct rthread *t)
 {
+	int held = rec_ptrace_group_continued(r, t);
+	if (held)
+		return held < 0 ? -1 : 0;       /* its tracer lets it go */
 	if (t->before_group_stop == RT_SYSCALL) {
 		t->state = RT_SYSCALL;
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -1444,8 +1451,26 @@ static int continue_traced(struct recorder *r, struct rthread *t)
 		}
 		t->trace_delivering = true;
 		return deliver_signal(r, t, &t->trace_cont_siginfo);
+	case TRACE_AT_EXIT_EVENT:
+		return syscall_entry_stop(r, t);
+	case TRACE_AT_TRAP:
+	case TRACE_AT_GROUP:
+		/* On from where its stop found it. */
+		if (t->before_group_stop == RT_SYSCALL) {
+			t->state = RT_SYSCALL;
+			if (r->current == t)
+				r->current = NULL;
+			return resume(r, t, TASK_RESUME_SYSCALL, 0);
+		}
+		if (t->exit_pending && finish_syscall(r, t) < 0)
+			return -1;
+		return r->done ? 0 : after_syscall(r, t);
 	case TRACE_AT_EXEC:
-		break;
+		/* Inside execve: on to its exit stop. */
+		t->state = RT_SYSCALL;
+		if (r->current == t)
+			r->current = NULL;
+		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	}
 	return run_user(r, t);
 }

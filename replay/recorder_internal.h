@@ -35,6 +35,11 @@ enum rec_trace_at {
 	TRACE_AT_ENTRY,         /* syscall entry under PTRACE_SYSCALL */
 	TRACE_AT_EXIT,          /* syscall exit under PTRACE_SYSCALL */
 	TRACE_AT_EXEC,          /* PTRACE_EVENT_EXEC stop */
+	TRACE_AT_GROUP,         /* group-stop of a seized tracee (it is
+				   really stopped: RT_GROUP_STOPPED) */
+	TRACE_AT_TRAP,          /* PTRACE_EVENT_STOP|SIGTRAP: INTERRUPT,
+				   or SIGCONT while listening */
+	TRACE_AT_EXIT_EVENT,    /* PTRACE_EVENT_EXIT, at exit/exit_group */
 };
 
 /* A recorded thread traced by a recorded program (stage 1: it called
@@ -42,13 +47,18 @@ enum rec_trace_at {
 struct rec_tracee {
 	pid_t tracer_pid;       /* the tracing process */
 	uint32_t options;       /* PTRACE_O_* it set */
+	bool seized;            /* PTRACE_SEIZE, not TRACEME */
 	long resume;            /* PTRACE_CONT or PTRACE_SYSCALL */
-	int resume_signal;
 	bool in_entry;          /* this syscall's entry was reported */
-	/* The stop it is held at (RT_TRACE_STOPPED). */
+	bool exit_reported;     /* its PTRACE_EVENT_EXIT was */
+	/* The stop it is in for its tracer (RT_TRACE_STOPPED, or
+	 * RT_GROUP_STOPPED for TRACE_AT_GROUP). */
+	bool has_stop;
 	enum rec_trace_at at;
 	int status;             /* as wait4 reports it */
 	bool reported;          /* wait4 returned it already */
+	bool listening;         /* PTRACE_LISTEN in its group-stop */
+	bool trap_pending;      /* an EVENT_STOP|SIGTRAP still to come */
 	siginfo_t siginfo;
 	unsigned long event_msg;
 };
@@ -244,6 +254,14 @@ int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *t);
 int rec_ptrace_signal(struct recorder *r, struct rthread *t,
 		      const siginfo_t *si);
 int rec_ptrace_after_exec(struct recorder *r, struct rthread *t);
+/* At t's PTRACE_EVENT_EXEC (its tid before the exec): the tracer's
+ * event stop when it asked for it. */
+int rec_ptrace_exec_event(struct recorder *r, struct rthread *t,
+			  pid_t former_tid);
+/* t's process stopped for job control, or went on after SIGCONT: what a
+ * seizing tracer sees.  1 when t stays held for it, else 0; -1 on error. */
+int rec_ptrace_group_stop(struct recorder *r, struct rthread *t);
+int rec_ptrace_group_continued(struct recorder *r, struct rthread *t);
 /* At t's syscall exit stop, first: a wait4 interrupted for a stop gets
  * it as its result.  0, or -1 (rec_fail called). */
 int rec_ptrace_exit(struct recorder *r, struct rthread *t);

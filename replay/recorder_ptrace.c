@@ -130,25 +130,16 @@ static struct rthread *blocked_waiter(struct recorder *r, struct rthread *b)
 	return NULL;
 }
 
-/* Hold b at a stop A must see (wait status `status`). */
-static int hold(struct recorder *r, struct rthread *b, enum rec_trace_at at,
-		int status)
+/* A's waiters learn of b's new stop (wait status `status`). */
+static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
+		   int status)
 {
 	struct rec_tracee *tr = b->tracee;
 
+	tr->has_stop = true;
 	tr->at = at;
 	tr->status = status;
 	tr->reported = false;
-	b->state = RT_TRACE_STOPPED;
-	if (r->current == b)
-		r->current = NULL;
-	/* Held after its last event, in user code's way: replay must not
-	 * run it on either (at a syscall entry or exit it waits anyway). */
-	if (at == TRACE_AT_SIGNAL || at == TRACE_AT_EXEC) {
-		struct trace_event ev = { .type = EV_TRACE_STOP, .tid = b->tid };
-		if (rec_emit(r, &ev) < 0)
-			return -1;
-	}
 	struct rthread *a = blocked_waiter(r, b);
 	if (a && !a->ptrace_waking) {
 		/* Its wait4 ends with -ERESTARTSYS at its exit stop, where
@@ -159,6 +150,39 @@ static int hold(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 			tk->interrupt_pending = true;
 		}
 	}
+}
+
+#define EVENT_STATUS(sig, event) ((((event) << 8 | (sig)) << 8) | 0x7f)
+
+/* EV_TRACE_STOP: b runs no further until its next event, with these
+ * bytes of its process set (read from it now). */
+static int emit_trace_stop(struct recorder *r, struct rthread *b,
+			   const struct sc_region *regions, size_t n)
+{
+	struct trace_event ev = { .type = EV_TRACE_STOP, .tid = b->tid };
+	struct process *caller = r->proc;
+
+	r->proc = b->proc;
+	int rc = rec_emit_writes(r, &ev, &ev.u.trace_stop.writes,
+				 &ev.u.trace_stop.nwrites, regions, n);
+	r->proc = caller;
+	return rc;
+}
+
+/* Hold b at a stop A must see (wait status `status`). */
+static int hold(struct recorder *r, struct rthread *b, enum rec_trace_at at,
+		int status)
+{
+	b->state = RT_TRACE_STOPPED;
+	if (r->current == b)
+		r->current = NULL;
+	/* Held after its last event, in user code's way: replay must not
+	 * run it on either (at a syscall entry or exit, or inside execve,
+	 * it waits anyway). */
+	if ((at == TRACE_AT_SIGNAL || at == TRACE_AT_TRAP) &&
+	    emit_trace_stop(r, b, NULL, 0) < 0)
+		return -1;
+	report(r, b, at, status);
 	return 1;
 }
 
@@ -194,6 +218,36 @@ int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *b)
 	return hold(r, b, TRACE_AT_EXIT, trap_status(tr));
 }
 
+int rec_ptrace_group_stop(struct recorder *r, struct rthread *b)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr || !tr->seized)
+		return 0;
+	report(r, b, TRACE_AT_GROUP, EVENT_STATUS(SIGSTOP, PTRACE_EVENT_STOP));
+	return 0;
+}
+
+int rec_ptrace_group_continued(struct recorder *r, struct rthread *b)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr || !tr->has_stop || tr->at != TRACE_AT_GROUP)
+		return 0;
+	if (!tr->listening) {
+		/* Reported once it listens (strace: SEIZE, INTERRUPT,
+		 * SIGCONT, then wait and LISTEN). */
+		tr->trap_pending = true;
+		b->state = RT_TRACE_STOPPED;
+		if (r->current == b)
+			r->current = NULL;
+		return 1;
+	}
+	tr->trap_pending = false;
+	return hold(r, b, TRACE_AT_TRAP, EVENT_STATUS(SIGTRAP, PTRACE_EVENT_STOP))
+	       < 0 ? -1 : 1;
+}
+
 int rec_ptrace_signal(struct recorder *r, struct rthread *b, const siginfo_t *si)
 {
 	struct rec_tracee *tr = b->tracee;
@@ -204,18 +258,26 @@ int rec_ptrace_signal(struct recorder *r, struct rthread *b, const siginfo_t *si
 	return hold(r, b, TRACE_AT_SIGNAL, (si->si_signo << 8) | 0x7f);
 }
 
+int rec_ptrace_exec_event(struct recorder *r, struct rthread *b,
+			  pid_t former_tid)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr || !(tr->options & PTRACE_O_TRACEEXEC))
+		return 0;
+	/* Inside execve, before its exit stop (replay holds it at the
+	 * execve's entry anyway). */
+	tr->event_msg = (unsigned long)former_tid;
+	return hold(r, b, TRACE_AT_EXEC,
+		    EVENT_STATUS(SIGTRAP, PTRACE_EVENT_EXEC));
+}
+
 int rec_ptrace_after_exec(struct recorder *r, struct rthread *b)
 {
 	struct rec_tracee *tr = b->tracee;
 
-	if (!tr)
+	if (!tr || tr->options & PTRACE_O_TRACEEXEC)
 		return 0;
-	tr->in_entry = false;
-	if (tr->options & PTRACE_O_TRACEEXEC) {
-		tr->event_msg = (unsigned long)b->tid;
-		return hold(r, b, TRACE_AT_EXEC,
-			    ((SIGTRAP | (PTRACE_EVENT_EXEC << 8)) << 8) | 0x7f);
-	}
 	/* Without the option the kernel sends SIGTRAP after execve. */
 	memset(&tr->siginfo, 0, sizeof(tr->siginfo));
 	tr->siginfo.si_signo = SIGTRAP;
@@ -230,8 +292,7 @@ static struct rthread *pending_stop(struct recorder *r, struct rthread *a,
 {
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct rthread *b = &r->threads[i];
-		if (b->state == RT_TRACE_STOPPED && b->tracee &&
-		    !b->tracee->reported &&
+		if (b->tracee && b->tracee->has_stop && !b->tracee->reported &&
 		    b->tracee->tracer_pid == a->proc->pid &&
 		    (want == -1 || want == b->tid))
 			return b;
@@ -293,11 +354,148 @@ int rec_ptrace_exit(struct recorder *r, struct rthread *a)
 
 /* ---- A's requests ------------------------------------------------------------- */
 
+static const char *request_name(long req)
+{
+	static const struct { long req; const char *name; } names[] = {
+		{ PTRACE_TRACEME, "PTRACE_TRACEME" },
+		{ PTRACE_PEEKTEXT, "PTRACE_PEEKTEXT" },
+		{ PTRACE_PEEKDATA, "PTRACE_PEEKDATA" },
+		{ PTRACE_PEEKUSER, "PTRACE_PEEKUSER" },
+		{ PTRACE_POKETEXT, "PTRACE_POKETEXT" },
+		{ PTRACE_POKEDATA, "PTRACE_POKEDATA" },
+		{ PTRACE_POKEUSER, "PTRACE_POKEUSER" },
+		{ PTRACE_CONT, "PTRACE_CONT" },
+		{ PTRACE_KILL, "PTRACE_KILL" },
+		{ PTRACE_SINGLESTEP, "PTRACE_SINGLESTEP" },
+		{ PTRACE_GETREGS, "PTRACE_GETREGS" },
+		{ PTRACE_SETREGS, "PTRACE_SETREGS" },
+		{ PTRACE_GETFPREGS, "PTRACE_GETFPREGS" },
+		{ PTRACE_SETFPREGS, "PTRACE_SETFPREGS" },
+		{ PTRACE_ATTACH, "PTRACE_ATTACH" },
+		{ PTRACE_DETACH, "PTRACE_DETACH" },
+		{ PTRACE_SYSCALL, "PTRACE_SYSCALL" },
+		{ PTRACE_SYSEMU, "PTRACE_SYSEMU" },
+		{ PTRACE_SYSEMU_SINGLESTEP, "PTRACE_SYSEMU_SINGLESTEP" },
+		{ PTRACE_SETOPTIONS, "PTRACE_SETOPTIONS" },
+		{ PTRACE_GETEVENTMSG, "PTRACE_GETEVENTMSG" },
+		{ PTRACE_GETSIGINFO, "PTRACE_GETSIGINFO" },
+		{ PTRACE_SETSIGINFO, "PTRACE_SETSIGINFO" },
+		{ PTRACE_GETREGSET, "PTRACE_GETREGSET" },
+		{ PTRACE_SETREGSET, "PTRACE_SETREGSET" },
+		{ PTRACE_SEIZE, "PTRACE_SEIZE" },
+		{ PTRACE_INTERRUPT, "PTRACE_INTERRUPT" },
+		{ PTRACE_LISTEN, "PTRACE_LISTEN" },
+		{ PTRACE_PEEKSIGINFO, "PTRACE_PEEKSIGINFO" },
+		{ PTRACE_GETSIGMASK, "PTRACE_GETSIGMASK" },
+		{ PTRACE_SETSIGMASK, "PTRACE_SETSIGMASK" },
+		{ PTRACE_SECCOMP_GET_FILTER, "PTRACE_SECCOMP_GET_FILTER" },
+		{ PTRACE_GET_SYSCALL_INFO, "PTRACE_GET_SYSCALL_INFO" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].req == req)
+			return names[i].name;
+	return NULL;
+}
+
 static int refuse_request(struct recorder *r, struct rthread *a, long req,
 			  const char *why)
 {
-	return rec_fail(r, "recording stopped: thread %d: ptrace request %ld: "
-			"%s (docs/ptrace-emulation.md)", (int)a->tid, req, why);
+	const char *name = request_name(req);
+
+	if (name)
+		return rec_fail(r, "recording stopped: thread %d: ptrace(%s): "
+				"%s (docs/ptrace-emulation.md)", (int)a->tid,
+				name, why);
+	return rec_fail(r, "recording stopped: thread %d: ptrace request "
+			"%#lx: %s (docs/ptrace-emulation.md)", (int)a->tid,
+			req, why);
+}
+
+static int check_options(struct recorder *r, struct rthread *a, long req,
+			 uint64_t options)
+{
+	if (options & ~(uint64_t)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC |
+				  PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL))
+		return refuse_request(r, a, req, "options other than "
+				      "TRACESYSGOOD, TRACEEXEC, TRACEEXIT and "
+				      "EXITKILL (following children) are not "
+				      "recorded yet");
+	return 0;
+}
+
+/* PTRACE_SEIZE: traced from now on, not stopped; a tracee in a
+ * group-stop reports it (PTRACE_EVENT_STOP with the stop signal). */
+static long seize(struct recorder *r, struct rthread *a, pid_t pid)
+{
+	struct rthread *b = thread_by_tid(r, pid);
+
+	if (!b || b->proc == a->proc)
+		return b ? -EPERM : -ESRCH;
+	if (b->tracee)
+		return -EPERM;
+	if (check_options(r, a, PTRACE_SEIZE, a->args[3]) < 0)
+		return -1;
+	b->tracee = calloc(1, sizeof(*b->tracee));
+	if (!b->tracee)
+		return rec_fail(r, "out of memory");
+	b->tracee->tracer_pid = a->proc->pid;
+	b->tracee->seized = true;
+	b->tracee->options = (uint32_t)a->args[3];
+	b->tracee->resume = PTRACE_CONT;
+	if (b->state == RT_GROUP_STOPPED)
+		report(r, b, TRACE_AT_GROUP,
+		       EVENT_STATUS(SIGSTOP, PTRACE_EVENT_STOP));
+	/* Every call the tracer may see must be b's own: its buffer off,
+	 * in replay too, before it runs again (it has not run since its
+	 * last event: a only runs now). */
+	int mode = syscallbuf_get_mode(b->proc);
+	if (mode < 0 || mode == XRR_SB_MODE_DISABLED)
+		return 0;
+	if (syscallbuf_set_mode(b->proc, XRR_SB_MODE_DISABLED) < 0)
+		return rec_fail(r, "thread %d: turning the syscall buffer off: "
+				"%s", (int)b->tid, strerror(errno));
+	const struct sc_region page = { XRR_SB_CONTROL_ADDR,
+					sizeof(struct xrr_sb_control) };
+	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
+}
+
+/* PTRACE_INTERRUPT: a stopped tracee traps again once it is let go
+ * (after LISTEN and SIGCONT); a running one stops where it is. */
+static long interrupt(struct recorder *r, struct rthread *b)
+{
+	if (!b->tracee->seized)
+		return -EIO;
+	if (b->tracee->has_stop) {
+		b->tracee->trap_pending = true;
+		return 0;
+	}
+	if (b->state == RT_READY) {
+		b->before_group_stop = RT_READY;
+		return hold(r, b, TRACE_AT_TRAP,
+			    EVENT_STATUS(SIGTRAP, PTRACE_EVENT_STOP)) < 0 ? -1 : 0;
+	}
+	/* In a syscall: it is not stopped there (an approximation: the
+	 * kernel would end the call early and restart it). */
+	return 0;
+}
+
+/* PTRACE_LISTEN: in a group-stop, stay stopped but report what comes
+ * (SIGCONT). */
+static long listen_(struct recorder *r, struct rthread *b)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr->seized || tr->at != TRACE_AT_GROUP)
+		return -EIO;
+	tr->listening = true;
+	tr->reported = true;
+	if (tr->trap_pending && b->state == RT_TRACE_STOPPED) {
+		/* SIGCONT came already. */
+		tr->trap_pending = false;
+		report(r, b, TRACE_AT_TRAP,
+		       EVENT_STATUS(SIGTRAP, PTRACE_EVENT_STOP));
+	}
+	return 0;
 }
 
 static int traceme(struct recorder *r, struct rthread *b)
@@ -417,10 +615,14 @@ static long resume_tracee(struct rthread *b, long req, int sig)
 {
 	struct rec_tracee *tr = b->tracee;
 
-	if (b->state != RT_TRACE_STOPPED)
+	if (!tr->has_stop)
 		return -ESRCH;
 	if (sig < 0 || sig >= 65)
 		return -EIO;
+	if (b->state == RT_GROUP_STOPPED)
+		return -EBUSY;  /* see request(): refused before */
+	tr->has_stop = false;
+	tr->listening = false;
 	tr->resume = req;
 	b->trace_cont_at = tr->at;
 	b->trace_cont_signal = sig;
@@ -445,18 +647,26 @@ static long request(struct recorder *r, struct rthread *a, long req)
 	case PTRACE_SETSIGINFO: case PTRACE_SETSIGMASK:
 		return refuse_request(r, a, req, "writes into the tracee are "
 				      "not recorded yet (stage 2)");
-	case PTRACE_ATTACH: case PTRACE_SEIZE: case PTRACE_INTERRUPT:
-	case PTRACE_LISTEN:
-		return refuse_request(r, a, req, "only PTRACE_TRACEME tracers "
-				      "are recorded yet (stage 1)");
+	case PTRACE_ATTACH:
+		return refuse_request(r, a, req, "PTRACE_ATTACH is not "
+				      "recorded yet (PTRACE_SEIZE and "
+				      "PTRACE_TRACEME are)");
+	case PTRACE_SEIZE:
+		return seize(r, a, pid);
 	case PTRACE_SINGLESTEP: case PTRACE_SYSEMU:
 	case PTRACE_SYSEMU_SINGLESTEP:
 		return refuse_request(r, a, req, "stepping or emulating the "
 				      "tracee's syscalls is not recorded yet");
 	}
 	/* The kernel's answer for a process that is not A's stopped tracee. */
-	if (!b || (b->state != RT_TRACE_STOPPED && req != PTRACE_KILL))
+	if (!b || (!b->tracee->has_stop && req != PTRACE_KILL &&
+		   req != PTRACE_INTERRUPT))
 		return -ESRCH;
+	if (b->state == RT_GROUP_STOPPED &&
+	    (req == PTRACE_CONT || req == PTRACE_SYSCALL || req == PTRACE_DETACH))
+		return refuse_request(r, a, req, "resuming a tracee still in "
+				      "its group-stop (before SIGCONT) is not "
+				      "recorded yet");
 	switch (req) {
 	case PTRACE_CONT:
 	case PTRACE_SYSCALL:
@@ -464,6 +674,10 @@ static long request(struct recorder *r, struct rthread *a, long req)
 	case PTRACE_KILL:
 		kill(b->tid, SIGKILL);
 		return 0;
+	case PTRACE_INTERRUPT:
+		return interrupt(r, b);
+	case PTRACE_LISTEN:
+		return listen_(r, b);
 	case PTRACE_DETACH: {
 		long rc = resume_tracee(b, PTRACE_CONT, (int)a->args[3]);
 		free(b->tracee);
@@ -471,12 +685,8 @@ static long request(struct recorder *r, struct rthread *a, long req)
 		return rc;
 	}
 	case PTRACE_SETOPTIONS:
-		if (a->args[3] & ~(uint64_t)(PTRACE_O_TRACESYSGOOD |
-					     PTRACE_O_TRACEEXEC |
-					     PTRACE_O_EXITKILL))
-			return refuse_request(r, a, req, "options other than "
-					      "TRACESYSGOOD, TRACEEXEC and "
-					      "EXITKILL are not recorded yet");
+		if (check_options(r, a, req, a->args[3]) < 0)
+			return -1;
 		b->tracee->options = (uint32_t)a->args[3];
 		return 0;
 	case PTRACE_GETREGS:
@@ -529,8 +739,21 @@ int rec_ptrace_entry(struct recorder *r, struct rthread *t)
 		}
 		return rc;
 	}
-	if (t->nr != SYS_ptrace)
-		return syscall_entry_stop(r, t) ? 2 : 0;
+	if (t->nr != SYS_ptrace) {
+		if (syscall_entry_stop(r, t))
+			return 2;
+		struct rec_tracee *tr = t->tracee;
+		if (tr && (t->nr == SYS_exit_group || t->nr == SYS_exit) &&
+		    tr->options & PTRACE_O_TRACEEXIT && !tr->exit_reported) {
+			/* PTRACE_EVENT_EXIT, with the status to come. */
+			tr->exit_reported = true;
+			tr->event_msg = (t->args[0] & 0xff) << 8;
+			return hold(r, t, TRACE_AT_EXIT_EVENT,
+				    EVENT_STATUS(SIGTRAP, PTRACE_EVENT_EXIT))
+			       < 0 ? -1 : 2;
+		}
+		return 0;
+	}
 	long res = request(r, t, (long)t->args[0]);
 	if (r->res->failed)
 		return -1;

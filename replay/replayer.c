@@ -696,8 +696,16 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			/* It ran no further in the recording: not before
 			 * its next event (run_parked runs it then).  A thread
 			 * parked at its syscall entry stays parked. */
-			if (th)
-				replay_runq_remove(r, th->rec_tid);
+			if (!th || !thread_task(r, th))
+				return replay_error(r, stop, "EV_TRACE_STOP of "
+						    "unknown thread %d",
+						    (int)r->ev.tid);
+			replay_runq_remove(r, th->rec_tid);
+			replay_use_thread(r, th);
+			if (replay_write_memory(r, r->ev.u.trace_stop.writes,
+						r->ev.u.trace_stop.nwrites, err,
+						sizeof(err)) < 0)
+				return replay_error(r, stop, "%s", err);
 			break;
 		case EV_RESUME:
 			/* When the recorder resumed it, nobody else was in

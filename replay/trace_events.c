@@ -317,7 +317,9 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		break;
 	case EV_POINT: put_point(b, &u->point); break;
 	case EV_RESUME: break;
-	case EV_TRACE_STOP: break;
+	case EV_TRACE_STOP:
+		put_writes(b, u->trace_stop.writes, u->trace_stop.nwrites);
+		break;
 	case EV_SYSCALLBUF:
 		trace_buf_put_u64(b, u->syscallbuf.buffer);
 		trace_buf_put_u64(b, u->syscallbuf.offset);
@@ -359,7 +361,9 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		break;
 	case EV_POINT: get_point(c, &u->point); break;
 	case EV_RESUME: break;
-	case EV_TRACE_STOP: break;
+	case EV_TRACE_STOP:
+		u->trace_stop.writes = get_writes(c, &u->trace_stop.nwrites);
+		break;
 	case EV_SYSCALLBUF:
 		u->syscallbuf.buffer = trace_cursor_u64(c);
 		u->syscallbuf.offset = trace_cursor_u64(c);
@@ -422,6 +426,7 @@ void trace_event_free(struct trace_event *ev)
 		free(ev->u.exec.argv);
 		break;
 	case EV_SYSCALL: free(ev->u.syscall.writes); break;
+	case EV_TRACE_STOP: free(ev->u.trace_stop.writes); break;
 	case EV_SIGNAL: free(ev->u.signal.frame); break;
 	case EV_POINT:
 		free(ev->u.point.ranges);

@@ -157,6 +157,14 @@ struct ev_syscallbuf {
 	uint64_t force_seq;
 };
 
+/* EV_TRACE_STOP: memory of the thread's process set while it was
+ * stopped for its tracer (the syscall buffer's control page when a
+ * tracer seized it), applied before it runs again. */
+struct ev_trace_stop {
+	struct trace_mem_write *writes;
+	size_t nwrites;
+};
+
 struct ev_thread_create {
 	int32_t new_tid;
 	uint64_t clone_flags;
@@ -187,6 +195,7 @@ struct trace_event {
 		struct ev_xcr0_change xcr0_change;
 		struct ev_point point;
 		struct ev_syscallbuf syscallbuf;
+		struct ev_trace_stop trace_stop;
 	} u;
 };
 
