@@ -421,7 +421,9 @@ static int record_thread_create(struct recorder *r, struct rthread *t,
 	trace_header_set_thread_xcr0(trace_header_mut(r->trace),
 				     ev.u.thread_create.new_tid,
 				     ev.u.thread_create.xcr0);
-	return rec_emit(r, &ev);
+	if (rec_emit(r, &ev) < 0)
+		return -1;
+	return rec_ptrace_new_thread(r, nt);
 }
 
 /* The syscall-exit stop of t: write its EV_SYSCALL (or EV_EXEC). */
@@ -671,8 +673,11 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	if (t->state != RT_SYSCALL)
 		return rec_fail(r, "thread %d: syscall-exit stop without an"
 				" entry (state %d)", (int)t->tid, (int)t->state);
-	if (rec_seccomp_exit(r, t) < 0 || rec_ptrace_exit(r, t) < 0)
+	if (rec_seccomp_exit(r, t) < 0)
 		return -1;
+	int parked = rec_ptrace_exit(r, t);
+	if (parked)
+		return parked < 0 ? -1 : 0;     /* a tracer waiting for reports */
 	/* (An EINTR a seccomp filter answered is no interruption.) */
 	bool restarted = false;
 	if (!t->exec_pending && !t->new_tid && !t->skipped &&
@@ -1177,6 +1182,9 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 				     nt->xcr0);
 	if (rec_emit(r, &ev) < 0)
 		return -1;
+	int held = rec_ptrace_fork_event(r, t, nt, st->event);
+	if (held)
+		return held < 0 ? -1 : 0;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
 
@@ -1200,6 +1208,9 @@ static int clone_stop(struct recorder *r, struct rthread *t,
 	if (rec_xcr0_new_thread(r, nt->tid) < 0)
 		return -1;
 	t->new_tid = st->new_tid;
+	int held = rec_ptrace_fork_event(r, t, nt, st->event);
+	if (held)
+		return held < 0 ? -1 : 0;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
 }
 
@@ -1278,7 +1289,7 @@ static int thread_gone(struct recorder *r, struct rthread *t,
 		ev.u.exit.status = SIGKILL;
 	t->state = RT_DEAD;
 	rec_seccomp_forget(t);
-	rec_ptrace_forget(r, t);
+	rec_ptrace_forget(r, t, st->raw_status);
 	r->ticks->detach(NULL, t->tid);
 	if (r->current == t)
 		r->current = NULL;

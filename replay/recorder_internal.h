@@ -27,14 +27,24 @@ enum rthread_state {
 	RT_DEAD,
 	RT_TRACE_STOPPED, /* held for its emulated tracer (recorder_ptrace.c) */
 	RT_GROUP_STOPPED, /* job-control stop (SIGSTOP...) until SIGCONT */
+	RT_TRACE_WAITING, /* a tracer's wait4 at its exit stop, waiting for a
+			     tracee's report (recorder_ptrace.c) */
 };
+
+/* A tracee's death its tracer has still to be told of. */
+struct rec_trace_exit {
+	pid_t tracer_pid, tid;
+	int status;
+};
+#define REC_MAX_TRACE_EXITS 256
 
 /* Where an emulated tracee is held for its tracer. */
 enum rec_trace_at {
 	TRACE_AT_SIGNAL,        /* signal-delivery stop (siginfo) */
 	TRACE_AT_ENTRY,         /* syscall entry under PTRACE_SYSCALL */
 	TRACE_AT_EXIT,          /* syscall exit under PTRACE_SYSCALL */
-	TRACE_AT_EXEC,          /* PTRACE_EVENT_EXEC stop */
+	TRACE_AT_EXEC,          /* an event stop inside a syscall: EXEC,
+				   FORK, VFORK, CLONE (on to its exit) */
 	TRACE_AT_GROUP,         /* group-stop of a seized tracee (it is
 				   really stopped: RT_GROUP_STOPPED) */
 	TRACE_AT_TRAP,          /* PTRACE_EVENT_STOP|SIGTRAP: INTERRUPT,
@@ -48,6 +58,8 @@ struct rec_tracee {
 	pid_t tracer_pid;       /* the tracing process */
 	uint32_t options;       /* PTRACE_O_* it set */
 	bool seized;            /* PTRACE_SEIZE, not TRACEME */
+	bool real_child;        /* the leader of a child of the tracer: its
+				   death comes through the real wait4 */
 	long resume;            /* PTRACE_CONT or PTRACE_SYSCALL */
 	bool in_entry;          /* this syscall's entry was reported */
 	bool exit_reported;     /* its PTRACE_EVENT_EXIT was */
@@ -134,6 +146,7 @@ struct rthread {
 	bool trace_delivering;
 	bool ptrace_waking;
 	bool trace_exec_stop;   /* its execve is recorded: the tracer's stop */
+	bool trace_first_stop;  /* a new traced thread: its first stop */
 	/* RT_GROUP_STOPPED: the state it had when the stop came. */
 	enum rthread_state before_group_stop;
 };
@@ -197,6 +210,9 @@ struct recorder {
 	uint64_t out_id[2], err_id[2];
 	/* What the programs' rewritten seccomp filters answer. */
 	struct seccomp_answers seccomp_answers;
+	/* Deaths of emulated tracees their tracers have not waited for. */
+	struct rec_trace_exit trace_exits[REC_MAX_TRACE_EXITS];
+	size_t ntrace_exits;
 };
 
 /* Fail the recording with a message; returns -1. */
@@ -258,15 +274,26 @@ int rec_ptrace_after_exec(struct recorder *r, struct rthread *t);
  * event stop when it asked for it. */
 int rec_ptrace_exec_event(struct recorder *r, struct rthread *t,
 			  pid_t former_tid);
+/* At t's fork/vfork/clone event (PTRACE_EVENT_*) that made child c: c is
+ * traced too when the tracer asked (TRACEFORK...), and t stops for it.
+ * A new process's first stop is now (its EV_FORK is written); a new
+ * thread's comes with its EV_THREAD_CREATE (rec_ptrace_new_thread). */
+int rec_ptrace_fork_event(struct recorder *r, struct rthread *t,
+			  struct rthread *c, int event);
+int rec_ptrace_new_thread(struct recorder *r, struct rthread *c);
 /* t's process stopped for job control, or went on after SIGCONT: what a
  * seizing tracer sees.  1 when t stays held for it, else 0; -1 on error. */
 int rec_ptrace_group_stop(struct recorder *r, struct rthread *t);
 int rec_ptrace_group_continued(struct recorder *r, struct rthread *t);
 /* At t's syscall exit stop, first: a wait4 interrupted for a stop gets
- * it as its result.  0, or -1 (rec_fail called). */
+ * it as its result; one that found no child while tracees live waits
+ * (RT_TRACE_WAITING) until one reports.  0, 1 (parked), -1 (rec_fail
+ * called). */
 int rec_ptrace_exit(struct recorder *r, struct rthread *t);
-/* t is gone: its relation, and the tracees of its process if it led it. */
-void rec_ptrace_forget(struct recorder *r, struct rthread *t);
+/* t is gone (wait status): its tracer is told when the kernel would not
+ * (t is not its child); its relation, and the tracees of its process if
+ * it led it, are dropped. */
+void rec_ptrace_forget(struct recorder *r, struct rthread *t, int status);
 
 /* recorder_exec.c */
 int rec_fill_cpuid(struct trace_header *h, int cpu, char *err, size_t errlen);

@@ -130,6 +130,8 @@ static struct rthread *blocked_waiter(struct recorder *r, struct rthread *b)
 	return NULL;
 }
 
+static int wake_parked_waiters(struct recorder *r);
+
 /* A's waiters learn of b's new stop (wait status `status`). */
 static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 		   int status)
@@ -140,6 +142,7 @@ static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 	tr->at = at;
 	tr->status = status;
 	tr->reported = false;
+	wake_parked_waiters(r);
 	struct rthread *a = blocked_waiter(r, b);
 	if (a && !a->ptrace_waking) {
 		/* Its wait4 ends with -ERESTARTSYS at its exit stop, where
@@ -272,6 +275,56 @@ int rec_ptrace_exec_event(struct recorder *r, struct rthread *b,
 		    EVENT_STATUS(SIGTRAP, PTRACE_EVENT_EXEC));
 }
 
+static unsigned option_for(int event)
+{
+	switch (event) {
+	case PTRACE_EVENT_FORK: return PTRACE_O_TRACEFORK;
+	case PTRACE_EVENT_VFORK: return PTRACE_O_TRACEVFORK;
+	case PTRACE_EVENT_CLONE: return PTRACE_O_TRACECLONE;
+	default: return 0;
+	}
+}
+
+/* c's first stop for the tracer it inherited. */
+static int first_stop(struct recorder *r, struct rthread *c)
+{
+	c->before_group_stop = RT_READY;
+	return hold(r, c, TRACE_AT_TRAP, c->tracee->seized
+		    ? EVENT_STATUS(SIGTRAP, PTRACE_EVENT_STOP)
+		    : (SIGSTOP << 8) | 0x7f);
+}
+
+int rec_ptrace_fork_event(struct recorder *r, struct rthread *b,
+			  struct rthread *c, int event)
+{
+	struct rec_tracee *tr = b->tracee;
+
+	if (!tr || !c || !(tr->options & option_for(event)))
+		return 0;
+	c->tracee = calloc(1, sizeof(*c->tracee));
+	if (!c->tracee)
+		return rec_fail(r, "out of memory");
+	c->tracee->tracer_pid = tr->tracer_pid;
+	c->tracee->real_child = false;  /* b's child, or a thread */
+	c->tracee->seized = tr->seized;
+	c->tracee->options = tr->options;
+	c->tracee->resume = PTRACE_CONT;
+	if (event == PTRACE_EVENT_CLONE && c->proc == b->proc)
+		c->trace_first_stop = true;     /* after EV_THREAD_CREATE */
+	else if (first_stop(r, c) < 0)
+		return -1;
+	tr->event_msg = (unsigned long)c->tid;
+	return hold(r, b, TRACE_AT_EXEC, EVENT_STATUS(SIGTRAP, event));
+}
+
+int rec_ptrace_new_thread(struct recorder *r, struct rthread *c)
+{
+	if (!c || !c->trace_first_stop)
+		return 0;
+	c->trace_first_stop = false;
+	return first_stop(r, c) < 0 ? -1 : 0;
+}
+
 int rec_ptrace_after_exec(struct recorder *r, struct rthread *b)
 {
 	struct rec_tracee *tr = b->tracee;
@@ -287,65 +340,144 @@ int rec_ptrace_after_exec(struct recorder *r, struct rthread *b)
 
 /* ---- A's wait4 -------------------------------------------------------------- */
 
-static struct rthread *pending_stop(struct recorder *r, struct rthread *a,
-				    pid_t want)
+/* A report for a waiter of A's process (pid `want`, -1: any): a
+ * stop of a tracee, or the death of one that is not A's own child (the
+ * kernel tells the tracer; a child's death comes through A's real
+ * wait4).  Taken: its tid and status; 0 when there is none. */
+static pid_t take_report(struct recorder *r, struct rthread *a, pid_t want,
+			 int *status)
 {
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct rthread *b = &r->threads[i];
 		if (b->tracee && b->tracee->has_stop && !b->tracee->reported &&
 		    b->tracee->tracer_pid == a->proc->pid &&
-		    (want == -1 || want == b->tid))
-			return b;
+		    (want == -1 || want == b->tid)) {
+			b->tracee->reported = true;
+			*status = b->tracee->status;
+			return b->tid;
+		}
 	}
-	return NULL;
+	for (size_t i = 0; i < r->ntrace_exits; i++) {
+		struct rec_trace_exit *e = &r->trace_exits[i];
+		if (e->tracer_pid != a->proc->pid ||
+		    (want != -1 && want != e->tid))
+			continue;
+		pid_t tid = e->tid;
+		*status = e->status;
+		*e = r->trace_exits[--r->ntrace_exits];
+		return tid;
+	}
+	return 0;
 }
 
-/* Write b's stop into A's wait4 outputs (status, a zeroed rusage). */
-static int report_stop(struct recorder *r, struct rthread *a,
-		       struct rthread *b)
+/* Live tracees of A's process that are not its own children. */
+static bool has_foreign_tracees(struct recorder *r, struct rthread *a)
+{
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *b = &r->threads[i];
+		if (b->state != RT_DEAD && b->tracee &&
+		    b->tracee->tracer_pid == a->proc->pid &&
+		    !b->tracee->real_child)
+			return true;
+	}
+	return false;
+}
+
+/* Write a report into A's wait4 outputs (status, a zeroed rusage). */
+static int answer_wait(struct recorder *r, struct rthread *a, pid_t tid,
+		       int status)
 {
 	uint8_t rusage[144] = { 0 };
-	int status = b->tracee->status;
 
 	if (a->args[1] && give(r, a, a->args[1], &status, sizeof(status)) < 0)
 		return -EFAULT;
 	if (a->args[3] && give(r, a, a->args[3], rusage, sizeof(rusage)) < 0)
 		return -EFAULT;
-	b->tracee->reported = true;
-	return b->tid;
+	return tid;
 }
 
 static int wait_entry(struct recorder *r, struct rthread *a)
 {
 	pid_t want = (pid_t)a->args[0];
+	int status;
 
-	if (want != -1 && !tracee_of(r, a, want))
-		return 0;
-	struct rthread *b = pending_stop(r, a, want);
-	if (!b)
+	if (want != -1 && want > 0 && !tracee_of(r, a, want)) {
+		bool reported_exit = false;
+		for (size_t i = 0; i < r->ntrace_exits; i++)
+			reported_exit |= r->trace_exits[i].tid == want &&
+					 r->trace_exits[i].tracer_pid ==
+					 a->proc->pid;
+		if (!reported_exit)
+			return 0;
+	}
+	if (want < -1 || want == 0)
+		return 0;       /* process groups: the kernel's */
+	pid_t tid = take_report(r, a, want, &status);
+	if (!tid)
 		return 0;       /* the kernel's wait4 (exits, or it blocks) */
-	int res = report_stop(r, a, b);
-	if (set_result(r, a, res) < 0)
+	if (set_result(r, a, answer_wait(r, a, tid, status)) < 0)
 		return -1;
 	return 1;
+}
+
+/* A parked waiter (its wait4 found no child but tracees): answer it if
+ * a report has come. */
+static int wake_parked_waiters(struct recorder *r)
+{
+	for (size_t i = 0; i < r->nthreads; i++) {
+		struct rthread *a = &r->threads[i];
+		int status;
+		if (a->state != RT_TRACE_WAITING)
+			continue;
+		pid_t tid = take_report(r, a, (pid_t)a->args[0], &status);
+		if (!tid)
+			continue;
+		struct user_regs_struct g;
+		struct task *tk = task_of(a);
+		if (!tk || task_get_gregs(a->proc, tk, &g) < 0)
+			continue;
+		g.rax = (uint64_t)(int64_t)answer_wait(r, a, tid, status);
+		if (task_set_gregs(a->proc, tk, &g) < 0)
+			return rec_fail(r, "thread %d: answering its wait4: %s",
+					(int)a->tid, a->proc->err);
+		a->state = RT_READY;
+		a->exit_pending = true;
+	}
+	return 0;
 }
 
 int rec_ptrace_exit(struct recorder *r, struct rthread *a)
 {
 	struct user_regs_struct g;
 	struct task *tk = task_of(a);
+	bool waking = a->ptrace_waking;
 
-	if (!a->ptrace_waking)
-		return 0;
 	a->ptrace_waking = false;
-	if (!tk || task_get_gregs(a->proc, tk, &g) < 0)
+	if (a->nr != SYS_wait4 || a->skipped || !tk ||
+	    task_get_gregs(a->proc, tk, &g) < 0)
 		return 0;
-	if ((int64_t)g.rax != -ERESTARTSYS_ && (int64_t)g.rax != -EINTR)
-		return 0;       /* it got something else first */
-	struct rthread *b = pending_stop(r, a, (pid_t)a->args[0]);
-	if (!b)
+	int64_t rv = (int64_t)g.rax;
+	pid_t want = (pid_t)a->args[0];
+	bool interrupted = waking && (rv == -ERESTARTSYS_ || rv == -EINTR);
+	bool no_child = rv == -ECHILD && (want == -1 || tracee_of(r, a, want));
+	if (!interrupted && !no_child)
 		return 0;
-	g.rax = (uint64_t)(int64_t)report_stop(r, a, b);
+	int status;
+	pid_t tid = take_report(r, a, want, &status);
+	if (tid) {
+		g.rax = (uint64_t)(int64_t)answer_wait(r, a, tid, status);
+	} else if (no_child && has_foreign_tracees(r, a)) {
+		if (a->args[2] & WNOHANG) {
+			g.rax = 0;      /* tracees, none to report */
+		} else {
+			a->state = RT_TRACE_WAITING;
+			if (r->current == a)
+				r->current = NULL;
+			return 1;       /* parked until a report comes */
+		}
+	} else {
+		return 0;
+	}
 	if (task_set_gregs(a->proc, tk, &g) < 0)
 		return rec_fail(r, "thread %d: answering its wait4: %s",
 				(int)a->tid, a->proc->err);
@@ -415,11 +547,13 @@ static int check_options(struct recorder *r, struct rthread *a, long req,
 			 uint64_t options)
 {
 	if (options & ~(uint64_t)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC |
-				  PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL))
+				  PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL |
+				  PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+				  PTRACE_O_TRACECLONE))
 		return refuse_request(r, a, req, "options other than "
-				      "TRACESYSGOOD, TRACEEXEC, TRACEEXIT and "
-				      "EXITKILL (following children) are not "
-				      "recorded yet");
+				      "TRACESYSGOOD, TRACEEXEC, TRACEEXIT, "
+				      "EXITKILL, TRACEFORK, TRACEVFORK and "
+				      "TRACECLONE are not recorded yet");
 	return 0;
 }
 
@@ -439,6 +573,8 @@ static long seize(struct recorder *r, struct rthread *a, pid_t pid)
 	if (!b->tracee)
 		return rec_fail(r, "out of memory");
 	b->tracee->tracer_pid = a->proc->pid;
+	b->tracee->real_child = b->tid == b->proc->pid &&
+				parent_of(b->proc->pid) == a->proc->pid;
 	b->tracee->seized = true;
 	b->tracee->options = (uint32_t)a->args[3];
 	b->tracee->resume = PTRACE_CONT;
@@ -513,6 +649,7 @@ static int traceme(struct recorder *r, struct rthread *b)
 	if (!b->tracee)
 		return rec_fail(r, "out of memory");
 	b->tracee->tracer_pid = parent;
+	b->tracee->real_child = b->tid == b->proc->pid;
 	b->tracee->resume = PTRACE_CONT;
 	/* Every call the tracer may see must be the program's own. */
 	return rec_syscallbuf_disable(r, b) < 0 ? -1 : 0;
@@ -764,8 +901,28 @@ int rec_ptrace_entry(struct recorder *r, struct rthread *t)
 	return 1;
 }
 
-void rec_ptrace_forget(struct recorder *r, struct rthread *t)
+void rec_ptrace_forget(struct recorder *r, struct rthread *t, int status)
 {
+	if (t->tracee && !t->tracee->real_child &&
+	    r->ntrace_exits < REC_MAX_TRACE_EXITS) {
+		r->trace_exits[r->ntrace_exits++] = (struct rec_trace_exit){
+			t->tracee->tracer_pid, t->tid, status };
+		wake_parked_waiters(r);
+		for (size_t i = 0; i < r->nthreads; i++) {
+			struct rthread *a = &r->threads[i];
+			if (a->state == RT_SYSCALL && a->nr == SYS_wait4 &&
+			    !a->skipped && !a->ptrace_waking &&
+			    a->proc->pid == t->tracee->tracer_pid &&
+			    ((pid_t)a->args[0] == -1 ||
+			     (pid_t)a->args[0] == t->tid)) {
+				struct task *tk = task_of(a);
+				if (tk && ptrace(PTRACE_INTERRUPT, a->tid, 0, 0) == 0) {
+					a->ptrace_waking = true;
+					tk->interrupt_pending = true;
+				}
+			}
+		}
+	}
 	free(t->tracee);
 	t->tracee = NULL;
 	if (t->tid != t->proc->pid)
