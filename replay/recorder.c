@@ -687,7 +687,8 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 		return 0;       /* its entry stop comes again */
 	if (answer_private_call(r, t) < 0)
 		return -1;
-	if (!t->new_tid && rec_ptrace_syscall_exit(r, t))
+	if (!t->new_tid &&
+	    rec_ptrace_syscall_exit(r, t, is_vfork_like(t, clone_flags_of(r, t))))
 		return 0;       /* held for its tracer; exit_pending when resumed */
 	t->exit_pending = true;
 	t->state = RT_READY;
@@ -1062,9 +1063,14 @@ static int resume_from_point(struct recorder *r, struct rthread *t)
 }
 
 static int signal_stop(struct recorder *r, struct rthread *t,
-		       const struct task_stop *st)
+		       const struct task_stop *st_in)
 {
 	bool handled;
+	/* A SIGCHLD xrr sent for an emulated tracee's stop gets the
+	 * siginfo the kernel would have given (recorder_ptrace.c). */
+	struct task_stop copy = *st_in;
+	const struct task_stop *st = &copy;
+	rec_ptrace_sigchld_info(r, t, &copy.siginfo);
 
 	if (t->state == RT_SIGNAL) {
 		if (st->signo == SIGTRAP)
@@ -1464,6 +1470,14 @@ static int continue_traced(struct recorder *r, struct rthread *t)
 		return deliver_signal(r, t, &t->trace_cont_siginfo);
 	case TRACE_AT_EXIT_EVENT:
 		return syscall_entry_stop(r, t);
+	case TRACE_AT_VFORK_DONE:
+		/* Its exit stop is next, if the tracer wants it. */
+		if (rec_ptrace_syscall_exit(r, t, true))
+			return 0;
+		t->exit_pending = true;
+		if (finish_syscall(r, t) < 0)
+			return -1;
+		return r->done ? 0 : after_syscall(r, t);
 	case TRACE_AT_TRAP:
 	case TRACE_AT_GROUP:
 		/* On from where its stop found it. */

@@ -50,6 +50,8 @@ enum rec_trace_at {
 	TRACE_AT_TRAP,          /* PTRACE_EVENT_STOP|SIGTRAP: INTERRUPT,
 				   or SIGCONT while listening */
 	TRACE_AT_EXIT_EVENT,    /* PTRACE_EVENT_EXIT, at exit/exit_group */
+	TRACE_AT_VFORK_DONE,    /* PTRACE_EVENT_VFORK_DONE, at the exit stop
+				   of a vfork (before the exit's report) */
 };
 
 /* A recorded thread traced by a recorded program (stage 1: it called
@@ -63,6 +65,7 @@ struct rec_tracee {
 	long resume;            /* PTRACE_CONT or PTRACE_SYSCALL */
 	bool in_entry;          /* this syscall's entry was reported */
 	bool exit_reported;     /* its PTRACE_EVENT_EXIT was */
+	bool vfork_done_reported; /* this vfork's VFORK_DONE was */
 	/* The stop it is in for its tracer (RT_TRACE_STOPPED, or
 	 * RT_GROUP_STOPPED for TRACE_AT_GROUP). */
 	bool has_stop;
@@ -213,6 +216,9 @@ struct recorder {
 	/* Deaths of emulated tracees their tracers have not waited for. */
 	struct rec_trace_exit trace_exits[REC_MAX_TRACE_EXITS];
 	size_t ntrace_exits;
+	/* SIGCHLDs sent to tracers, oldest first, with their real siginfo. */
+	struct { pid_t tracer_pid; siginfo_t si; } trace_sigchld[REC_MAX_TRACE_EXITS];
+	size_t ntrace_sigchld;
 };
 
 /* Fail the recording with a message; returns -1. */
@@ -266,7 +272,8 @@ int rec_syscallbuf_disable(struct recorder *r, struct rthread *t);
  * (rec_fail called).  The others: 1 when t is held, else 0. */
 extern const struct syscall_desc rec_ptrace_desc;
 int rec_ptrace_entry(struct recorder *r, struct rthread *t);
-int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *t);
+int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *t,
+			    bool vfork_like);
 int rec_ptrace_signal(struct recorder *r, struct rthread *t,
 		      const siginfo_t *si);
 int rec_ptrace_after_exec(struct recorder *r, struct rthread *t);
@@ -281,6 +288,10 @@ int rec_ptrace_exec_event(struct recorder *r, struct rthread *t,
 int rec_ptrace_fork_event(struct recorder *r, struct rthread *t,
 			  struct rthread *c, int event);
 int rec_ptrace_new_thread(struct recorder *r, struct rthread *c);
+/* A SIGCHLD for t that xrr sent (an emulated tracee stopped or died):
+ * *si becomes the CLD_TRAPPED/CLD_EXITED/... siginfo the kernel sends. */
+void rec_ptrace_sigchld_info(struct recorder *r, struct rthread *t,
+			     siginfo_t *si);
 /* t's process stopped for job control, or went on after SIGCONT: what a
  * seizing tracer sees.  1 when t stays held for it, else 0; -1 on error. */
 int rec_ptrace_group_stop(struct recorder *r, struct rthread *t);

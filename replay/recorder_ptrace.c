@@ -30,6 +30,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "replay/syscallbuf.h"
 #include "replay/task.h"
@@ -132,6 +133,49 @@ static struct rthread *blocked_waiter(struct recorder *r, struct rthread *b)
 
 static int wake_parked_waiters(struct recorder *r);
 
+static int get_regs_of(struct rthread *b, struct user_regs_struct *g)
+{
+	struct task *tk = task_of(b);
+
+	return tk && task_get_gregs(b->proc, tk, g) == 0 ? 0 : -ESRCH;
+}
+
+/* The kernel's SIGCHLD to the tracer for a tracee's stop or death
+ * (debuggers wait for it): sent by xrr, its siginfo fixed when it
+ * arrives (rec_ptrace_sigchld_info). */
+static void notify_tracer(struct recorder *r, pid_t tracer_pid, pid_t tid,
+			  int code, int status)
+{
+	if (r->ntrace_sigchld == REC_MAX_TRACE_EXITS)
+		return;
+	siginfo_t *si = &r->trace_sigchld[r->ntrace_sigchld].si;
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGCHLD;
+	si->si_code = code;
+	si->si_pid = tid;
+	si->si_uid = getuid();
+	si->si_status = status;
+	r->trace_sigchld[r->ntrace_sigchld++].tracer_pid = tracer_pid;
+	kill(tracer_pid, SIGCHLD);
+}
+
+void rec_ptrace_sigchld_info(struct recorder *r, struct rthread *t,
+			     siginfo_t *si)
+{
+	if (si->si_signo != SIGCHLD || si->si_code != SI_USER ||
+	    si->si_pid != getpid())
+		return;
+	for (size_t i = 0; i < r->ntrace_sigchld; i++) {
+		if (r->trace_sigchld[i].tracer_pid != t->proc->pid)
+			continue;
+		*si = r->trace_sigchld[i].si;
+		memmove(&r->trace_sigchld[i], &r->trace_sigchld[i + 1],
+			(r->ntrace_sigchld - i - 1) * sizeof(r->trace_sigchld[0]));
+		r->ntrace_sigchld--;
+		return;
+	}
+}
+
 /* A's waiters learn of b's new stop (wait status `status`). */
 static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 		   int status)
@@ -142,6 +186,7 @@ static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 	tr->at = at;
 	tr->status = status;
 	tr->reported = false;
+	notify_tracer(r, tr->tracer_pid, b->tid, CLD_TRAPPED, (status >> 8) & 0xff);
 	wake_parked_waiters(r);
 	struct rthread *a = blocked_waiter(r, b);
 	if (a && !a->ptrace_waking) {
@@ -208,12 +253,22 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *b)
 	return hold(r, b, TRACE_AT_ENTRY, trap_status(tr));
 }
 
-int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *b)
+int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *b,
+			    bool vfork_like)
 {
 	struct rec_tracee *tr = b->tracee;
 
 	if (!tr)
 		return 0;
+	if (vfork_like && tr->options & PTRACE_O_TRACEVFORKDONE &&
+	    !tr->vfork_done_reported) {
+		struct user_regs_struct g;
+		tr->vfork_done_reported = true;
+		tr->event_msg = get_regs_of(b, &g) == 0 ? g.rax : 0;
+		return hold(r, b, TRACE_AT_VFORK_DONE,
+			    EVENT_STATUS(SIGTRAP, PTRACE_EVENT_VFORK_DONE));
+	}
+	tr->vfork_done_reported = false;
 	bool reported = tr->in_entry;
 	tr->in_entry = false;
 	if (!reported || tr->resume != PTRACE_SYSCALL)
@@ -549,11 +604,12 @@ static int check_options(struct recorder *r, struct rthread *a, long req,
 	if (options & ~(uint64_t)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC |
 				  PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL |
 				  PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-				  PTRACE_O_TRACECLONE))
+				  PTRACE_O_TRACECLONE | PTRACE_O_TRACEVFORKDONE))
 		return refuse_request(r, a, req, "options other than "
 				      "TRACESYSGOOD, TRACEEXEC, TRACEEXIT, "
-				      "EXITKILL, TRACEFORK, TRACEVFORK and "
-				      "TRACECLONE are not recorded yet");
+				      "EXITKILL, TRACEFORK, TRACEVFORK, "
+				      "TRACEVFORKDONE and TRACECLONE are not "
+				      "recorded yet (TRACESECCOMP)");
 	return 0;
 }
 
@@ -655,12 +711,6 @@ static int traceme(struct recorder *r, struct rthread *b)
 	return rec_syscallbuf_disable(r, b) < 0 ? -1 : 0;
 }
 
-static int get_regs_of(struct rthread *b, struct user_regs_struct *g)
-{
-	struct task *tk = task_of(b);
-
-	return tk && task_get_gregs(b->proc, tk, g) == 0 ? 0 : -ESRCH;
-}
 
 static long syscall_info(struct recorder *r, struct rthread *a,
 			 struct rthread *b)
@@ -907,6 +957,10 @@ void rec_ptrace_forget(struct recorder *r, struct rthread *t, int status)
 	    r->ntrace_exits < REC_MAX_TRACE_EXITS) {
 		r->trace_exits[r->ntrace_exits++] = (struct rec_trace_exit){
 			t->tracee->tracer_pid, t->tid, status };
+		notify_tracer(r, t->tracee->tracer_pid, t->tid,
+			      WIFSIGNALED(status) ? CLD_KILLED : CLD_EXITED,
+			      WIFSIGNALED(status) ? WTERMSIG(status)
+						  : WEXITSTATUS(status));
 		wake_parked_waiters(r);
 		for (size_t i = 0; i < r->nthreads; i++) {
 			struct rthread *a = &r->threads[i];
