@@ -425,9 +425,18 @@ static void describe_event(struct event_iter *it, char *line, size_t len)
 	case EV_RESUME:
 		snprintf(line, len, "resume (runs on from its point)");
 		return;
-	case EV_TRACE_STOP:
-		snprintf(line, len, "stopped for its tracer (ptrace)");
+	case EV_TRACE_STOP: {
+		const struct ev_trace_stop *ts = &e->u.trace_stop;
+		const char *n = syscall_signal_name(ts->signo, sb, sizeof(sb));
+		snprintf(line, len, "stopped for its tracer (ptrace)%s%s%s%s, "
+			 "%zu write%s",
+			 ts->kind == TRACE_STOP_FAULT ? " at its signal " : "",
+			 ts->kind == TRACE_STOP_FAULT && n ? n : "",
+			 ts->kind == TRACE_STOP_STEP ? " after one step" : "",
+			 ts->has_regs ? ", registers set" : "", ts->nwrites,
+			 ts->nwrites == 1 ? "" : "s");
 		return;
+	}
 	case EV_SYSCALLBUF:
 		snprintf(line, len, "syscallbuf: %zu buffered call%s (buffer %#"
 			 PRIx64 ", bytes %" PRIu64 "-%" PRIu64 ")",

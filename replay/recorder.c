@@ -678,6 +678,8 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	int parked = rec_ptrace_exit(r, t);
 	if (parked)
 		return parked < 0 ? -1 : 0;     /* a tracer waiting for reports */
+	if (rec_ptrace_mem_write(r, t) < 0)
+		return -1;
 	/* (An EINTR a seccomp filter answered is no interruption.) */
 	bool restarted = false;
 	if (!t->exec_pending && !t->new_tid && !t->skipped &&
@@ -1101,6 +1103,9 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 	}
 	if (try_rdtsc(r, t, st, &handled) < 0 || handled)
 		return handled ? 0 : -1;
+	int held = rec_ptrace_fault(r, t, &st->siginfo);
+	if (held)
+		return held < 0 ? -1 : 0;
 	if (rec_synchronous_signal(&st->siginfo))
 		return deliver_signal(r, t, &st->siginfo);
 	if (at_boundary(r, t)) {
@@ -1442,6 +1447,16 @@ static int count_ready(struct recorder *r)
 }
 
 /* Give the turn to a waiting thread, if nobody has it. */
+/* PTRACE_SINGLESTEP from its tracer: one instruction (with the signal
+ * it passes, whose handler's first instruction is then the step). */
+static int step_traced(struct recorder *r, struct rthread *t, int sig)
+{
+	t->state = RT_USER;
+	r->current = t;
+	atomic_store(&r->watch_tid, t->tid);
+	return resume(r, t, TASK_RESUME_SINGLESTEP, sig);
+}
+
 /* Its emulated tracer resumed t (recorder_ptrace.c): go on from the stop
  * it was held at. */
 static int continue_traced(struct recorder *r, struct rthread *t)
@@ -1458,6 +1473,8 @@ static int continue_traced(struct recorder *r, struct rthread *t)
 			return -1;
 		return r->done ? 0 : after_syscall(r, t);
 	case TRACE_AT_SIGNAL:
+		if (t->tracee && t->tracee->resume == PTRACE_SINGLESTEP)
+			return step_traced(r, t, sig);
 		if (!sig)
 			return run_user(r, t);  /* the tracer suppressed it */
 		if (sig != t->trace_cont_siginfo.si_signo) {

@@ -276,6 +276,13 @@ int rec_ptrace_syscall_exit(struct recorder *r, struct rthread *t,
 			    bool vfork_like);
 int rec_ptrace_signal(struct recorder *r, struct rthread *t,
 		      const siginfo_t *si);
+/* A signal stop of t that its tracer takes at once: an int3 it put, a
+ * fault, the trap after its PTRACE_SINGLESTEP.  1 when held, 0, -1. */
+int rec_ptrace_fault(struct recorder *r, struct rthread *t,
+		     const siginfo_t *si);
+/* At t's pwrite64 exit: bytes it wrote into a tracee through
+ * /proc/PID/mem are recorded for the tracee.  0 or -1 (rec_fail). */
+int rec_ptrace_mem_write(struct recorder *r, struct rthread *t);
 int rec_ptrace_after_exec(struct recorder *r, struct rthread *t);
 /* At t's PTRACE_EVENT_EXEC (its tid before the exec): the tracer's
  * event stop when it asked for it. */

@@ -20,6 +20,7 @@
  * execution its own events. */
 #include "replay/recorder_internal.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <sys/ptrace.h>
@@ -202,19 +203,34 @@ static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 
 #define EVENT_STATUS(sig, event) ((((event) << 8 | (sig)) << 8) | 0x7f)
 
-/* EV_TRACE_STOP: b runs no further until its next event, with these
- * bytes of its process set (read from it now). */
-static int emit_trace_stop(struct recorder *r, struct rthread *b,
-			   const struct sc_region *regions, size_t n)
+/* EV_TRACE_STOP (trace_events.h): b stopped here, or at its fault, or
+ * after a step; then these registers and bytes of its process set (the
+ * bytes read from it now). */
+static int emit_stop(struct recorder *r, struct rthread *b,
+		     enum trace_stop_kind kind, int signo,
+		     const struct user_regs_struct *regs,
+		     const struct sc_region *regions, size_t n)
 {
 	struct trace_event ev = { .type = EV_TRACE_STOP, .tid = b->tid };
 	struct process *caller = r->proc;
 
+	ev.u.trace_stop.kind = (uint8_t)kind;
+	ev.u.trace_stop.signo = signo;
+	if (regs) {
+		ev.u.trace_stop.has_regs = true;
+		ev.u.trace_stop.regs = *regs;
+	}
 	r->proc = b->proc;
 	int rc = rec_emit_writes(r, &ev, &ev.u.trace_stop.writes,
 				 &ev.u.trace_stop.nwrites, regions, n);
 	r->proc = caller;
 	return rc;
+}
+
+static int emit_trace_stop(struct recorder *r, struct rthread *b,
+			   const struct sc_region *regions, size_t n)
+{
+	return emit_stop(r, b, TRACE_STOP_HERE, 0, NULL, regions, n);
 }
 
 /* Hold b at a stop A must see (wait status `status`). */
@@ -304,6 +320,42 @@ int rec_ptrace_group_continued(struct recorder *r, struct rthread *b)
 	tr->trap_pending = false;
 	return hold(r, b, TRACE_AT_TRAP, EVENT_STATUS(SIGTRAP, PTRACE_EVENT_STOP))
 	       < 0 ? -1 : 1;
+}
+
+/* An int3 the tracer put there (the byte before rip), a fault of b's own
+ * instruction, or the trap after a PTRACE_SINGLESTEP: b stops for its
+ * tracer right there, and replay makes it get there the same way. */
+int rec_ptrace_fault(struct recorder *r, struct rthread *b, const siginfo_t *si)
+{
+	struct rec_tracee *tr = b->tracee;
+	struct user_regs_struct g;
+	enum trace_stop_kind kind;
+
+	if (!tr || get_regs_of(b, &g) < 0)
+		return 0;
+	if (tr->resume == PTRACE_SINGLESTEP && si->si_signo == SIGTRAP &&
+	    si->si_code == 2 /* TRAP_TRACE */) {
+		kind = TRACE_STOP_STEP;
+	} else if (rec_synchronous_signal(si)) {
+		kind = TRACE_STOP_FAULT;
+	} else if (si->si_signo == SIGTRAP && si->si_code == SI_KERNEL) {
+		uint8_t byte = 0;
+		if (process_read_memory(b->proc, g.rip - 1, &byte, 1) != 1 ||
+		    byte != 0xcc)
+			return 0;
+		kind = TRACE_STOP_FAULT;
+	} else {
+		return 0;
+	}
+	tr->siginfo = *si;
+	b->state = RT_TRACE_STOPPED;
+	if (r->current == b)
+		r->current = NULL;
+	if (emit_stop(r, b, kind, kind == TRACE_STOP_FAULT ? si->si_signo : 0,
+		      NULL, NULL, 0) < 0)
+		return -1;
+	report(r, b, TRACE_AT_SIGNAL, (si->si_signo << 8) | 0x7f);
+	return 1;
 }
 
 int rec_ptrace_signal(struct recorder *r, struct rthread *b, const siginfo_t *si)
@@ -796,6 +848,112 @@ static long get_regset(struct recorder *r, struct rthread *a, struct rthread *b)
 	return give(r, a, a->args[3], &iov, sizeof(iov)) < 0 ? -EFAULT : 0;
 }
 
+/* The registers A sets in B: applied now, and for replay. */
+static long set_regs_of(struct recorder *r, struct rthread *b,
+			const struct user_regs_struct *g)
+{
+	struct task *tk = task_of(b);
+	struct user_regs_struct now;
+
+	if (!tk || task_set_gregs(b->proc, tk, g) < 0 ||
+	    task_get_gregs(b->proc, tk, &now) < 0)
+		return -ESRCH;
+	return emit_stop(r, b, TRACE_STOP_HERE, 0, &now, NULL, 0) < 0 ? -1 : 0;
+}
+
+/* Bytes A writes into B's memory: written now, and for replay. */
+static long write_tracee(struct recorder *r, struct rthread *b, uint64_t addr,
+			 const void *bytes, size_t len)
+{
+	if (process_write_memory(b->proc, addr, bytes, len) != (ssize_t)len)
+		return -EIO;
+	const struct sc_region reg = { addr, len };
+	return emit_stop(r, b, TRACE_STOP_HERE, 0, NULL, &reg, 1) < 0 ? -1 : 0;
+}
+
+static long poke_user(struct recorder *r, struct rthread *a, struct rthread *b)
+{
+	struct user_regs_struct g;
+	uint64_t off = a->args[2], word = a->args[3];
+
+	if (off & 7 || off >= sizeof(struct user))
+		return -EIO;
+	if (off >= sizeof(g))
+		return refuse_request(r, a, PTRACE_POKEUSER, "writes past the "
+				      "general registers (debug registers) are "
+				      "not recorded yet");
+	if (get_regs_of(b, &g) < 0)
+		return -ESRCH;
+	memcpy((uint8_t *)&g + off, &word, 8);
+	return set_regs_of(r, b, &g);
+}
+
+static long set_regs_request(struct recorder *r, struct rthread *a,
+			     struct rthread *b, long req)
+{
+	struct user_regs_struct g;
+	uint64_t from = a->args[3];
+
+	if (req == PTRACE_SETREGSET) {
+		struct iovec iov;
+		if (a->args[2] != NT_PRSTATUS)
+			return refuse_request(r, a, req, "regsets other than "
+					      "NT_PRSTATUS are not recorded yet");
+		if (process_read_memory(a->proc, a->args[3], &iov, sizeof(iov))
+		    != (ssize_t)sizeof(iov) || iov.iov_len < sizeof(g))
+			return -EFAULT;
+		from = (uint64_t)iov.iov_base;
+	}
+	if (process_read_memory(a->proc, from, &g, sizeof(g)) !=
+	    (ssize_t)sizeof(g))
+		return -EFAULT;
+	return set_regs_of(r, b, &g);
+}
+
+int rec_ptrace_mem_write(struct recorder *r, struct rthread *a)
+{
+	char path[64], target[128];
+
+	if (a->nr != SYS_pwrite64 || (int64_t)a->args[2] <= 0 || a->skipped)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)a->tid,
+		 (int)a->args[0]);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = 0;
+	int pid = 0, tid = 0;
+	if (sscanf(target, "/proc/%d/task/%d/mem", &pid, &tid) != 2 &&
+	    (sscanf(target, "/proc/%d/mem", &pid) != 1 || (tid = pid, 0)))
+		return 0;
+	if (strcmp(target + strlen(target) - 4, "/mem") != 0)
+		return 0;
+	struct rthread *b = thread_by_tid(r, tid);
+	if (!b)
+		return 0;
+	struct user_regs_struct g;
+	struct task *tk = task_of(a);
+	if (!tk || task_get_gregs(a->proc, tk, &g) < 0 || (int64_t)g.rax <= 0)
+		return 0;
+	if (b->proc == a->proc) {
+		/* Into its own memory (GDB checks that /proc/self/mem is
+		 * writable): part of its event. */
+		if (a->nanswer_regions == RT_MAX_ANSWER_REGIONS)
+			return rec_fail(r, "thread %d: too many writes to record "
+					"for one syscall", (int)a->tid);
+		a->answer_regions[a->nanswer_regions++] = (struct sc_region){
+			a->args[3], (uint64_t)(int64_t)g.rax };
+		return 0;
+	}
+	if (!b->tracee || !b->tracee->has_stop)
+		return rec_fail(r, "recording stopped: thread %d wrote into the "
+				"memory of thread %d through %s, which is not "
+				"stopped for it as its tracee: not recorded",
+				(int)a->tid, (int)tid, target);
+	const struct sc_region reg = { a->args[3], (uint64_t)(int64_t)g.rax };
+	return emit_stop(r, b, TRACE_STOP_HERE, 0, NULL, &reg, 1) < 0 ? -1 : 0;
+}
+
 /* CONT, SYSCALL, DETACH: B runs again when the scheduler gets to it,
  * from the stop it was held at (continue_traced in recorder.c). */
 static long resume_tracee(struct rthread *b, long req, int sig)
@@ -829,21 +987,19 @@ static long request(struct recorder *r, struct rthread *a, long req)
 	if (req == PTRACE_TRACEME)
 		return traceme(r, a);
 	switch (req) {
-	case PTRACE_POKETEXT: case PTRACE_POKEDATA: case PTRACE_POKEUSER:
-	case PTRACE_SETREGS: case PTRACE_SETFPREGS: case PTRACE_SETREGSET:
-	case PTRACE_SETSIGINFO: case PTRACE_SETSIGMASK:
-		return refuse_request(r, a, req, "writes into the tracee are "
-				      "not recorded yet (stage 2)");
+	case PTRACE_SETFPREGS: case PTRACE_SETSIGMASK:
+		return refuse_request(r, a, req, "writes into the tracee's "
+				      "floating-point state or signal mask are "
+				      "not recorded yet");
 	case PTRACE_ATTACH:
 		return refuse_request(r, a, req, "PTRACE_ATTACH is not "
 				      "recorded yet (PTRACE_SEIZE and "
 				      "PTRACE_TRACEME are)");
 	case PTRACE_SEIZE:
 		return seize(r, a, pid);
-	case PTRACE_SINGLESTEP: case PTRACE_SYSEMU:
-	case PTRACE_SYSEMU_SINGLESTEP:
-		return refuse_request(r, a, req, "stepping or emulating the "
-				      "tracee's syscalls is not recorded yet");
+	case PTRACE_SYSEMU: case PTRACE_SYSEMU_SINGLESTEP:
+		return refuse_request(r, a, req, "emulating the tracee's "
+				      "syscalls is not recorded yet");
 	}
 	/* The kernel's answer for a process that is not A's stopped tracee. */
 	if (!b || (!b->tracee->has_stop && req != PTRACE_KILL &&
@@ -858,6 +1014,26 @@ static long request(struct recorder *r, struct rthread *a, long req)
 	case PTRACE_CONT:
 	case PTRACE_SYSCALL:
 		return resume_tracee(b, req, (int)a->args[3]);
+	case PTRACE_SINGLESTEP:
+		if (b->tracee->at != TRACE_AT_SIGNAL && b->tracee->at != TRACE_AT_TRAP)
+			return refuse_request(r, a, req, "stepping from a "
+					      "syscall or event stop is not "
+					      "recorded yet");
+		return resume_tracee(b, req, (int)a->args[3]);
+	case PTRACE_POKETEXT: case PTRACE_POKEDATA: {
+		uint64_t word = a->args[3];
+		return write_tracee(r, b, a->args[2], &word, 8);
+	}
+	case PTRACE_POKEUSER:
+		return poke_user(r, a, b);
+	case PTRACE_SETREGS: case PTRACE_SETREGSET:
+		return set_regs_request(r, a, b, req);
+	case PTRACE_SETSIGINFO:
+		if (process_read_memory(a->proc, a->args[3], &si, sizeof(si)) !=
+		    (ssize_t)sizeof(si))
+			return -EFAULT;
+		b->tracee->siginfo = si;
+		return 0;
 	case PTRACE_KILL:
 		kill(b->tid, SIGKILL);
 		return 0;

@@ -651,6 +651,67 @@ static bool handler_breakpoint(struct replayer *r, struct replay_thread *th,
 	return true;
 }
 
+/* One instruction of th (its tracer's PTRACE_SINGLESTEP). */
+static int step_once(struct replayer *r, struct replay_thread *th,
+		     struct task *t, char *err, size_t errlen)
+{
+	struct task_stop ts;
+
+	if (task_resume(r->proc, t, TASK_RESUME_SINGLESTEP, 0) < 0)
+		goto fail;
+	do {
+		if (process_wait(r->proc, &ts, 0) != 1)
+			goto fail;
+	} while (ts.tid != t->tid);
+	if (ts.kind == TASK_STOP_SIGNAL && ts.signo == SIGTRAP)
+		return 0;
+	snprintf(err, errlen, "thread %d, stepped for its tracer, stopped "
+		 "otherwise (kind %d, signal %d)", (int)th->rec_tid,
+		 (int)ts.kind, ts.signo);
+	return -1;
+fail:
+	snprintf(err, errlen, "stepping thread %d for its tracer: %.160s",
+		 (int)th->rec_tid, r->proc->err);
+	return -1;
+}
+
+/* EV_TRACE_STOP (trace_events.h): th stopped for its emulated tracer.
+ * 0: done; -1: th must run to its fault first (queued); 1: stop filled. */
+static int trace_stop(struct replayer *r, struct replay_thread *th,
+		      struct replay_stop *stop)
+{
+	const struct ev_trace_stop *ts = &r->ev.u.trace_stop;
+	struct task *t = th ? thread_task(r, th) : NULL;
+	char err[256] = "";
+
+	if (!t)
+		return replay_error(r, stop, "EV_TRACE_STOP of unknown thread %d",
+				    (int)r->ev.tid);
+	if (ts->kind == TRACE_STOP_FAULT && !r->announced) {
+		if (th->parked)
+			return replay_diverged(r, stop, "thread %d reached a "
+					       "syscall where it stopped at "
+					       "signal %d for its tracer",
+					       (int)th->rec_tid, ts->signo);
+		/* signal_stop takes its fault for this event. */
+		replay_runq_push(r, th->rec_tid, true);
+		return -1;
+	}
+	r->announced = false;
+	/* It runs no further before its next event (run_parked runs it
+	 * then); one parked at its syscall entry stays parked. */
+	replay_runq_remove(r, th->rec_tid);
+	replay_use_thread(r, th);
+	if (ts->kind == TRACE_STOP_STEP && step_once(r, th, t, err, sizeof(err)) < 0)
+		return replay_diverged(r, stop, "%s", err);
+	if (ts->has_regs && task_set_gregs(r->proc, t, &ts->regs) < 0)
+		return replay_error(r, stop, "registers its tracer set in thread "
+				    "%d: %s", (int)th->rec_tid, r->proc->err);
+	if (replay_write_memory(r, ts->writes, ts->nwrites, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
 /* 1: stop filled; 0: the next event needs its thread to run. */
 static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 {
@@ -692,21 +753,12 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 			if (replay_syscallbuf_batch(r, stop))
 				return 1;
 			break;
-		case EV_TRACE_STOP:
-			/* It ran no further in the recording: not before
-			 * its next event (run_parked runs it then).  A thread
-			 * parked at its syscall entry stays parked. */
-			if (!th || !thread_task(r, th))
-				return replay_error(r, stop, "EV_TRACE_STOP of "
-						    "unknown thread %d",
-						    (int)r->ev.tid);
-			replay_runq_remove(r, th->rec_tid);
-			replay_use_thread(r, th);
-			if (replay_write_memory(r, r->ev.u.trace_stop.writes,
-						r->ev.u.trace_stop.nwrites, err,
-						sizeof(err)) < 0)
-				return replay_error(r, stop, "%s", err);
+		case EV_TRACE_STOP: {
+			int rc = trace_stop(r, th, stop);
+			if (rc)
+				return rc > 0 ? 1 : 0;
 			break;
+		}
 		case EV_RESUME:
 			/* When the recorder resumed it, nobody else was in
 			 * the middle of user code: those still to run their
@@ -923,6 +975,14 @@ static int signal_stop(struct replayer *r, struct task *t,
 			return 0;
 		}
 		return announce_signal(r, stop);
+	}
+	/* Its fault, which its emulated tracer took (EV_TRACE_STOP). */
+	if (r->have_ev && r->ev.type == EV_TRACE_STOP &&
+	    r->ev.u.trace_stop.kind == TRACE_STOP_FAULT &&
+	    r->ev.u.trace_stop.signo == signo &&
+	    r->ev.tid == replay_thread_by_real(r, t->tid)->rec_tid) {
+		r->announced = true;
+		return 0;
 	}
 	if (fault_signal(signo, ts->siginfo.si_code)) {
 		struct user_regs_struct g;

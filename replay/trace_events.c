@@ -318,6 +318,11 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 	case EV_POINT: put_point(b, &u->point); break;
 	case EV_RESUME: break;
 	case EV_TRACE_STOP:
+		trace_buf_put_u8(b, u->trace_stop.kind);
+		trace_buf_put_u32(b, (uint32_t)u->trace_stop.signo);
+		trace_buf_put_u8(b, u->trace_stop.has_regs);
+		if (u->trace_stop.has_regs)
+			put_regs(b, &u->trace_stop.regs);
 		put_writes(b, u->trace_stop.writes, u->trace_stop.nwrites);
 		break;
 	case EV_SYSCALLBUF:
@@ -362,7 +367,16 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 	case EV_POINT: get_point(c, &u->point); break;
 	case EV_RESUME: break;
 	case EV_TRACE_STOP:
-		u->trace_stop.writes = get_writes(c, &u->trace_stop.nwrites);
+		u->trace_stop.kind = trace_cursor_u8(c);
+		u->trace_stop.signo = (int32_t)trace_cursor_u32(c);
+		u->trace_stop.has_regs = trace_cursor_u8(c) != 0;
+		if (u->trace_stop.has_regs)
+			get_regs(c, &u->trace_stop.regs);
+		if (u->trace_stop.kind > TRACE_STOP_STEP ||
+		    u->trace_stop.signo < 0 || u->trace_stop.signo > 64)
+			c->failed = true;
+		if (!c->failed)
+			u->trace_stop.writes = get_writes(c, &u->trace_stop.nwrites);
 		break;
 	case EV_SYSCALLBUF:
 		u->syscallbuf.buffer = trace_cursor_u64(c);

@@ -157,10 +157,19 @@ struct ev_syscallbuf {
 	uint64_t force_seq;
 };
 
-/* EV_TRACE_STOP: memory of the thread's process set while it was
- * stopped for its tracer (the syscall buffer's control page when a
- * tracer seized it), applied before it runs again. */
+/* EV_TRACE_STOP: the thread is stopped for its emulated tracer.
+ * TRACE_STOP_HERE: where it is (it ran no further since its last event);
+ * TRACE_STOP_FAULT: it runs until its own instruction raises `signo`
+ * (a breakpoint's int3, a fault), which its tracer took; TRACE_STOP_STEP:
+ * it executes one instruction (PTRACE_SINGLESTEP).  Then, stopped, it
+ * gets the registers (has_regs) and memory its tracer wrote. */
+enum trace_stop_kind { TRACE_STOP_HERE, TRACE_STOP_FAULT, TRACE_STOP_STEP };
+
 struct ev_trace_stop {
+	uint8_t kind;           /* enum trace_stop_kind */
+	int32_t signo;          /* TRACE_STOP_FAULT */
+	bool has_regs;
+	struct user_regs_struct regs;
 	struct trace_mem_write *writes;
 	size_t nwrites;
 };
