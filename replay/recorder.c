@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "replay/ns_view.h"
 #include "replay/recorder_internal.h"
 #include "replay/syscallbuf.h"
 #include "replay/trace_codec.h"
@@ -400,6 +401,7 @@ static int record_thread_create(struct recorder *r, struct rthread *t,
 	ev.u.thread_create.new_tid = t->new_tid;
 	ev.u.thread_create.clone_flags = flags;
 	ev.u.thread_create.xcr0 = nt ? nt->xcr0 : 0;
+	ev.u.thread_create.ns_tid = ns_view_tid(t->new_tid);
 	t->new_tid = 0;
 	trace_header_set_thread_xcr0(trace_header_mut(r->trace),
 				     ev.u.thread_create.new_tid,
@@ -1109,6 +1111,9 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	ev.u.fork.new_tid = st->new_tid;
 	ev.u.fork.clone_flags = flags;
 	ev.u.fork.xcr0 = nt->xcr0;
+	/* The child's own pid (1 for a new pid namespace's init): what
+	 * the kernel stored at CLONE_CHILD_SETTID, what xrr ps shows. */
+	ev.u.fork.ns_tid = ns_view_tid(st->new_tid);
 	trace_header_set_thread_xcr0(trace_header_mut(r->trace), nt->tid,
 				     nt->xcr0);
 	if (rec_emit(r, &ev) < 0)

@@ -721,9 +721,11 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 	/* The kernel keeps a fork's rseq registration (not CLONE_VM's). */
 	if (!shares_mm)
 		memcpy(th->rseq_args, parent->rseq_args, sizeof(th->rseq_args));
-	/* The child's copy of its tid, as the recording's kernel wrote it. */
+	/* The child's copy of its tid, as the recording's kernel wrote it:
+	 * its number in its own pid namespace (traces before 2.3 did not
+	 * say; the recorded pid is right outside pid namespaces). */
 	if ((flags & CLONE_CHILD_SETTID) && ctid) {
-		int32_t tid = f->new_tid;
+		int32_t tid = f->ns_tid ? f->ns_tid : f->new_tid;
 		if (process_write_memory(&cp->proc, ctid, &tid, sizeof(tid)) !=
 		    sizeof(tid))
 			return replay_error(r, stop, "process %d: writing its "

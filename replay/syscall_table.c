@@ -130,8 +130,6 @@
 #define XATTRARGS(a)     { SC_OUT_XATTR_ARGS, a, -1, SC_WHEN_POSITIVE, 0 }
 
 /* Reasons, shared by several rows. */
-#define WHY_NS "namespaces change what every later call sees and are not " \
-	"recorded yet (a separate piece of work)"
 #define WHY_AIO "an AIO context is a ring the kernel maps into the process " \
 	"and fills later; the replayer does not recreate it"
 #define WHY_URING "io_uring rings are written by the kernel asynchronously " \
@@ -437,7 +435,9 @@ const struct syscall_desc syscall_table[] = {
 	  FDSET(1, 0), FDSET(2, 0), FDSET(3, 0), FIXA(4, SZ_TIMESPEC)),
 	R(271, ppoll, 5, E, BLK, A(PT, UI, PT, PT, UL),
 	  ARGX(0, 1, SZ_POLLFD), FIXA(2, SZ_TIMESPEC)),
-	U(272, unshare, WHY_NS),
+	/* namespaces: the kernel makes them while recording; replay never
+	 * enters them, every later result comes from the trace */
+	R(272, unshare, 1, E, 0, A(CLONEF)),
 	R(273, set_robust_list, 2, P, ASYNC, A(PT, UL)),
 	R(274, get_robust_list, 3, E, 0, A(L, PT, PT), FIX(1, 8), FIX(2, 8)),
 	R(275, splice, 6, E, BLK, A(FD, PT, FD, PT, UL, H), FIX(1, 8), FIX(3, 8)),
@@ -482,7 +482,7 @@ const struct syscall_desc syscall_table[] = {
 	R(305, clock_adjtime, 2, E, 0, A(CLK, PT), FIX(1, SZ_TIMEX)),
 	R(306, syncfs, 1, E, BLK, A(FD)),
 	R(307, sendmmsg, 4, E, BLK, A(FD, PT, UI, H), MMSG(1)),
-	U(308, setns, WHY_NS),
+	R(308, setns, 2, E, 0, A(FD, CLONEF)),
 	R(309, getcpu, 3, E, 0, A(PT, PT, PT), FIX(0, 4), FIX(1, 4)),
 	R(310, process_vm_readv, 6, E, 0, A(L, PT, UL, PT, UL, H), IOV(1, 2)),
 	/* writes the remote iovecs, which are ours when it targets itself */

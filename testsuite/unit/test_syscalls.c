@@ -494,7 +494,7 @@ static void test_unknown_syscall_refused(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "asynchronously"));        /* the reason */
 	CU_ASSERT_PTR_NOT_NULL(syscall_check(SYS_read, a, 1, err, sizeof(err)));
 	static const long refused[] = {
-		SYS_ptrace, SYS_seccomp, SYS_unshare, SYS_setns, SYS_userfaultfd,
+		SYS_ptrace, SYS_seccomp, SYS_userfaultfd,
 		SYS_io_uring_setup, SYS_io_uring_enter, SYS_io_uring_register,
 	};
 	for (size_t i = 0; i < NELEM(refused); i++) {
