@@ -10,13 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-pid_t ns_view_parse_nspid(const char *text)
+/* The last number of the line starting with key (0: none). */
+static pid_t last_field(const char *text, const char *key)
 {
-	const char *p = strstr(text, "\nNSpid:");
+	const char *p = strstr(text, key);
 
 	if (!p)
 		return 0;
-	p += strlen("\nNSpid:");
+	p += strlen(key);
 	pid_t last = 0;
 	for (;;) {
 		char *end;
@@ -29,6 +30,16 @@ pid_t ns_view_parse_nspid(const char *text)
 		p = end;
 	}
 	return last;
+}
+
+pid_t ns_view_parse_nspid(const char *text)
+{
+	return last_field(text, "\nNSpid:");
+}
+
+bool ns_view_is_pid_ns_init(const char *text)
+{
+	return last_field(text, "\nNStgid:") == 1;
 }
 
 pid_t ns_view_tid(pid_t tid)

@@ -19,6 +19,12 @@ pid_t ns_view_tid(pid_t tid);
 /* Parse the NSpid line of a status text: its last field, 0 if none. */
 pid_t ns_view_parse_nspid(const char *status_text);
 
+/* From a /proc/PID[/task/TID]/status text: is the process the init of
+ * its pid namespace (NStgid's last field is 1)?  The kernel delivers
+ * such a process no signal whose action is the default one, SIGKILL
+ * and SIGSTOP excepted (docs/recording.md, "Namespaces"). */
+bool ns_view_is_pid_ns_init(const char *status_text);
+
 /* Is task pid in the recorder's mount namespace? */
 bool ns_view_same_mount_ns(pid_t pid);
 

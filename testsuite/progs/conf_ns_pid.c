@@ -1,8 +1,8 @@
 /* A pid namespace with its own init.  unshare(CLONE_NEWPID) (in a new
  * user namespace when not root) puts our next child into a new pid
  * namespace: it is pid 1 there, with parent 0.  As init it forks and
- * reaps children, reaps an orphan re-parented to it, and is not killed
- * by a signal it has no handler for.  A second child of ours in the
+ * reaps children, reaps an orphan re-parented to it, is not killed by a
+ * signal it has no handler for, and runs a thread (tid 7 there).  A second child of ours in the
  * namespace has its parent outside it.  When init exits, the kernel
  * kills every other process of the namespace with SIGKILL: our second
  * child's status says so, init's own children are gone (a pipe only they
@@ -13,6 +13,7 @@
  * are facts of every run; pids outside it are never printed. */
 #include "conf_ns.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* A child of init that forks a grandchild and exits at once: the
@@ -37,6 +38,14 @@ static void orphan_maker(int report_w)
 		_exit(5);
 	}
 	_exit(0);
+}
+
+/* A thread of init: its tid in the namespace comes next (7). */
+static void *init_thread(void *arg)
+{
+	int *ok = arg;
+	*ok = syscall(SYS_gettid) == 7 && getpid() == 1;
+	return NULL;
 }
 
 /* pid 1: reaps what it forks and what is re-parented to it; then starts
@@ -127,6 +136,11 @@ static void run_init(int ready_w, int go_r, int death_w)
 	close(up[0]);
 	check("init: two sleepers started", both);
 	check("init: the first sleeper is pid 5", d == 5);
+	pthread_t th;
+	int th_ok = 0;
+	check("init: a thread started", pthread_create(&th, NULL, init_thread, &th_ok) == 0 &&
+	      pthread_join(th, NULL) == 0);
+	check("init: the thread's tid is 7, its pid 1", th_ok);
 	send_token(ready_w);
 	close(ready_w);
 	/* Exit when told to: the sleepers die with us. */
@@ -243,7 +257,7 @@ int main(void)
 	if (q == 0) {
 		close(qready[0]);
 		close(go[1]);
-		int ok = getpid() == 7 && getppid() == 0;
+		int ok = getpid() == 8 && getppid() == 0;
 		char c = ok ? 'y' : 'n';
 		if (write_full(qready[1], &c, 1) < 0)
 			_exit(40);
@@ -254,7 +268,7 @@ int main(void)
 	close(death[1]);
 	char c = 0;
 	check("second child: started", read_full(qready[0], &c, 1) == 1);
-	check("second child: pid 7 in the namespace, parent 0", c == 'y');
+	check("second child: pid 8 in the namespace, parent 0", c == 'y');
 	close(qready[0]);
 
 	/* Init exits: the kernel kills the rest of the namespace. */
