@@ -83,8 +83,7 @@ static bool is_inode(const char *path, uint64_t ino)
 	       (uint64_t)st.st_ino == ino;
 }
 
-bool ns_view_path(pid_t pid, const char *path, uint64_t ino, char *out,
-		  size_t outlen)
+bool ns_view_name(pid_t pid, const char *path, char *out, size_t outlen)
 {
 	int n;
 
@@ -94,5 +93,11 @@ bool ns_view_path(pid_t pid, const char *path, uint64_t ino, char *out,
 		n = snprintf(out, outlen, "%s", path);
 	else
 		n = snprintf(out, outlen, "/proc/%d/root%s", (int)pid, path);
-	return n > 0 && (size_t)n < outlen && is_inode(out, ino);
+	return n > 0 && (size_t)n < outlen;
+}
+
+bool ns_view_path(pid_t pid, const char *path, uint64_t ino, char *out,
+		  size_t outlen)
+{
+	return ns_view_name(pid, path, out, outlen) && is_inode(out, ino);
 }

@@ -39,5 +39,7 @@ bool ns_view_same_mount_ns(pid_t pid);
  * /proc/PID/map_files still reaches it, with privilege. */
 bool ns_view_path(pid_t pid, const char *path, uint64_t ino, char *out,
 		  size_t outlen);
+/* The same name without the inode check; false if it does not fit. */
+bool ns_view_name(pid_t pid, const char *path, char *out, size_t outlen);
 
 #endif
