@@ -719,7 +719,16 @@ static const char ps_help[] =
 	"where it was forked and first exec'd, how many threads it had, and\n"
 	"its command line (of its\n"
 	"last exec; a child that never exec'd shows its parent's).  Debug one\n"
-	"with `xrr replay -p PID` (from its exec) or `-f PID` (from its fork).\n";
+	"with `xrr replay -p PID` (from its exec) or `-f PID` (from its fork).\n"
+	"When a process lived in a pid namespace of its own, an NSPID column\n"
+	"shows its pid there (1 for the namespace's init); PID is always the\n"
+	"recorded pid, as seen from xrr's namespace, which -p and -f take.\n";
+
+/* Its pid in its own namespace when that is another number, else 0. */
+static pid_t ps_ns_pid(const struct trace_proc *p)
+{
+	return p->ns_pid && p->ns_pid != p->pid ? p->ns_pid : 0;
+}
 
 static void ps_event(char *buf, size_t len, uint64_t ev)
 {
@@ -746,7 +755,14 @@ int cmd_ps(int argc, char **argv)
 		trace_close(t, NULL, 0);
 		return 1;
 	}
-	printf("%-8s %-8s %-16s %-7s %-7s %-7s %s\n", "PID", "PPID", "EXIT",
+	/* The NSPID column only for traces that had pid namespaces. */
+	bool ns_column = false;
+	for (size_t i = 0; i < n; i++)
+		ns_column = ns_column || ps_ns_pid(&procs[i]) != 0;
+	printf("%-8s ", "PID");
+	if (ns_column)
+		printf("%-8s ", "NSPID");
+	printf("%-8s %-16s %-7s %-7s %-7s %s\n", "PPID", "EXIT",
 	       "FORK", "EXEC", "THREADS", "COMMAND");
 	for (size_t i = 0; i < n; i++) {
 		const struct trace_proc *p = &procs[i];
@@ -765,8 +781,15 @@ int cmd_ps(int argc, char **argv)
 		ps_event(fork_ev, sizeof(fork_ev), p->fork_event);
 		ps_event(exec_ev, sizeof(exec_ev), p->exec_event);
 		snprintf(ppid, sizeof(ppid), p->ppid ? "%d" : "-", (int)p->ppid);
-		printf("%-8d %-8s %-16s %-7s %-7s %-7zu", (int)p->pid, ppid, end,
-		       fork_ev, exec_ev, p->nthreads);
+		printf("%-8d ", (int)p->pid);
+		if (ns_column) {
+			char nspid[16];
+			snprintf(nspid, sizeof(nspid), ps_ns_pid(p) ? "%d" : "-",
+				 (int)ps_ns_pid(p));
+			printf("%-8s ", nspid);
+		}
+		printf("%-8s %-16s %-7s %-7s %-7zu", ppid, end, fork_ev,
+		       exec_ev, p->nthreads);
 		for (size_t k = 0; k < p->argc; k++)
 			printf(" %s", p->argv[k]);
 		printf("\n");

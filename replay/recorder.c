@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "replay/ns_view.h"
 #include "replay/recorder_internal.h"
 #include "replay/syscallbuf.h"
 #include "replay/trace_codec.h"
@@ -417,6 +418,7 @@ static int record_thread_create(struct recorder *r, struct rthread *t,
 	ev.u.thread_create.new_tid = t->new_tid;
 	ev.u.thread_create.clone_flags = flags;
 	ev.u.thread_create.xcr0 = nt ? nt->xcr0 : 0;
+	ev.u.thread_create.ns_tid = ns_view_tid(t->new_tid);
 	t->new_tid = 0;
 	trace_header_set_thread_xcr0(trace_header_mut(r->trace),
 				     ev.u.thread_create.new_tid,
@@ -776,7 +778,8 @@ bool rec_synchronous_signal(const siginfo_t *si)
 	}
 }
 
-enum disposition { DISP_CAUGHT, DISP_IGNORED, DISP_FATAL, DISP_STOP };
+enum disposition { DISP_CAUGHT, DISP_IGNORED, DISP_FATAL, DISP_STOP,
+		   DISP_UNRECORDABLE };
 
 /* One mask line ("SigCgt:\t0000000000004002") of /proc/PID/task/TID/status. */
 static uint64_t status_mask(const char *text, const char *key)
@@ -809,6 +812,11 @@ static enum disposition disposition_in(const char *text, int sig)
 		return DISP_CAUGHT;
 	if (status_mask(text, "SigIgn:") & bit)
 		return DISP_IGNORED;
+	/* The init of a pid namespace gets no default action but SIGKILL's
+	 * and SIGSTOP's: natively the kernel drops such a signal when it
+	 * is sent, traced it reports it and then drops it. */
+	if (sig != SIGKILL && sig != SIGSTOP && ns_view_is_pid_ns_init(text))
+		return DISP_IGNORED;
 	switch (sig) {
 	case SIGCHLD: case SIGURG: case SIGWINCH: case SIGCONT:
 		return DISP_IGNORED;
@@ -820,12 +828,19 @@ static enum disposition disposition_in(const char *text, int sig)
 }
 
 static enum disposition signal_disposition(struct recorder *r, pid_t tid,
-					   int sig)
+					   const siginfo_t *si)
 {
 	char text[4096];
+	int sig = si->si_signo;
 
 	/* r->proc: the thread's */
 	read_task_status(r->proc->pid, tid, text, sizeof(text));
+	/* A fault without a handler kills a namespace's init natively, but
+	 * not a traced one (the kernel keeps it unkillable for debuggers):
+	 * it would fault again and again here. */
+	if (rec_synchronous_signal(si) && ns_view_is_pid_ns_init(text) &&
+	    !(status_mask(text, "SigCgt:") & (1ull << (sig - 1))))
+		return DISP_UNRECORDABLE;
 	return disposition_in(text, sig);
 }
 
@@ -855,7 +870,14 @@ static int deliver_signal(struct recorder *r, struct rthread *t,
 		return held < 0 ? -1 : 0;
 	t->trace_delivering = false;
 
-	switch (signal_disposition(r, t->tid, si->si_signo)) {
+	switch (signal_disposition(r, t->tid, si)) {
+	case DISP_UNRECORDABLE:
+		return rec_fail(r, "recording stopped: thread %d, of the init of"
+				" a pid namespace, faulted with signal %d and"
+				" has no handler for it: natively the fault"
+				" kills it, but the kernel keeps a traced"
+				" namespace init alive (it would fault again"
+				" and again)", (int)t->tid, si->si_signo);
 	case DISP_IGNORED:
 		return run_user(r, t);
 	case DISP_FATAL:
@@ -1086,7 +1108,7 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 	 * only because we trace): drop it, wherever it arrives. */
 	if (!rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
 	    st->signo != SIGSEGV &&
-	    signal_disposition(r, t->tid, st->signo) == DISP_IGNORED)
+	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED)
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
 	if (st->signo == SIGILL) {
 		/* A patched CPUID/XGETBV/XSAVE site (recorder_xcr0.c). */
@@ -1189,6 +1211,9 @@ static int fork_stop(struct recorder *r, struct rthread *t,
 	ev.u.fork.new_tid = st->new_tid;
 	ev.u.fork.clone_flags = flags;
 	ev.u.fork.xcr0 = nt->xcr0;
+	/* The child's own pid (1 for a new pid namespace's init): what
+	 * the kernel stored at CLONE_CHILD_SETTID, what xrr ps shows. */
+	ev.u.fork.ns_tid = ns_view_tid(st->new_tid);
 	trace_header_set_thread_xcr0(trace_header_mut(r->trace), nt->tid,
 				     nt->xcr0);
 	if (rec_emit(r, &ev) < 0)

@@ -19,6 +19,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "replay/ns_view.h"
 #include "replay/recorder_internal.h"
 #include "replay/trace_codec.h"
 #include "replay/xsave.h"
@@ -201,17 +202,18 @@ static bool is_file_mapping(const struct map_line *m)
 	return m->inode != 0 && m->path[0] == '/';
 }
 
-/* Store the file behind a mapping; a deleted or replaced file is read
- * through /proc/PID/map_files, which still reaches the mapped inode. */
+/* Store the file behind a mapping, by the name the program sees it
+ * under (its mount namespace, its root: replay/ns_view.h); a deleted or
+ * replaced file is read through /proc/PID/map_files, which still
+ * reaches the mapped inode. */
 static int store_mapped_file(struct recorder *r, const struct map_line *m,
 			     struct trace_file_id *id)
 {
-	char err[512], alt[128];
-	struct stat st;
+	char err[512], alt[4200];
 
-	if (stat(m->path, &st) == 0 && st.st_ino == m->inode &&
-	    S_ISREG(st.st_mode) &&
-	    trace_store_file(r->trace, m->path, id, err, sizeof(err)) == 0)
+	if (ns_view_path(r->proc->pid, m->path, m->inode, alt, sizeof(alt)) &&
+	    trace_store_file_as(r->trace, alt, m->path, id, err,
+				sizeof(err)) == 0)
 		return 0;
 	snprintf(alt, sizeof(alt), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 		 (int)r->proc->pid, m->start, m->end);

@@ -16,6 +16,7 @@
 
 #include "common/xcr0.h"
 #include "replay/insn_virt.h"
+#include "replay/ns_view.h"
 #include "replay/recorder_internal.h"
 #include "replay/trace_codec.h"
 #include "replay/xcr0_kernel.h"
@@ -154,7 +155,7 @@ static int patch_path(struct recorder *r, const char *path, uint64_t start,
  * (map_files reaches the mapped inode even if the name is gone). */
 static int patch_maps(struct recorder *r, uint64_t lo, uint64_t hi)
 {
-	char path[64], line[4400], file[4200], perms[8], mf[128];
+	char path[64], line[4400], file[4200], perms[8], mf[128], named[4200];
 	struct insn_site *added = NULL;
 	size_t nadded = 0;
 	int rc = 0;
@@ -172,6 +173,11 @@ static int patch_maps(struct recorder *r, uint64_t lo, uint64_t hi)
 			continue;
 		snprintf(mf, sizeof(mf), "/proc/%d/map_files/%llx-%llx",
 			 (int)r->proc->pid, s, e);
+		/* Without map_files (no privilege): the file by the name the
+		 * program sees it under (its mount namespace). */
+		if (access(mf, R_OK) != 0 &&
+		    ns_view_name(r->proc->pid, file, named, sizeof(named)))
+			snprintf(file, sizeof(file), "%s", named);
 		rc = patch_path(r, access(mf, R_OK) == 0 ? mf : file, s, e, off,
 				&added, &nadded);
 	}

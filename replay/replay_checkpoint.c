@@ -408,6 +408,7 @@ static int copy_proc_fields(struct replay_proc *dst,
 			    const struct replay_proc *src)
 {
 	dst->rec_pid = src->rec_pid;
+	dst->ns_pid = src->ns_pid;
 	dst->exited = src->exited;
 	dst->exit_status = src->exit_status;
 	dst->brk_end = src->brk_end;

@@ -73,6 +73,10 @@ void replay_alter_apply(const struct replay_alter *a, uint64_t index,
 struct replay_proc {
 	struct process proc;
 	pid_t rec_pid;                  /* recorded pid */
+	/* Its pid in its own pid namespace (EV_FORK's ns_tid, 2.3), 0 when
+	 * unknown; another number than rec_pid: it lives in a pid
+	 * namespace of its own, where its calls return other tids. */
+	pid_t ns_pid;
 	bool exited;                    /* its EV_EXIT was replayed */
 	int exit_status;
 	uint64_t brk_end;               /* page end of the heap we mapped */
@@ -104,6 +108,10 @@ struct replay_thread {
 	/* Stopped at a syscall entry that is not its turn yet (it got
 	 * there under a single step): handled when its event comes. */
 	bool parked;
+	/* Made by a clone just replayed, not named by its recorded tid yet:
+	 * its EV_THREAD_CREATE, next, says it (the clone's result is its
+	 * tid in its pid namespace). */
+	bool naming;
 	/* Its fork/vfork/clone was performed at the EV_FORK; the
 	 * EV_SYSCALL that follows only sets the recorded result. */
 	bool fork_done;

@@ -578,15 +578,23 @@ static int replay_clone(struct replayer *r, struct task *t,
 		return replay_diverged(r, stop, "%s creating thread %" PRId64
 				       ", got %ld", syscall_name(s->number),
 				       s->result, res.ret);
-	struct replay_thread *th = replay_thread_by_rec(r, (pid_t)s->result);
+	/* Named by the result until its EV_THREAD_CREATE, next, names it.
+	 * In a pid namespace of its own the result is the thread's tid
+	 * there, which a recorded tid of another thread may equal: a
+	 * negative name then, which none has. */
+	pid_t name = (pid_t)s->result;
+	if (r->rp->ns_pid && r->rp->ns_pid != r->rp->rec_pid)
+		name = -name;
+	struct replay_thread *th = replay_thread_by_rec(r, name);
 	if (!th || th->exited) {
-		th = replay_thread_new(r, (pid_t)s->result, r->rp);
+		th = replay_thread_new(r, name, r->rp);
 		if (!th)
 			return replay_error(r, stop, "too many threads");
 		th->xcr0 = replay_thread_by_real(r, t->tid)->xcr0;
 	}
 	th->real_tid = res.new_tid;
 	th->parked = false;
+	th->naming = true;
 	fdtable_free(th->fdt);
 	th->fdt = fdtable_clone(replay_thread_by_real(r, t->tid)->fdt,
 				clone_flags(r, s));
@@ -699,6 +707,7 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 				    "registers: %s", (int)f->new_tid,
 				    cp->proc.err);
 	cp->rec_pid = f->new_tid;
+	cp->ns_pid = f->ns_tid;
 	cp->shares_mm = shares_mm;
 	/* Its code is its parent's, patched sites included. */
 	if (r->iv && r->iv_owner == parent_rp &&
@@ -721,9 +730,11 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 	/* The kernel keeps a fork's rseq registration (not CLONE_VM's). */
 	if (!shares_mm)
 		memcpy(th->rseq_args, parent->rseq_args, sizeof(th->rseq_args));
-	/* The child's copy of its tid, as the recording's kernel wrote it. */
+	/* The child's copy of its tid, as the recording's kernel wrote it:
+	 * its number in its own pid namespace (traces before 2.3 did not
+	 * say; the recorded pid is right outside pid namespaces). */
 	if ((flags & CLONE_CHILD_SETTID) && ctid) {
-		int32_t tid = f->new_tid;
+		int32_t tid = f->ns_tid ? f->ns_tid : f->new_tid;
 		if (process_write_memory(&cp->proc, ctid, &tid, sizeof(tid)) !=
 		    sizeof(tid))
 			return replay_error(r, stop, "process %d: writing its "

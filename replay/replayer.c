@@ -585,6 +585,24 @@ static void note_thread(struct replayer *r, pid_t rec, uint64_t xcr0,
 		th->xcr0 = xcr0;
 }
 
+/* EV_THREAD_CREATE of a thread the clone just replayed made: it gets
+ * its recorded tid (the clone's result was its tid in its own pid
+ * namespace, which differs from it inside pid namespaces). */
+static void name_new_thread(struct replayer *r, struct replay_proc *rp,
+			    pid_t rec)
+{
+	for (size_t i = 0; rp && i < r->nthreads; i++) {
+		struct replay_thread *t = &r->threads[i];
+		if (t->rp != rp || t->exited || !t->naming)
+			continue;
+		t->naming = false;
+		for (size_t k = 0; k < r->nrunq; k++)
+			if (r->runq[k] == t->rec_tid)
+				r->runq[k] = rec;
+		t->rec_tid = rec;
+	}
+}
+
 static bool in_target(struct replayer *r, pid_t rec_tid)
 {
 	struct replay_thread *th = replay_thread_by_rec(r, rec_tid);
@@ -741,6 +759,8 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 				return 1;
 			break;
 		case EV_THREAD_CREATE:
+			name_new_thread(r, th ? th->rp : NULL,
+					r->ev.u.thread_create.new_tid);
 			note_thread(r, r->ev.u.thread_create.new_tid,
 				    r->ev.u.thread_create.xcr0,
 				    th ? th->rp : NULL);

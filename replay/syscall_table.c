@@ -130,8 +130,6 @@
 #define XATTRARGS(a)     { SC_OUT_XATTR_ARGS, a, -1, SC_WHEN_POSITIVE, 0 }
 
 /* Reasons, shared by several rows. */
-#define WHY_NS "namespaces change what every later call sees and are not " \
-	"recorded yet (a separate piece of work)"
 #define WHY_AIO "an AIO context is a ring the kernel maps into the process " \
 	"and fills later; the replayer does not recreate it"
 #define WHY_URING "io_uring rings are written by the kernel asynchronously " \
@@ -214,8 +212,8 @@ const struct syscall_desc syscall_table[] = {
 	R(58, vfork, 0, P, BLK, A(0)),
 	R(59, execve, 3, P, NORET, A(PATH, STRV, STRV)),
 	R(60, exit, 1, P, NORET, A(I)),
-	R(61, wait4, 4, E, BLK, A(L, PT, H, PT), FIXP(1, 4), FIXP(3, SZ_RUSAGE)),
-	R(62, kill, 2, E, 0, A(L, SIG)),
+	R(61, wait4, 4, E, BLK, A(I, PT, H, PT), FIXP(1, 4), FIXP(3, SZ_RUSAGE)),
+	R(62, kill, 2, E, 0, A(I, SIG)),
 	R(63, uname, 1, E, 0, A(PT), FIX(0, SZ_UTSNAME)),
 	R(64, semget, 3, E, 0, A(I, I, H)),
 	R(65, semop, 3, E, BLK, A(I, PT, UL)),
@@ -288,7 +286,7 @@ const struct syscall_desc syscall_table[] = {
 	R(126, capset, 2, E, 0, A(PT, PT)),
 	R(127, rt_sigpending, 2, E, 0, A(PT, UL), ARG(0, 1)),
 	R(128, rt_sigtimedwait, 4, E, BLK, A(PT, PT, PT, UL), FIXP(1, SZ_SIGINFO)),
-	R(129, rt_sigqueueinfo, 3, E, 0, A(L, SIG, PT)),
+	R(129, rt_sigqueueinfo, 3, E, 0, A(I, SIG, PT)),
 	R(130, rt_sigsuspend, 2, E, BLK, A(PT, UL)),
 	R(131, sigaltstack, 2, E, 0, A(PT, PT), FIX(1, SZ_STACK_T)),
 	R(132, utime, 2, E, 0, A(PATH, PT)),
@@ -363,7 +361,7 @@ const struct syscall_desc syscall_table[] = {
 	R(197, removexattr, 2, E, 0, A(PATH, PATH)),
 	R(198, lremovexattr, 2, E, 0, A(PATH, PATH)),
 	R(199, fremovexattr, 2, E, 0, A(FD, PATH)),
-	R(200, tkill, 2, E, 0, A(L, SIG)),
+	R(200, tkill, 2, E, 0, A(I, SIG)),
 	R(201, time, 1, E, 0, A(PT), FIX(0, 8)),
 	R(202, futex, 6, E, BLK, A(PT, FUTOP, I, PT, PT, I), SUB(1, SCT_FUTEX)),
 	R(203, sched_setaffinity, 3, E, 0, A(L, UL, PT)),
@@ -398,7 +396,7 @@ const struct syscall_desc syscall_table[] = {
 	R(231, exit_group, 1, P, NORET, A(I)),
 	R(232, epoll_wait, 4, E, BLK, A(FD, PT, I, I), RESX(1, 2, SZ_EPOLL_EVENT)),
 	R(233, epoll_ctl, 4, E, 0, A(FD, EPOP, FD, PT)),
-	R(234, tgkill, 3, E, 0, A(L, L, SIG)),
+	R(234, tgkill, 3, E, 0, A(I, I, SIG)),
 	R(235, utimes, 2, E, 0, A(PATH, PT)),
 	NOSYS(236, vserver),
 	/* memory policy only places pages: nothing the program can see */
@@ -439,7 +437,9 @@ const struct syscall_desc syscall_table[] = {
 	  FDSET(1, 0), FDSET(2, 0), FDSET(3, 0), FIXA(4, SZ_TIMESPEC)),
 	R(271, ppoll, 5, E, BLK, A(PT, UI, PT, PT, UL),
 	  ARGX(0, 1, SZ_POLLFD), FIXA(2, SZ_TIMESPEC)),
-	U(272, unshare, WHY_NS),
+	/* namespaces: the kernel makes them while recording; replay never
+	 * enters them, every later result comes from the trace */
+	R(272, unshare, 1, E, 0, A(CLONEF)),
 	R(273, set_robust_list, 2, P, ASYNC, A(PT, UL)),
 	R(274, get_robust_list, 3, E, 0, A(L, PT, PT), FIX(1, 8), FIX(2, 8)),
 	R(275, splice, 6, E, BLK, A(FD, PT, FD, PT, UL, H), FIX(1, 8), FIX(3, 8)),
@@ -484,7 +484,7 @@ const struct syscall_desc syscall_table[] = {
 	R(305, clock_adjtime, 2, E, 0, A(CLK, PT), FIX(1, SZ_TIMEX)),
 	R(306, syncfs, 1, E, BLK, A(FD)),
 	R(307, sendmmsg, 4, E, BLK, A(FD, PT, UI, H), MMSG(1)),
-	U(308, setns, WHY_NS),
+	R(308, setns, 2, E, 0, A(FD, CLONEF)),
 	R(309, getcpu, 3, E, 0, A(PT, PT, PT), FIX(0, 4), FIX(1, 4)),
 	R(310, process_vm_readv, 6, E, 0, A(L, PT, UL, PT, UL, H), IOV(1, 2)),
 	/* writes the remote iovecs, which are ours when it targets itself */
@@ -529,7 +529,7 @@ const struct syscall_desc syscall_table[] = {
 	R(431, fsconfig, 5, E, BLK, A(FD, UI, PATH, PT, I)),
 	R(432, fsmount, 3, E, 0, A(FD, H, H)),
 	R(433, fspick, 3, E, 0, A(DFD, PATH, H)),
-	R(434, pidfd_open, 2, E, 0, A(L, H)),
+	R(434, pidfd_open, 2, E, 0, A(I, H)),
 	R(435, clone3, 2, P, ASYNC, A(PT, UL), BY(SC_OUT_CLONE3)),
 	R(436, close_range, 3, E, 0, A(UI, UI, H)),
 	R(437, openat2, 4, E, BLK, A(DFD, PATH, PT, UL)),

@@ -306,6 +306,7 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		trace_buf_put_u32(b, (uint32_t)u->thread_create.new_tid);
 		trace_buf_put_u64(b, u->thread_create.clone_flags);
 		trace_buf_put_u64(b, u->thread_create.xcr0);
+		trace_buf_put_u32(b, (uint32_t)u->thread_create.ns_tid);
 		break;
 	case EV_THREAD_EXIT:
 		trace_buf_put_u32(b, (uint32_t)u->thread_exit.status);
@@ -355,6 +356,9 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 		u->thread_create.new_tid = (int32_t)trace_cursor_u32(c);
 		u->thread_create.clone_flags = trace_cursor_u64(c);
 		u->thread_create.xcr0 = trace_cursor_u64(c);
+		/* Absent before 2.3: unknown (0). */
+		if (trace_cursor_left(c))
+			u->thread_create.ns_tid = (int32_t)trace_cursor_u32(c);
 		break;
 	case EV_THREAD_EXIT:
 		u->thread_exit.status = (int32_t)trace_cursor_u32(c);

@@ -178,6 +178,11 @@ struct ev_thread_create {
 	int32_t new_tid;
 	uint64_t clone_flags;
 	uint64_t xcr0;          /* the new thread's */
+	/* (2.3) The new task's tid in its own pid namespace (the last field
+	 * of NSpid in /proc/PID/status): 1 for the init of a new pid
+	 * namespace, new_tid when no pid namespace lies between it and the
+	 * recorder.  0: not recorded (older traces). */
+	int32_t ns_tid;
 };
 
 struct ev_status {

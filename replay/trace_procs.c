@@ -121,6 +121,7 @@ static void on_event(struct scan *s, const struct trace_event *e,
 		if (!c)
 			return;
 		c->ppid = ppid;
+		c->ns_pid = e->u.fork.ns_tid;
 		c->fork_event = index;
 		if (parent != SIZE_MAX)
 			set_argv(s, c, s->procs[parent].argv,

@@ -16,6 +16,9 @@
 struct trace_proc {
 	pid_t pid;              /* recorded pid */
 	pid_t ppid;             /* recorded parent, 0 for the first */
+	/* Its pid in its own pid namespace (EV_FORK's ns_tid, 2.3), when
+	 * known; 0 for the first process and for older traces. */
+	pid_t ns_pid;
 	uint64_t fork_event;    /* its EV_FORK, TRACE_NO_EVENT for the first */
 	uint64_t exec_event;    /* its first EV_EXEC, or TRACE_NO_EVENT */
 	uint64_t exit_event;    /* its EV_EXIT, or TRACE_NO_EVENT */
