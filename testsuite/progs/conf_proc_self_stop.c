@@ -7,28 +7,32 @@
 
 #include <poll.h>
 
-static void stop_then_report(int out)
+static void stop_then_report(int out, int go)
 {
+	char b;
+
 	raise(SIGSTOP);
 	printf("child: after its stop\n");
 	fflush(stdout);
 	(void)!write(out, "c", 1);      /* after its line: a fixed order */
+	(void)!read(go, &b, 1);         /* alive until the parent has seen
+					   it continued */
 	_exit(3);
 }
 
 int main(void)
 {
-	int pipefd[2], st;
+	int pipefd[2], gofd[2], st;
 	char c = 0;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (pipe(pipefd) < 0) {
+	if (pipe(pipefd) < 0 || pipe(gofd) < 0) {
 		conf_fail("pipe");
 		return conf_finish("self_stop");
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		stop_then_report(pipefd[1]);
+		stop_then_report(pipefd[1], gofd[0]);
 	check("waitpid WUNTRACED: stopped by SIGSTOP",
 	      wait_for(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st) &&
 	      WSTOPSIG(st) == SIGSTOP);
@@ -44,6 +48,7 @@ int main(void)
 	check("waitpid WCONTINUED", wait_for(pid, &st, WCONTINUED) == pid &&
 	      WIFCONTINUED(st));
 	check("the child's byte after SIGCONT", got);
+	(void)!write(gofd[1], "g", 1);
 	check("exit 3", wait_for(pid, &st, 0) == pid && WIFEXITED(st) &&
 	      WEXITSTATUS(st) == 3);
 
