@@ -1,12 +1,12 @@
 /* The recorder's bpf describer: what a traced process's descriptor is,
  * asked of the kernel.
  *
- * The kind comes from the anonymous inode's name (/proc/PID/fd/N:
+ * The kind comes from the anonymous inode's name (/proc/TID/fd/N:
  * "anon_inode:bpf-map", "bpf-prog", "bpf_link", "btf"). For maps,
  * programs and links the descriptor is duplicated into xrr with
  * pidfd_getfd and BPF_OBJ_GET_INFO_BY_FD gives the map's type and sizes,
  * the program's type, the link's type; where that fails (an older
- * kernel, a security module) /proc/PID/fdinfo/N gives the map and program
+ * kernel, a security module) /proc/TID/fdinfo/N gives the map and program
  * fields. Per-CPU maps need the kernel's possible CPUs
  * (/sys/devices/system/cpu/possible). */
 #include "config.h"
@@ -132,7 +132,7 @@ static int info_by_dup(int pid, int fd, struct sc_bpf_obj *o)
 	return rc;
 }
 
-/* /proc/PID/fdinfo/N: "map_type:\t1", "key_size:\t4", "prog_type:\t1" */
+/* /proc/TID/fdinfo/N: "map_type:\t1", "key_size:\t4", "prog_type:\t1" */
 static int info_from_fdinfo(int pid, int fd, struct sc_bpf_obj *o)
 {
 	char path[64], line[256];
@@ -168,20 +168,22 @@ static int info_from_fdinfo(int pid, int fd, struct sc_bpf_obj *o)
 	return o->kind == SC_BPF_PROG && (found & 8) ? 0 : -1;
 }
 
-int bpf_obj_describe_pid(int pid, int fd, struct sc_bpf_obj *o, char *err,
-			 size_t errlen)
+int bpf_obj_describe_pid(int pid, int tid, int fd, struct sc_bpf_obj *o,
+			 char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
 	if (fd < 0) {
 		snprintf(err, errlen, "fd %d: not a descriptor", fd);
 		return -1;
 	}
-	if (kind_of(pid, fd, &o->kind, err, errlen) < 0)
+	/* the thread's view (a thread-group leader that exited has no fd
+	 * table left); pidfds name thread groups */
+	if (kind_of(tid, fd, &o->kind, err, errlen) < 0)
 		return -1;
 	if (o->kind == SC_BPF_BTF || o->kind == SC_BPF_OTHER)
 		return 0;
 	if (info_by_dup(pid, fd, o) < 0 &&
-	    (o->kind == SC_BPF_LINK || info_from_fdinfo(pid, fd, o) < 0)) {
+	    (o->kind == SC_BPF_LINK || info_from_fdinfo(tid, fd, o) < 0)) {
 		if (o->kind != SC_BPF_LINK) {
 			snprintf(err, errlen, "fd %d of process %d: neither "
 				 "BPF_OBJ_GET_INFO_BY_FD nor fdinfo describe the %s",

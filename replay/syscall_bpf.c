@@ -234,11 +234,18 @@ static int entry_info(struct bpf_entry *be, const uint64_t *args, sc_read_fn rea
 	if (be->obj.kind == SC_BPF_LINK && !link_without_pointers(be->obj.link_type) &&
 	    be->obj.link_type != BPF_LINK_TYPE_RAW_TRACEPOINT &&
 	    be->obj.link_type != BPF_LINK_TYPE_ITER) {
-		snprintf(err, errlen, "bpf (321): %s on a link of type %" PRIu32
-			 ": its info writes through pointers this system's "
-			 "<linux/bpf.h> does not lay out (perf_event, "
-			 "kprobe_multi, uprobe_multi and later types); refusing "
-			 "to record it", cmd_name(args), be->obj.link_type);
+		if (!be->obj.link_type)
+			snprintf(err, errlen, "bpf (321): %s on a link whose type "
+				 "the recorder could not learn: what its info "
+				 "writes is not known; refusing to record it",
+				 cmd_name(args));
+		else
+			snprintf(err, errlen, "bpf (321): %s on a link of type %"
+				 PRIu32 ": its info writes through pointers this "
+				 "system's <linux/bpf.h> does not lay out "
+				 "(perf_event, kprobe_multi, uprobe_multi and later "
+				 "types); refusing to record it", cmd_name(args),
+				 be->obj.link_type);
 		return -1;
 	}
 	/* Fields past the struct this header knows: the kernel reads them
@@ -296,7 +303,8 @@ int sc_bpf_entry(const struct sc_out *o, const uint64_t *args, sc_read_fn read,
 	}
 	/* The kernel copies min(size, its union) and sees zeros past it. */
 	be.attr_len = args[2] < sizeof(be.attr) ? (uint32_t)args[2] : sizeof(be.attr);
-	if (args[1] && be.attr_len && read(ctx, args[1], &be.attr, be.attr_len) == 0)
+	if (!be.attr_len ||
+	    (args[1] && read(ctx, args[1], &be.attr, be.attr_len) == 0))
 		be.flags |= BE_ATTR;
 	else
 		memset(&be.attr, 0, sizeof(be.attr));

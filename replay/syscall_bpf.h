@@ -47,10 +47,10 @@ void syscall_set_bpf_describer(sc_bpf_describe_fn fn);
  * least for maps of descriptors. */
 uint64_t sc_bpf_lookup_value_size(const struct sc_bpf_obj *m);
 
-/* The recorder's describer: what fd is in process pid, asked of the
- * kernel (pidfd_getfd and BPF_OBJ_GET_INFO_BY_FD, else
- * /proc/PID/fdinfo). 0, or -1 with err. */
-int bpf_obj_describe_pid(int pid, int fd, struct sc_bpf_obj *out,
+/* The recorder's describer: what fd is for thread tid of process pid,
+ * asked of the kernel (pidfd_getfd and BPF_OBJ_GET_INFO_BY_FD, else
+ * /proc/TID/fdinfo). 0, or -1 with err. */
+int bpf_obj_describe_pid(int pid, int tid, int fd, struct sc_bpf_obj *out,
 			 char *err, size_t errlen);
 
 #endif

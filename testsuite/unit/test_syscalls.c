@@ -1591,6 +1591,9 @@ static void test_bpf_programs(void)
 	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_GET_NEXT_ID, &at, 12, 0, NULL, r, 8), 1);
 	expect_region(&r[0], ATTR_OF(next_id), 4);
 	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_GET_NEXT_ID, &at, 12, -ENOENT, NULL, r, 8), 0);
+	/* size 0: the kernel sees zeros, and still stores next_id */
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_GET_NEXT_ID, &at, 0, 0, NULL, r, 8), 1);
+	expect_region(&r[0], ATTR_OF(next_id), 4);
 	CU_ASSERT_EQUAL(bpf_call(BPF_BTF_GET_NEXT_ID, &at, 12, 0, NULL, r, 8), 1);
 	CU_ASSERT_EQUAL(bpf_call(BPF_LINK_GET_NEXT_ID, &at, 12, 0, NULL, r, 8), 1);
 	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_GET_FD_BY_ID, &at, 12, 5, NULL, r, 8), 0);
@@ -1756,15 +1759,34 @@ static void test_bpf_describe_real(void)
 		printf("\n  bpf unavailable (%s): skipped ", strerror(errno));
 		return;
 	}
-	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), fd, &o, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), fd, &o, msg, sizeof(msg)), 0);
 	CU_ASSERT_EQUAL(o.kind, SC_BPF_MAP);
 	CU_ASSERT_EQUAL(o.map_type, BPF_MAP_TYPE_ARRAY);
 	CU_ASSERT_EQUAL(o.key_size, 4);
 	CU_ASSERT_EQUAL(o.value_size, 24);
 	CU_ASSERT(o.ncpus >= 1);
+	/* a program: its type */
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	memset(&at, 0, sizeof(at));
+	at.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	at.insns = (uint64_t)(uintptr_t)insns;
+	at.insn_cnt = 2;
+	at.license = (uint64_t)(uintptr_t)"GPL";
+	int pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &at, sizeof(at));
+	CU_ASSERT(pfd >= 0);
+	if (pfd >= 0) {
+		CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), pfd, &o, msg,
+						     sizeof(msg)), 0);
+		CU_ASSERT_EQUAL(o.kind, SC_BPF_PROG);
+		CU_ASSERT_EQUAL(o.prog_type, BPF_PROG_TYPE_SOCKET_FILTER);
+		close(pfd);
+	}
 	close(fd);
-	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), fd, &o, msg, sizeof(msg)), -1);
-	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), 0, &o, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), fd, &o, msg, sizeof(msg)), -1);
+	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), 0, &o, msg, sizeof(msg)), 0);
 	CU_ASSERT_EQUAL(o.kind, SC_BPF_OTHER);
 }
 
