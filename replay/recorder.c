@@ -29,6 +29,7 @@
 
 #include "replay/ns_view.h"
 #include "replay/recorder_internal.h"
+#include "replay/syscall_bpf.h"
 #include "replay/syscallbuf.h"
 #include "replay/trace_codec.h"
 #include "replay/xsave.h"
@@ -1978,6 +1979,7 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	struct process *initial = r->proc;
 	r->opts = o;
 	r->res = res;
+	syscall_set_bpf_describer(rec_bpf_describe);
 	r->ticks = tick_source_select();
 	r->cpu = pick_cpu(o);
 	r->last_flush_ns = rec_now_ns();

@@ -709,6 +709,13 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 		*nregions += mapped_extents(fdpath, addr, m.map.end - addr,
 					    offset, regions + *nregions,
 					    extents_room(max, *nregions));
+	} else if (strcmp(path, "anon_inode:bpf-map") == 0) {
+		/* BPF_F_MMAPABLE arrays, ring buffers, arenas */
+		return rec_fail(r, "event %" PRIu64 ": mmap of a bpf map (fd %d):"
+				" the kernel shares that memory with bpf programs,"
+				" which write it at any time; replay cannot"
+				" reproduce it: refusing to record it",
+				r->nevents, fd);
 	} else if (strcmp(path, "/dev/zero") != 0) {
 		return rec_fail(r, "event %" PRIu64 ": mmap of %s (fd %d), which"
 				" is not a regular file, cannot be recorded",

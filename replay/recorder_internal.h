@@ -351,4 +351,9 @@ int rec_xcr0_fork(struct recorder *r, struct process *parent,
 /* A process is gone: drop its sites. */
 void rec_xcr0_drop_process(struct recorder *r, struct process *p);
 
+/* recorder_bpf.c: the bpf describer (replay/syscall_bpf.h); ctx is the
+ * recorder, as for rec_read_fn. */
+struct sc_bpf_obj;
+int rec_bpf_describe(void *ctx, int fd, struct sc_bpf_obj *out);
+
 #endif

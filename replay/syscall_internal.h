@@ -125,4 +125,31 @@ extern const size_t sc_prctl_opts_len;
 extern const struct sc_subop sc_arch_prctl_codes[];
 extern const size_t sc_arch_prctl_codes_len;
 
+/* What a bpf command writes (struct sc_out.size of an SC_OUT_BPF rule);
+ * replay/syscall_bpf.c reads the union bpf_attr at entry and derives the
+ * regions at exit. */
+enum sc_bpf_rule {
+	SCB_MAP_VALUE = 1,   /* the map's lookup value size at attr.value */
+	SCB_NEXT_KEY,        /* key_size bytes at attr.next_key */
+	SCB_PROG_LOG,        /* PROG_LOAD: verifier log, log_true_size */
+	SCB_BTF_LOG,         /* BTF_LOAD: log, btf_log_true_size */
+	SCB_NEXT_ID,         /* *_GET_NEXT_ID: attr.next_id */
+	SCB_INFO,            /* OBJ_GET_INFO_BY_FD: info, its arrays, info_len */
+	SCB_QUERY,           /* PROG_QUERY: counts, flags, prog ids */
+	SCB_TEST_RUN,        /* PROG_TEST_RUN: retval, duration, data/ctx out */
+	SCB_TASK_FD_QUERY,   /* TASK_FD_QUERY: ids, offsets, the name in buf */
+	SCB_BATCH_LOOKUP,    /* MAP_LOOKUP(_AND_DELETE)_BATCH: keys, values,
+	                        out_batch, count */
+	SCB_BATCH_COUNT,     /* MAP_UPDATE/DELETE_BATCH: count */
+};
+
+/* Entry: reads the attr (and an object's info) into st; -1 with err
+ * when the call uses fields this build cannot describe. */
+int sc_bpf_entry(const struct sc_out *o, const uint64_t *args, sc_read_fn read,
+		 void *ctx, struct sc_entry_state *st, char *err, size_t errlen);
+/* Exit: regions into out[0..max); their count, or -1 with err. */
+int sc_bpf_effects(const struct sc_out *o, const uint64_t *args, int64_t result,
+		   const struct sc_entry_state *st, sc_read_fn read, void *ctx,
+		   struct sc_region *out, size_t max, char *err, size_t errlen);
+
 #endif

@@ -262,6 +262,12 @@ int syscall_entry(const struct syscall_desc *d, const uint64_t args[SC_MAX_ARGS]
 			v = 0;
 		st->val[i] = v;
 	}
+	/* a sub-operation that reads its arguments' structures (bpf) */
+	const struct sc_subop *op = subop_lookup(d, args, NULL);
+	for (int i = 0; op && i < SC_SUB_OUTS && op->out[i].kind; i++)
+		if (op->out[i].kind == SC_OUT_BPF &&
+		    sc_bpf_entry(&op->out[i], args, read, ctx, st, err, errlen) < 0)
+			return -1;
 	st->valid = true;
 	return 0;
 }
@@ -272,6 +278,7 @@ struct effects {
 	const struct syscall_desc *d;
 	const uint64_t *args;
 	int64_t result;
+	const struct sc_entry_state *st;
 	sc_read_fn read;
 	void *ctx;
 	struct sc_region *out;
@@ -554,6 +561,22 @@ static int clone3_effects(struct effects *e)
 	return clone_effects(e, flags, pidfd, ptid);
 }
 
+static int bpf_effects(struct effects *e, const struct sc_out *o)
+{
+	struct sc_region r[32];
+	int n;
+
+	if (!e->st || !e->st->valid)
+		return fail(e, "bpf needs the entry state (call syscall_entry at "
+			    "syscall entry)");
+	n = sc_bpf_effects(o, e->args, e->result, e->st, e->read, e->ctx, r,
+			   sizeof(r) / sizeof(r[0]), e->err, e->errlen);
+	for (int i = 0; i < n; i++)
+		if (add(e, r[i].addr, r[i].len) < 0)
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
 static int one_effect(struct effects *e, const struct sc_out *o, uint64_t entry_val)
 {
 	const uint64_t *a = e->args;
@@ -620,6 +643,8 @@ static int one_effect(struct effects *e, const struct sc_out *o, uint64_t entry_
 		return clone_effects(e, a[0], a[2], a[2]);
 	case SC_OUT_CLONE3:
 		return clone3_effects(e);
+	case SC_OUT_BPF:
+		return bpf_effects(e, o);
 	default:
 		return fail(e, "table row has an unknown output rule");
 	}
@@ -630,7 +655,7 @@ int syscall_memory_effects(const struct syscall_desc *d,
 			   const struct sc_entry_state *st, sc_read_fn read, void *ctx,
 			   struct sc_region *out, size_t max, char *err, size_t errlen)
 {
-	struct effects e = { d, args, result, read, ctx, out, max, 0, err, errlen };
+	struct effects e = { d, args, result, st, read, ctx, out, max, 0, err, errlen };
 
 	if (!d || d->replay == SC_UNSUPPORTED) {
 		snprintf(err, errlen, "unsupported system call %s",

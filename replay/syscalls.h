@@ -102,6 +102,8 @@ enum sc_len {
 	                        sc_subtable_id), code = (args[arg] >> shift) & mask */
 	SC_OUT_CLONE,        /* clone: parent_tid / pidfd per flags */
 	SC_OUT_CLONE3,       /* clone3: pidfd / parent_tid from struct clone_args */
+	SC_OUT_BPF,          /* a bpf command's writes through union bpf_attr
+	                        (replay/syscall_bpf.c; `size` says which) */
 };
 
 /* Sub-operation tables (struct sc_out.size of an SC_OUT_SUBOP rule). */
@@ -122,6 +124,7 @@ enum sc_subtable_id {
 	SCT_IOPERM,
 	SCT_PROCESS_MADVISE,
 	SCT_SECCOMP,
+	SCT_BPF,
 	SCT_COUNT,
 };
 
@@ -190,10 +193,15 @@ struct sc_region {
 };
 
 /* Values the recorder must read at syscall entry because the kernel
- * overwrites them (value-result socklen_t, msg_namelen). */
+ * overwrites them (value-result socklen_t, msg_namelen), and for bpf the
+ * union bpf_attr and object info as the caller passed them (the buffer
+ * sizes there are the bounds of what the kernel writes). */
+#define SC_ENTRY_BLOB 512
 struct sc_entry_state {
 	uint64_t val[SC_MAX_OUTS];
 	bool valid;
+	uint32_t blob_len;
+	uint8_t blob[SC_ENTRY_BLOB];
 };
 
 /* Reads len bytes of tracee memory at addr; 0 on success, -1 on failure. */

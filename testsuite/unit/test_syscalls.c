@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include "replay/syscalls.h"
+#include "replay/syscall_bpf.h"
 #include "replay/syscall_internal.h"
 #include "testsuite/unit/cunit_main.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <asm/ldt.h>
+#include <linux/bpf.h>
 #include <linux/dqblk_xfs.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
@@ -1203,8 +1205,8 @@ static void test_effects_misc_families(void)
 	uint64_t lm[SC_MAX_ARGS] = { MEM_BASE, MEM_BASE + 0x40, 10, 0 };
 	CU_ASSERT_EQUAL(effects(458, lm, 3, r, 8), 1);
 	expect_region(&r[0], MEM_BASE + 0x40, 24);
-	/* fail-only rows: io_setup, bpf, map_shadow_stack */
-	static const long fail_only[] = { 335, 336, SYS_io_setup, SYS_bpf, SYS_set_thread_area,
+	/* fail-only rows: io_setup, map_shadow_stack */
+	static const long fail_only[] = { 335, 336, SYS_io_setup, SYS_set_thread_area,
 					  SYS_uselib, SYS_remap_file_pages, 453 };
 	uint64_t z[SC_MAX_ARGS] = { 0 };
 	for (size_t i = 0; i < NELEM(fail_only); i++) {
@@ -1424,6 +1426,402 @@ static void test_real_programs(void)
 	CU_ASSERT(programs >= 5);
 }
 
+/* ---- bpf ---------------------------------------------------------------- */
+
+static struct sc_bpf_obj fake_obj;
+static bool fake_obj_ok;
+static int fake_fd_seen;
+
+static int fake_describe(void *ctx, int fd, struct sc_bpf_obj *out)
+{
+	(void)ctx;
+	fake_fd_seen = fd;
+	if (!fake_obj_ok)
+		return -1;
+	*out = fake_obj;
+	return 0;
+}
+
+static void fake_map(uint32_t type, uint32_t key, uint32_t value)
+{
+	memset(&fake_obj, 0, sizeof(fake_obj));
+	fake_obj.kind = SC_BPF_MAP;
+	fake_obj.map_type = type;
+	fake_obj.key_size = key;
+	fake_obj.value_size = value;
+	fake_obj.ncpus = 4;
+	fake_obj_ok = true;
+}
+
+#define ATTR_AT MEM_BASE
+#define ATTR_OF(m) (ATTR_AT + offsetof(union bpf_attr, m))
+
+/* bpf(cmd, ATTR_AT, size): the attr is put at mem[0], entry runs, then
+ * `kernel` (if any) changes memory as the kernel would, then the exit. */
+static int bpf_call(uint32_t cmd, const union bpf_attr *attr, uint64_t size,
+		    int64_t result, void (*kernel)(void), struct sc_region *r, size_t max)
+{
+	uint64_t a[SC_MAX_ARGS] = { cmd, ATTR_AT, size };
+	const struct syscall_desc *d = syscall_check(SYS_bpf, a, 1, err, sizeof(err));
+	struct sc_entry_state st;
+
+	poke(0, attr, sizeof(*attr));
+	CU_ASSERT_FATAL(d != NULL);
+	if (syscall_entry(d, a, fake_read, NULL, &st, err, sizeof(err)) < 0)
+		return -2;
+	if (kernel)
+		kernel();
+	return syscall_memory_effects(d, a, result, &st, fake_read, NULL, r, max,
+				      err, sizeof(err));
+}
+
+static void test_bpf_commands(void)
+{
+	uint64_t a[SC_MAX_ARGS] = { BPF_MAP_CREATE, ATTR_AT, sizeof(union bpf_attr) };
+	char buf[256];
+
+	/* every command this kernel header names is decided */
+	for (uint32_t cmd = 0; cmd <= BPF_PROG_BIND_MAP; cmd++) {
+		a[0] = cmd;
+		if (!syscall_check(SYS_bpf, a, 1, err, sizeof(err)))
+			printf("\n  bpf command %u refused: %s", cmd, err);
+		CU_ASSERT_PTR_NOT_NULL(syscall_check(SYS_bpf, a, 1, err, sizeof(err)));
+		CU_ASSERT_EQUAL(syscall_replay_kind(syscall_lookup(SYS_bpf), a), SC_EMULATE);
+	}
+	/* unknown or undescribed commands are refused, naming them */
+	a[0] = 37;
+	CU_ASSERT_PTR_NULL(syscall_check(SYS_bpf, a, 7, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "BPF_PROG_STREAM_READ_BY_FD"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bpf (321)"));
+	a[0] = 99;
+	CU_ASSERT_PTR_NULL(syscall_check(SYS_bpf, a, 7, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unsupported command 99"));
+	a[0] = BPF_MAP_CREATE | (1u << 16);     /* BPF_COMMON_ATTRS */
+	CU_ASSERT_PTR_NULL(syscall_check(SYS_bpf, a, 7, err, sizeof(err)));
+	a[0] = 36;      /* BPF_TOKEN_CREATE: an fd, nothing written */
+	CU_ASSERT_PTR_NOT_NULL(syscall_check(SYS_bpf, a, 7, err, sizeof(err)));
+	a[0] = BPF_MAP_LOOKUP_ELEM;
+	syscall_format_call(buf, sizeof(buf), SYS_bpf, a, 0, NULL, NULL);
+	CU_ASSERT_STRING_EQUAL(buf, "bpf(BPF_MAP_LOOKUP_ELEM, 0x10000, 144) = 0");
+}
+
+static void test_bpf_maps(void)
+{
+	union bpf_attr at;
+	struct sc_region r[8];
+
+	syscall_set_bpf_describer(fake_describe);
+	/* nothing written: create, update, delete, freeze */
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_HASH;
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_CREATE, &at, sizeof(at), 3, NULL, r, 8), 0);
+	memset(&at, 0, sizeof(at));
+	at.map_fd = 7;
+	at.key = MEM_BASE + 0x100;
+	at.value = MEM_BASE + 0x200;
+	fake_map(BPF_MAP_TYPE_HASH, 4, 24);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_UPDATE_ELEM, &at, sizeof(at), 0, NULL, r, 8), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_DELETE_ELEM, &at, sizeof(at), 0, NULL, r, 8), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_FREEZE, &at, sizeof(at), 0, NULL, r, 8), 0);
+	/* lookups: the map's value size, asked about fd 7 at entry */
+	fake_fd_seen = -1;
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_ELEM, &at, sizeof(at), 0, NULL, r, 8), 1);
+	CU_ASSERT_EQUAL(fake_fd_seen, 7);
+	expect_region(&r[0], MEM_BASE + 0x200, 24);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_ELEM, &at, sizeof(at), -ENOENT, NULL, r, 8), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_AND_DELETE_ELEM, &at, sizeof(at), 0,
+				 NULL, r, 8), 1);
+	expect_region(&r[0], MEM_BASE + 0x200, 24);
+	/* a short attr: the kernel sees the fields it was given */
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_ELEM, &at, 32, 0, NULL, r, 8), 1);
+	/* per-CPU: value_size rounded to 8, times the possible CPUs */
+	fake_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 12);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_ELEM, &at, sizeof(at), 0, NULL, r, 8), 1);
+	expect_region(&r[0], MEM_BASE + 0x200, 16 * 4);
+	fake_map(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4);
+	CU_ASSERT_EQUAL(sc_bpf_lookup_value_size(&fake_obj), 4);
+	/* next key: key_size at next_key */
+	fake_map(BPF_MAP_TYPE_HASH, 16, 8);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_GET_NEXT_KEY, &at, sizeof(at), 0, NULL, r, 8), 1);
+	expect_region(&r[0], MEM_BASE + 0x200, 16);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_GET_NEXT_KEY, &at, sizeof(at), -ENOENT, NULL, r, 8), 0);
+	/* an undescribed map: its failure is data, its success is refused */
+	fake_obj_ok = false;
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_ELEM, &at, sizeof(at), -EBADF, NULL, r, 8), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_ELEM, &at, sizeof(at), 0, NULL, r, 8), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "BPF_MAP_LOOKUP_ELEM on fd 7"));
+	/* an unreadable attr: the kernel answers EFAULT */
+	uint64_t bad[SC_MAX_ARGS] = { BPF_MAP_LOOKUP_ELEM, 0x5000, sizeof(at) };
+	const struct syscall_desc *d = syscall_lookup(SYS_bpf);
+	struct sc_entry_state st;
+	CU_ASSERT_EQUAL(syscall_entry(d, bad, fake_read, NULL, &st, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(syscall_memory_effects(d, bad, -EFAULT, &st, fake_read, NULL, r, 8,
+					       err, sizeof(err)), 0);
+	/* batches: attr (count), token, keys, values */
+	fake_map(BPF_MAP_TYPE_HASH, 4, 8);
+	memset(&at, 0, sizeof(at));
+	at.batch.map_fd = 9;
+	at.batch.out_batch = MEM_BASE + 0x100;
+	at.batch.keys = MEM_BASE + 0x200;
+	at.batch.values = MEM_BASE + 0x300;
+	at.batch.count = 5;
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_BATCH, &at, sizeof(at), -ENOENT, NULL, r, 8), 4);
+	CU_ASSERT_EQUAL(fake_fd_seen, 9);
+	expect_region(&r[0], ATTR_AT, sizeof(at));
+	expect_region(&r[1], MEM_BASE + 0x100, 4);
+	expect_region(&r[2], MEM_BASE + 0x200, 5 * 4);
+	expect_region(&r[3], MEM_BASE + 0x300, 5 * 8);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_LOOKUP_BATCH, &at, sizeof(at), -EINVAL, NULL, r, 8), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_UPDATE_BATCH, &at, sizeof(at), 0, NULL, r, 8), 1);
+	expect_region(&r[0], ATTR_AT, sizeof(at));
+	syscall_set_bpf_describer(NULL);
+}
+
+static void kernel_test_run(void)
+{
+	poke_u32(offsetof(union bpf_attr, test.data_size_out), 64);
+	poke_u32(offsetof(union bpf_attr, test.ctx_size_out), 8);
+}
+
+static void test_bpf_programs(void)
+{
+	union bpf_attr at;
+	struct sc_region r[8];
+	const uint64_t true_size = offsetof(union bpf_attr, core_relo_rec_size) + 4;
+
+	syscall_set_bpf_describer(fake_describe);
+	/* PROG_LOAD: the log, whatever the verdict, and log_true_size when
+	 * the attr is large enough to hold it */
+	memset(&at, 0, sizeof(at));
+	at.log_level = 1;
+	at.log_buf = MEM_BASE + 0x400;
+	at.log_size = 256;
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_LOAD, &at, sizeof(at), -EACCES, NULL, r, 8), 2);
+	expect_region(&r[0], MEM_BASE + 0x400, 256);
+	expect_region(&r[1], ATTR_AT + true_size, 4);
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_LOAD, &at, true_size, 3, NULL, r, 8), 1);
+	expect_region(&r[0], MEM_BASE + 0x400, 256);
+	/* a log larger than the memory behind it: cut where memory ends */
+	at.log_buf = MEM_BASE + 0x1800;
+	at.log_size = 1 << 20;
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_LOAD, &at, true_size, 3, NULL, r, 8), 1);
+	expect_region(&r[0], MEM_BASE + 0x1800, 0x800);
+	at.log_level = 0;
+	at.log_buf = 0;
+	at.log_size = 0;
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_LOAD, &at, true_size, 3, NULL, r, 8), 0);
+	/* BTF_LOAD: the same with its own fields */
+	memset(&at, 0, sizeof(at));
+	at.btf_log_level = 1;
+	at.btf_log_buf = MEM_BASE + 0x400;
+	at.btf_log_size = 100;
+	CU_ASSERT_EQUAL(bpf_call(BPF_BTF_LOAD, &at, sizeof(at), 4, NULL, r, 8), 2);
+	expect_region(&r[0], MEM_BASE + 0x400, 100);
+	expect_region(&r[1], ATTR_AT + offsetof(union bpf_attr, btf_log_level) + 4, 4);
+	/* ids: next_id in the attr */
+	memset(&at, 0, sizeof(at));
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_GET_NEXT_ID, &at, 12, 0, NULL, r, 8), 1);
+	expect_region(&r[0], ATTR_OF(next_id), 4);
+	CU_ASSERT_EQUAL(bpf_call(BPF_MAP_GET_NEXT_ID, &at, 12, -ENOENT, NULL, r, 8), 0);
+	/* size 0: the kernel sees zeros, and still stores next_id */
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_GET_NEXT_ID, &at, 0, 0, NULL, r, 8), 1);
+	expect_region(&r[0], ATTR_OF(next_id), 4);
+	CU_ASSERT_EQUAL(bpf_call(BPF_BTF_GET_NEXT_ID, &at, 12, 0, NULL, r, 8), 1);
+	CU_ASSERT_EQUAL(bpf_call(BPF_LINK_GET_NEXT_ID, &at, 12, 0, NULL, r, 8), 1);
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_GET_FD_BY_ID, &at, 12, 5, NULL, r, 8), 0);
+	/* PROG_QUERY: counts and flags in the attr, prog_cnt ids (the
+	 * caller's count, read at entry) and their flags */
+	memset(&at, 0, sizeof(at));
+	at.query.prog_ids = MEM_BASE + 0x400;
+	at.query.prog_cnt = 3;
+	at.query.prog_attach_flags = MEM_BASE + 0x500;
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_QUERY, &at, sizeof(at), -ENOSPC, NULL, r, 8), 3);
+	expect_region(&r[0], ATTR_AT, sizeof(at));
+	expect_region(&r[1], MEM_BASE + 0x400, 12);
+	expect_region(&r[2], MEM_BASE + 0x500, 12);
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_QUERY, &at, sizeof(at), -EINVAL, NULL, r, 8), 0);
+	/* link_ids (after prog_attach_flags, newer than this header): refused */
+	poke_u64(offsetof(union bpf_attr, query.prog_attach_flags) + 8, MEM_BASE + 0x600);
+	uint64_t qa[SC_MAX_ARGS] = { BPF_PROG_QUERY, ATTR_AT, 64 };
+	const struct syscall_desc *d = syscall_check(SYS_bpf, qa, 1, err, sizeof(err));
+	struct sc_entry_state st;
+	CU_ASSERT_FATAL(d != NULL);
+	CU_ASSERT_EQUAL(syscall_entry(d, qa, fake_read, NULL, &st, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "link_ids"));
+	/* PROG_TEST_RUN: the attr, data_out cut at the caller's size, ctx_out */
+	memset(&fake_obj, 0, sizeof(fake_obj));
+	fake_obj.kind = SC_BPF_PROG;
+	fake_obj.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	fake_obj_ok = true;
+	memset(&at, 0, sizeof(at));
+	at.test.prog_fd = 4;
+	at.test.data_in = MEM_BASE + 0x300;
+	at.test.data_size_in = 64;
+	at.test.data_out = MEM_BASE + 0x400;
+	at.test.data_size_out = 32;
+	at.test.ctx_out = MEM_BASE + 0x600;
+	at.test.ctx_size_out = 16;
+	at.test.ctx_in = MEM_BASE + 0x700;
+	at.test.ctx_size_in = 16;
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_TEST_RUN, &at, sizeof(at), -ENOSPC, kernel_test_run,
+				 r, 8), 3);
+	CU_ASSERT_EQUAL(fake_fd_seen, 4);
+	expect_region(&r[0], ATTR_AT, sizeof(at));
+	expect_region(&r[1], MEM_BASE + 0x400, 32);     /* min(32, 64) */
+	expect_region(&r[2], MEM_BASE + 0x600, 8);      /* min(16, 8) */
+	at.test.data_size_out = 0;                      /* no hint: all of it */
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_TEST_RUN, &at, sizeof(at), 0, kernel_test_run,
+				 r, 8), 3);
+	expect_region(&r[1], MEM_BASE + 0x400, 64);
+	/* a syscall program writes its context back into ctx_in */
+	fake_obj.prog_type = BPF_PROG_TYPE_SYSCALL;
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_TEST_RUN, &at, sizeof(at), 0, kernel_test_run,
+				 r, 8), 4);
+	expect_region(&r[3], MEM_BASE + 0x700, 16);
+	CU_ASSERT_EQUAL(bpf_call(BPF_PROG_TEST_RUN, &at, sizeof(at), -EINVAL, NULL, r, 8), 0);
+	/* TASK_FD_QUERY: the attr and the name buffer */
+	memset(&at, 0, sizeof(at));
+	at.task_fd_query.buf = MEM_BASE + 0x400;
+	at.task_fd_query.buf_len = 40;
+	CU_ASSERT_EQUAL(bpf_call(BPF_TASK_FD_QUERY, &at, sizeof(at), 0, NULL, r, 8), 2);
+	expect_region(&r[1], MEM_BASE + 0x400, 40);
+	syscall_set_bpf_describer(NULL);
+}
+
+static void test_bpf_info(void)
+{
+	union bpf_attr at;
+	struct bpf_prog_info pi;
+	struct bpf_map_info mi;
+	struct sc_region r[16];
+	const uint64_t info = MEM_BASE + 0x400;
+
+	syscall_set_bpf_describer(fake_describe);
+	memset(&fake_obj, 0, sizeof(fake_obj));
+	fake_obj.kind = SC_BPF_PROG;
+	fake_obj_ok = true;
+	/* a program: the info, info_len, and the arrays it names */
+	memset(&pi, 0, sizeof(pi));
+	pi.xlated_prog_len = 16;
+	pi.xlated_prog_insns = MEM_BASE + 0x800;
+	pi.nr_map_ids = 2;
+	pi.map_ids = MEM_BASE + 0x900;
+	pi.nr_func_info = 3;
+	pi.func_info_rec_size = sizeof(struct bpf_func_info);
+	pi.func_info = MEM_BASE + 0xa00;
+	poke(0x400, &pi, sizeof(pi));
+	memset(&at, 0, sizeof(at));
+	at.info.bpf_fd = 6;
+	at.info.info_len = sizeof(pi);
+	at.info.info = info;
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), 5);
+	CU_ASSERT_EQUAL(fake_fd_seen, 6);
+	expect_region(&r[0], ATTR_OF(info.info_len), 4);
+	expect_region(&r[1], info, sizeof(pi));
+	expect_region(&r[2], MEM_BASE + 0x800, 16);
+	expect_region(&r[3], MEM_BASE + 0x900, 8);
+	expect_region(&r[4], MEM_BASE + 0xa00, 3 * sizeof(struct bpf_func_info));
+	/* a short info: pointers past info_len are zeros to the kernel */
+	at.info.info_len = offsetof(struct bpf_prog_info, map_ids);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), 3);
+	expect_region(&r[1], info, offsetof(struct bpf_prog_info, map_ids));
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), -EINVAL, NULL, r, 16), 0);
+	/* a map: no pointers in this header's struct */
+	memset(&fake_obj, 0, sizeof(fake_obj));
+	fake_obj.kind = SC_BPF_MAP;
+	memset(&mi, 0, sizeof(mi));
+	poke(0x400, &mi, sizeof(mi));
+	at.info.info_len = sizeof(mi);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), 2);
+	/* ... and fields past it that are set (a later header's hash
+	 * pointer) are refused */
+	at.info.info_len = sizeof(mi) + 16;
+	poke_u64(0x400 + sizeof(mi), MEM_BASE + 0x800);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), -2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "past this system's struct"));
+	poke_u64(0x400 + sizeof(mi), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), 2);
+	/* a BTF object: its data and its name, at most the caller's sizes */
+	struct bpf_btf_info bi = { .btf = MEM_BASE + 0x800, .btf_size = 100,
+				   .name = MEM_BASE + 0x900, .name_len = 8 };
+	poke(0x400, &bi, sizeof(bi));
+	fake_obj.kind = SC_BPF_BTF;
+	at.info.info_len = sizeof(bi);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), -ENOSPC, NULL, r, 16), 4);
+	expect_region(&r[2], MEM_BASE + 0x800, 100);
+	expect_region(&r[3], MEM_BASE + 0x900, 8);
+	/* links: raw tracepoint names are described, perf_event links refused */
+	struct bpf_link_info li;
+	memset(&li, 0, sizeof(li));
+	li.raw_tracepoint.tp_name = MEM_BASE + 0x800;
+	li.raw_tracepoint.tp_name_len = 32;
+	poke(0x400, &li, sizeof(li));
+	fake_obj.kind = SC_BPF_LINK;
+	fake_obj.link_type = BPF_LINK_TYPE_RAW_TRACEPOINT;
+	at.info.info_len = sizeof(li);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), 3);
+	expect_region(&r[2], MEM_BASE + 0x800, 32);
+	fake_obj.link_type = BPF_LINK_TYPE_XDP;
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), 2);
+	fake_obj.link_type = BPF_LINK_TYPE_PERF_EVENT;
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), -2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "link of type 7"));
+	/* an fd the recorder could not describe */
+	fake_obj_ok = false;
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), -EBADF, NULL, r, 16), 0);
+	CU_ASSERT_EQUAL(bpf_call(BPF_OBJ_GET_INFO_BY_FD, &at, sizeof(at), 0, NULL, r, 16), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "could not describe"));
+	syscall_set_bpf_describer(NULL);
+}
+
+/* The recorder's describer against the real kernel, on our own fds. */
+static void test_bpf_describe_real(void)
+{
+	union bpf_attr at;
+	struct sc_bpf_obj o;
+	char msg[256];
+
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_ARRAY;
+	at.key_size = 4;
+	at.value_size = 24;
+	at.max_entries = 2;
+	int fd = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &at, sizeof(at));
+	if (fd < 0) {
+		printf("\n  bpf unavailable (%s): skipped ", strerror(errno));
+		return;
+	}
+	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), fd, &o, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(o.kind, SC_BPF_MAP);
+	CU_ASSERT_EQUAL(o.map_type, BPF_MAP_TYPE_ARRAY);
+	CU_ASSERT_EQUAL(o.key_size, 4);
+	CU_ASSERT_EQUAL(o.value_size, 24);
+	CU_ASSERT(o.ncpus >= 1);
+	/* a program: its type */
+	struct bpf_insn insns[2] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	memset(&at, 0, sizeof(at));
+	at.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	at.insns = (uint64_t)(uintptr_t)insns;
+	at.insn_cnt = 2;
+	at.license = (uint64_t)(uintptr_t)"GPL";
+	int pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &at, sizeof(at));
+	CU_ASSERT(pfd >= 0);
+	if (pfd >= 0) {
+		CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), pfd, &o, msg,
+						     sizeof(msg)), 0);
+		CU_ASSERT_EQUAL(o.kind, SC_BPF_PROG);
+		CU_ASSERT_EQUAL(o.prog_type, BPF_PROG_TYPE_SOCKET_FILTER);
+		close(pfd);
+	}
+	close(fd);
+	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), fd, &o, msg, sizeof(msg)), -1);
+	CU_ASSERT_EQUAL(bpf_obj_describe_pid(getpid(), getpid(), 0, &o, msg, sizeof(msg)), 0);
+	CU_ASSERT_EQUAL(o.kind, SC_BPF_OTHER);
+}
+
 static const struct unit_test tests[] = {
 	{ "table sorted", test_table_sorted },
 	{ "numbers and names match <sys/syscall.h>", test_numbers_match_headers },
@@ -1462,6 +1860,11 @@ static const struct unit_test tests[] = {
 	{ "format mmap", test_format_mmap },
 	{ "format read/write", test_format_read_write },
 	{ "format misc", test_format_misc },
+	{ "bpf commands", test_bpf_commands },
+	{ "bpf maps: values, keys, batches", test_bpf_maps },
+	{ "bpf programs: logs, ids, query, test run", test_bpf_programs },
+	{ "bpf object info", test_bpf_info },
+	{ "bpf describer on the real kernel", test_bpf_describe_real },
 	{ "real programs under strace", test_real_programs },
 	{ NULL, NULL },
 };
