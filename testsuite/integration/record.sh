@@ -5,7 +5,7 @@
 # refused syscall, and the diagnostic for a thread that never yields.
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 69
+plan 72
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -150,6 +150,30 @@ else
 	skip "man ls: no manual pages on this machine"
 	skip "dump: man-db's filter installed: no manual pages"
 	skip "man ls: replay: no manual pages"
+fi
+
+# bubblewrap: new pid, UTS and mount namespaces, and a seccomp filter
+# read from a file (uname denied with EPERM) for the sandboxed program.
+if command -v bwrap >/dev/null && command -v python3 >/dev/null &&
+   bwrap --ro-bind / / /bin/true 2>/dev/null; then
+	python3 - "$T/deny_uname.bpf" <<'PY'
+import struct, sys
+ld = lambda k: struct.pack('<HBBI', 0x20, 0, 0, k)
+jeq = lambda k, jt, jf: struct.pack('<HBBI', 0x15, jt, jf, k)
+ret = lambda k: struct.pack('<HBBI', 0x06, 0, 0, k)
+open(sys.argv[1], 'wb').write(ld(4) + jeq(0xc000003e, 1, 0) + ret(0x80000000) +
+    ld(0) + jeq(63, 0, 1) + ret(0x00050000 | 1) + ret(0x7fff0000))
+PY
+	bw="bwrap --ro-bind / / --unshare-pid --unshare-uts --hostname sandbox --proc /proc --dev /dev --seccomp 9 9<$T/deny_uname.bpf /bin/sh -c 'cat /proc/sys/kernel/hostname; echo pid \$\$; uname -s 2>&1; echo status \$?'"
+	record_cmp "bwrap sandbox (namespaces, seccomp filter)" sh -c "$bw"
+	check "bwrap: the filter's EPERM" "$T/rec.out" 'cannot get system name: Operation not permitted'
+	timeout -k 5 120 "$XRR" replay -a >"$T/bw.replay" 2>/dev/null
+	cmp -s "$T/rec.out" "$T/bw.replay" && ok "bwrap: replay prints the same" ||
+		fail "bwrap: replay prints the same"
+else
+	skip "bwrap sandbox: bubblewrap cannot run here"
+	skip "bwrap: the filter's EPERM: bubblewrap cannot run here"
+	skip "bwrap: replay: bubblewrap cannot run here"
 fi
 
 # A seccomp filter with a notification fd: refused, saying why.
