@@ -703,6 +703,36 @@ static long seize(struct recorder *r, struct rthread *a, pid_t pid)
 	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
 }
 
+/* PTRACE_ATTACH: traced from now on, and sent SIGSTOP, whose delivery
+ * is its first stop for the tracer (as the kernel does). */
+static long attach(struct recorder *r, struct rthread *a, pid_t pid)
+{
+	struct rthread *b = thread_by_tid(r, pid);
+
+	if (!b || b->proc == a->proc)
+		return b ? -EPERM : -ESRCH;
+	if (b->tracee)
+		return -EPERM;
+	b->tracee = calloc(1, sizeof(*b->tracee));
+	if (!b->tracee)
+		return rec_fail(r, "out of memory");
+	b->tracee->tracer_pid = a->proc->pid;
+	b->tracee->real_child = b->tid == b->proc->pid &&
+				parent_of(b->proc->pid) == a->proc->pid;
+	b->tracee->resume = PTRACE_CONT;
+	if (syscall(SYS_tgkill, b->proc->pid, b->tid, SIGSTOP) < 0)
+		return -errno;
+	int mode = syscallbuf_get_mode(b->proc);
+	if (mode < 0 || mode == XRR_SB_MODE_DISABLED)
+		return 0;
+	if (syscallbuf_set_mode(b->proc, XRR_SB_MODE_DISABLED) < 0)
+		return rec_fail(r, "thread %d: turning the syscall buffer off: "
+				"%s", (int)b->tid, strerror(errno));
+	const struct sc_region page = { XRR_SB_CONTROL_ADDR,
+					sizeof(struct xrr_sb_control) };
+	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
+}
+
 /* PTRACE_INTERRUPT: a stopped tracee traps again once it is let go
  * (after LISTEN and SIGCONT); a running one stops where it is. */
 static long interrupt(struct recorder *r, struct rthread *b)
@@ -992,9 +1022,7 @@ static long request(struct recorder *r, struct rthread *a, long req)
 				      "floating-point state or signal mask are "
 				      "not recorded yet");
 	case PTRACE_ATTACH:
-		return refuse_request(r, a, req, "PTRACE_ATTACH is not "
-				      "recorded yet (PTRACE_SEIZE and "
-				      "PTRACE_TRACEME are)");
+		return attach(r, a, pid);
 	case PTRACE_SEIZE:
 		return seize(r, a, pid);
 	case PTRACE_SYSEMU: case PTRACE_SYSEMU_SINGLESTEP:
