@@ -1697,8 +1697,14 @@ static int loop(struct recorder *r)
 {
 	while (!r->done) {
 		struct task_stop st;
-		if (schedule(r) < 0)
-			return -1;
+		/* A turn may end at once (a thread held for its tracer as
+		 * it starts): then the next ready thread's. */
+		for (size_t turns = 0; turns <= r->nthreads; turns++) {
+			if (schedule(r) < 0)
+				return -1;
+			if (r->current || r->done || !count_ready(r))
+				break;
+		}
 		if (r->done)
 			break;
 		int got = wait_stop(r, &st);
