@@ -2049,8 +2049,10 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	close_trace(r);
 	rec_xcr0_finish(r);
 	free_environment(r->spawn_envp);
-	for (size_t i = 0; i < r->nthreads; i++)
+	for (size_t i = 0; i < r->nthreads; i++) {
 		rec_seccomp_forget(&r->threads[i]);
+		free(r->threads[i].tracee);     /* a recording stopped early */
+	}
 	seccomp_answers_free(&r->seccomp_answers);
 	free(r);
 	return res->failed ? -1 : 0;
