@@ -58,6 +58,23 @@ enum {
 #define SLICE_BASE_NS (2 * 1000 * 1000ull)
 #define SLICE_MAX_NS (32 * 1000 * 1000ull)
 
+/* A syscall that changes the address space every thread shares: its
+ * event must come before any other thread's, as the kernel ordered them
+ * (another thread's mmap may get the range its munmap freed; replay
+ * performs both in the events' order).  It never waits for another
+ * thread, so the turn is not given away while it runs. */
+static bool changes_address_space(long nr)
+{
+	switch (nr) {
+	case SYS_mmap: case SYS_munmap: case SYS_mremap: case SYS_mprotect:
+	case SYS_pkey_mprotect: case SYS_brk: case SYS_madvise:
+	case SYS_shmat: case SYS_shmdt:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 static struct rthread *find_thread(struct recorder *r, pid_t tid)
@@ -706,7 +723,11 @@ static int syscall_exit_stop(struct recorder *r, struct rthread *t)
 	 * away at once. */
 	/* Not after output to the recorder's stdout/stderr: its event is
 	 * written now, so the events keep the order the output had. */
+	/* Not after a change of the shared address space either: another
+	 * thread's mmap may get the range it freed, so its event must come
+	 * first (replay performs them in the events' order). */
 	if (others_ready(r, t) && !t->exec_pending && !t->writes_output &&
+	    !changes_address_space(t->nr) &&
 	    (t->nr == NR_SCHED_YIELD ||
 	     rec_now_ns() - t->slice_start_ns >= t->slice_ns)) {
 		r->current = NULL;
@@ -1657,7 +1678,10 @@ static bool slice_applies(struct recorder *r)
 {
 	struct rthread *t = r->current;
 
+	/* (Not during one instruction its emulated tracer steps: the
+	 * point a slice would end at is no place the tracer knows.) */
 	return t && t->state == RT_USER && !t->interrupt_sent &&
+	       !(t->tracee && t->tracee->resume == PTRACE_SINGLESTEP) &&
 	       (t->ndeferred || others_ready(r, t));
 }
 
@@ -1685,7 +1709,8 @@ static int wait_stop(struct recorder *r, struct task_stop *st)
 	atomic_store(&r->watch_waiting, count_ready(r));
 	if (slice_applies(r))
 		return wait_slice(r, st);
-	if (r->current && r->current->state == RT_SYSCALL && others_ready(r, r->current))
+	if (r->current && r->current->state == RT_SYSCALL &&
+	    !changes_address_space(r->current->nr) && others_ready(r, r->current))
 		return wait_prompt(r, st);
 	if (r->unflushed && rec_now_ns() - r->last_flush_ns > 20 * 1000 * 1000ull &&
 	    rec_flush(r) < 0)
