@@ -1,23 +1,21 @@
-/* ptrace by a recorded program, stage 1 (docs/ptrace-emulation.md).
+/* ptrace by a recorded program (docs/ptrace-emulation.md,
+ * docs/recording.md "ptrace by a recorded program").
  *
  * xrr is the real tracer of every recorded thread, so a recorded tracer
- * A cannot really trace a recorded thread B: the recorder plays the
- * kernel's part.  Stage 1 covers tracers that attach with
- * PTRACE_TRACEME and only look (simple syscall tracers, strace's own
- * probe of PTRACE_GET_SYSCALL_INFO, crash reporters reading registers):
+ * A (strace, GDB, a crash reporter) cannot really trace a recorded
+ * thread B: the recorder plays the kernel's part.
  *
- * - B's stops for A (signal delivery, syscall entry and exit under
- *   PTRACE_SYSCALL, the SIGTRAP or exec event after an execve) hold B:
- *   it is not scheduled until A resumes it;
- * - A's ptrace requests on B are answered by the recorder from B's real
- *   state and recorded as skipped syscalls with the bytes A received;
- * - A's wait4 returns a held stop: at once when one is pending, or, when
- *   A already blocks in the kernel, by interrupting that wait4 and
- *   giving it the stop as its result.
- *
- * Nothing is written into B (POKE*, SETREGS*: stage 2, refused), so
- * replay needs nothing new: A's view is its recorded results, B's
- * execution its own events. */
+ * - B's stops for A (signal delivery, its faults and A's int3s, steps,
+ *   syscall entry and exit under PTRACE_SYSCALL, exec/fork/clone/exit
+ *   events, group-stops of a seized B) hold B: it is not scheduled until
+ *   A resumes it; A gets a SIGCHLD for each.
+ * - A's requests on B are answered from B's real state and recorded as
+ *   skipped syscalls with the bytes A received; what A changes in B
+ *   (registers, memory, steps) is applied and written as EV_TRACE_STOP,
+ *   so that replay does the same to B at the same point.
+ * - A's wait4 gets a held stop at once, or by interrupting the wait4 it
+ *   blocks in, or after waiting at its exit stop when the kernel finds
+ *   no child but tracees live. */
 #include "replay/recorder_internal.h"
 
 #include <elf.h>
@@ -665,6 +663,22 @@ static int check_options(struct recorder *r, struct rthread *a, long req,
 	return 0;
 }
 
+/* Every call the tracer may see must be b's own: b's syscall buffer off,
+ * in replay too, before it runs again (it has not run since its last
+ * event: the tracer runs now). */
+static long disable_buffer(struct recorder *r, struct rthread *b)
+{
+	int mode = syscallbuf_get_mode(b->proc);
+	if (mode < 0 || mode == XRR_SB_MODE_DISABLED)
+		return 0;
+	if (syscallbuf_set_mode(b->proc, XRR_SB_MODE_DISABLED) < 0)
+		return rec_fail(r, "thread %d: turning the syscall buffer off: "
+				"%s", (int)b->tid, strerror(errno));
+	const struct sc_region page = { XRR_SB_CONTROL_ADDR,
+					sizeof(struct xrr_sb_control) };
+	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
+}
+
 /* PTRACE_SEIZE: traced from now on, not stopped; a tracee in a
  * group-stop reports it (PTRACE_EVENT_STOP with the stop signal). */
 static long seize(struct recorder *r, struct rthread *a, pid_t pid)
@@ -689,18 +703,7 @@ static long seize(struct recorder *r, struct rthread *a, pid_t pid)
 	if (b->state == RT_GROUP_STOPPED)
 		report(r, b, TRACE_AT_GROUP,
 		       EVENT_STATUS(SIGSTOP, PTRACE_EVENT_STOP));
-	/* Every call the tracer may see must be b's own: its buffer off,
-	 * in replay too, before it runs again (it has not run since its
-	 * last event: a only runs now). */
-	int mode = syscallbuf_get_mode(b->proc);
-	if (mode < 0 || mode == XRR_SB_MODE_DISABLED)
-		return 0;
-	if (syscallbuf_set_mode(b->proc, XRR_SB_MODE_DISABLED) < 0)
-		return rec_fail(r, "thread %d: turning the syscall buffer off: "
-				"%s", (int)b->tid, strerror(errno));
-	const struct sc_region page = { XRR_SB_CONTROL_ADDR,
-					sizeof(struct xrr_sb_control) };
-	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
+	return disable_buffer(r, b);
 }
 
 /* PTRACE_ATTACH: traced from now on, and sent SIGSTOP, whose delivery
@@ -722,15 +725,7 @@ static long attach(struct recorder *r, struct rthread *a, pid_t pid)
 	b->tracee->resume = PTRACE_CONT;
 	if (syscall(SYS_tgkill, b->proc->pid, b->tid, SIGSTOP) < 0)
 		return -errno;
-	int mode = syscallbuf_get_mode(b->proc);
-	if (mode < 0 || mode == XRR_SB_MODE_DISABLED)
-		return 0;
-	if (syscallbuf_set_mode(b->proc, XRR_SB_MODE_DISABLED) < 0)
-		return rec_fail(r, "thread %d: turning the syscall buffer off: "
-				"%s", (int)b->tid, strerror(errno));
-	const struct sc_region page = { XRR_SB_CONTROL_ADDR,
-					sizeof(struct xrr_sb_control) };
-	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
+	return disable_buffer(r, b);
 }
 
 /* PTRACE_INTERRUPT: a stopped tracee traps again once it is let go
