@@ -1494,6 +1494,23 @@ static int count_ready(struct recorder *r)
 }
 
 /* Give the turn to a waiting thread, if nobody has it. */
+/* t's recorded syscall event if one is pending, then its user code. */
+static int finish_and_run(struct recorder *r, struct rthread *t)
+{
+	if (t->exit_pending && finish_syscall(r, t) < 0)
+		return -1;
+	return r->done ? 0 : after_syscall(r, t);
+}
+
+/* On inside the syscall t was stopped in (no turn held meanwhile). */
+static int back_into_syscall(struct recorder *r, struct rthread *t)
+{
+	t->state = RT_SYSCALL;
+	if (r->current == t)
+		r->current = NULL;
+	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
 /* PTRACE_SINGLESTEP from its tracer: one instruction (with the signal
  * it passes, whose handler's first instruction is then the step). */
 static int step_traced(struct recorder *r, struct rthread *t, int sig)
@@ -1513,12 +1530,16 @@ static int continue_traced(struct recorder *r, struct rthread *t)
 	t->trace_continue = false;
 	switch (t->trace_cont_at) {
 	case TRACE_AT_ENTRY:
-		return syscall_entry_stop(r, t);
+	case TRACE_AT_EXIT_EVENT:
+		return syscall_entry_stop(r, t);        /* its entry, again */
+	case TRACE_AT_VFORK_DONE:
+		/* Its exit stop is next, if the tracer wants it. */
+		if (rec_ptrace_syscall_exit(r, t, true))
+			return 0;
+		/* fall through */
 	case TRACE_AT_EXIT:
 		t->exit_pending = true;
-		if (finish_syscall(r, t) < 0)
-			return -1;
-		return r->done ? 0 : after_syscall(r, t);
+		return finish_and_run(r, t);
 	case TRACE_AT_SIGNAL:
 		if (t->tracee && t->tracee->resume == PTRACE_SINGLESTEP)
 			return step_traced(r, t, sig);
@@ -1532,34 +1553,14 @@ static int continue_traced(struct recorder *r, struct rthread *t)
 		}
 		t->trace_delivering = true;
 		return deliver_signal(r, t, &t->trace_cont_siginfo);
-	case TRACE_AT_EXIT_EVENT:
-		return syscall_entry_stop(r, t);
-	case TRACE_AT_VFORK_DONE:
-		/* Its exit stop is next, if the tracer wants it. */
-		if (rec_ptrace_syscall_exit(r, t, true))
-			return 0;
-		t->exit_pending = true;
-		if (finish_syscall(r, t) < 0)
-			return -1;
-		return r->done ? 0 : after_syscall(r, t);
 	case TRACE_AT_TRAP:
 	case TRACE_AT_GROUP:
 		/* On from where its stop found it. */
-		if (t->before_group_stop == RT_SYSCALL) {
-			t->state = RT_SYSCALL;
-			if (r->current == t)
-				r->current = NULL;
-			return resume(r, t, TASK_RESUME_SYSCALL, 0);
-		}
-		if (t->exit_pending && finish_syscall(r, t) < 0)
-			return -1;
-		return r->done ? 0 : after_syscall(r, t);
+		if (t->before_group_stop == RT_SYSCALL)
+			return back_into_syscall(r, t);
+		return finish_and_run(r, t);
 	case TRACE_AT_EXEC:
-		/* Inside execve: on to its exit stop. */
-		t->state = RT_SYSCALL;
-		if (r->current == t)
-			r->current = NULL;
-		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+		return back_into_syscall(r, t); /* on to execve's exit stop */
 	}
 	return run_user(r, t);
 }
@@ -1588,11 +1589,7 @@ static int schedule(struct recorder *r)
 		return resume_from_point(r, t);
 	if (t->trace_continue)
 		return continue_traced(r, t);
-	if (t->exit_pending && finish_syscall(r, t) < 0)
-		return -1;
-	if (r->done)
-		return 0;
-	return after_syscall(r, t);
+	return finish_and_run(r, t);
 }
 
 static int wait_any(struct recorder *r, struct task_stop *st, int flags)

@@ -235,10 +235,6 @@ int rec_emit_writes(struct recorder *r, struct trace_event *ev,
 int rec_read_fn(void *ctx, uint64_t addr, void *buf, size_t len);
 int rec_flush(struct recorder *r);
 
-/* si_code of a seccomp filter's SIGSYS (SYS_SECCOMP, which glibc
- * shows only to some feature sets). */
-#define SIGSYS_SECCOMP_CODE 1
-
 /* A fault of the thread's own instruction (delivered where it happens),
  * not a signal sent to it. */
 bool rec_synchronous_signal(const siginfo_t *si);

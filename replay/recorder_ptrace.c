@@ -80,6 +80,26 @@ static int give(struct recorder *r, struct rthread *a, uint64_t addr,
 	return 0;
 }
 
+static pid_t parent_of(pid_t pid);
+
+/* b traced by tracer_pid from now on (resumed as if by PTRACE_CONT).
+ * real_child: b leads a child process of the tracer, whose death the
+ * tracer learns through its real wait4.  0, or -1 (rec_fail called). */
+static int new_tracee(struct recorder *r, struct rthread *b, pid_t tracer_pid,
+		      bool seized, uint32_t options)
+{
+	b->tracee = calloc(1, sizeof(*b->tracee));
+	if (!b->tracee)
+		return rec_fail(r, "out of memory");
+	b->tracee->tracer_pid = tracer_pid;
+	b->tracee->real_child = b->tid == b->proc->pid &&
+				parent_of(b->proc->pid) == tracer_pid;
+	b->tracee->seized = seized;
+	b->tracee->options = options;
+	b->tracee->resume = PTRACE_CONT;
+	return 0;
+}
+
 static pid_t parent_of(pid_t pid)
 {
 	char path[64], line[256];
@@ -115,19 +135,25 @@ static struct rthread *tracee_of(struct recorder *r, struct rthread *a,
 
 /* ---- B's stops -------------------------------------------------------------- */
 
-/* A thread of the tracer blocked in a wait4 that b's stop answers. */
-static struct rthread *blocked_waiter(struct recorder *r, struct rthread *b)
+/* Threads of tracer_pid blocked in the kernel's wait4 for tid (or any)
+ * are interrupted: the call ends with -ERESTARTSYS at its exit stop,
+ * where rec_ptrace_exit gives it the report instead. */
+static void interrupt_waiters(struct recorder *r, pid_t tracer_pid, pid_t tid)
 {
 	for (size_t i = 0; i < r->nthreads; i++) {
 		struct rthread *a = &r->threads[i];
 		if (a->state != RT_SYSCALL || a->nr != SYS_wait4 || a->skipped ||
-		    a->proc->pid != b->tracee->tracer_pid)
+		    a->ptrace_waking || a->proc->pid != tracer_pid)
 			continue;
 		pid_t want = (pid_t)a->args[0];
-		if (want == -1 || want == b->tid)
-			return a;
+		if (want != -1 && want != tid)
+			continue;
+		struct task *tk = task_of(a);
+		if (tk && ptrace(PTRACE_INTERRUPT, a->tid, 0, 0) == 0) {
+			a->ptrace_waking = true;
+			tk->interrupt_pending = true;
+		}
 	}
-	return NULL;
 }
 
 static int wake_parked_waiters(struct recorder *r);
@@ -187,16 +213,7 @@ static void report(struct recorder *r, struct rthread *b, enum rec_trace_at at,
 	tr->reported = false;
 	notify_tracer(r, tr->tracer_pid, b->tid, CLD_TRAPPED, (status >> 8) & 0xff);
 	wake_parked_waiters(r);
-	struct rthread *a = blocked_waiter(r, b);
-	if (a && !a->ptrace_waking) {
-		/* Its wait4 ends with -ERESTARTSYS at its exit stop, where
-		 * rec_ptrace_exit gives it this stop instead. */
-		struct task *tk = task_of(a);
-		if (tk && ptrace(PTRACE_INTERRUPT, a->tid, 0, 0) == 0) {
-			a->ptrace_waking = true;
-			tk->interrupt_pending = true;
-		}
-	}
+	interrupt_waiters(r, tr->tracer_pid, b->tid);
 }
 
 #define EVENT_STATUS(sig, event) ((((event) << 8 | (sig)) << 8) | 0x7f)
@@ -406,14 +423,8 @@ int rec_ptrace_fork_event(struct recorder *r, struct rthread *b,
 
 	if (!tr || !c || !(tr->options & option_for(event)))
 		return 0;
-	c->tracee = calloc(1, sizeof(*c->tracee));
-	if (!c->tracee)
-		return rec_fail(r, "out of memory");
-	c->tracee->tracer_pid = tr->tracer_pid;
-	c->tracee->real_child = false;  /* b's child, or a thread */
-	c->tracee->seized = tr->seized;
-	c->tracee->options = tr->options;
-	c->tracee->resume = PTRACE_CONT;
+	if (new_tracee(r, c, tr->tracer_pid, tr->seized, tr->options) < 0)
+		return -1;
 	if (event == PTRACE_EVENT_CLONE && c->proc == b->proc)
 		c->trace_first_stop = true;     /* after EV_THREAD_CREATE */
 	else if (first_stop(r, c) < 0)
@@ -691,15 +702,8 @@ static long seize(struct recorder *r, struct rthread *a, pid_t pid)
 		return -EPERM;
 	if (check_options(r, a, PTRACE_SEIZE, a->args[3]) < 0)
 		return -1;
-	b->tracee = calloc(1, sizeof(*b->tracee));
-	if (!b->tracee)
-		return rec_fail(r, "out of memory");
-	b->tracee->tracer_pid = a->proc->pid;
-	b->tracee->real_child = b->tid == b->proc->pid &&
-				parent_of(b->proc->pid) == a->proc->pid;
-	b->tracee->seized = true;
-	b->tracee->options = (uint32_t)a->args[3];
-	b->tracee->resume = PTRACE_CONT;
+	if (new_tracee(r, b, a->proc->pid, true, (uint32_t)a->args[3]) < 0)
+		return -1;
 	if (b->state == RT_GROUP_STOPPED)
 		report(r, b, TRACE_AT_GROUP,
 		       EVENT_STATUS(SIGSTOP, PTRACE_EVENT_STOP));
@@ -716,13 +720,8 @@ static long attach(struct recorder *r, struct rthread *a, pid_t pid)
 		return b ? -EPERM : -ESRCH;
 	if (b->tracee)
 		return -EPERM;
-	b->tracee = calloc(1, sizeof(*b->tracee));
-	if (!b->tracee)
-		return rec_fail(r, "out of memory");
-	b->tracee->tracer_pid = a->proc->pid;
-	b->tracee->real_child = b->tid == b->proc->pid &&
-				parent_of(b->proc->pid) == a->proc->pid;
-	b->tracee->resume = PTRACE_CONT;
+	if (new_tracee(r, b, a->proc->pid, false, 0) < 0)
+		return -1;
 	if (syscall(SYS_tgkill, b->proc->pid, b->tid, SIGSTOP) < 0)
 		return -errno;
 	return disable_buffer(r, b);
@@ -778,12 +777,8 @@ static int traceme(struct recorder *r, struct rthread *b)
 			    r->threads[i].proc->pid == parent;
 	if (!recorded)
 		return -EPERM;  /* its parent is not in the recording */
-	b->tracee = calloc(1, sizeof(*b->tracee));
-	if (!b->tracee)
-		return rec_fail(r, "out of memory");
-	b->tracee->tracer_pid = parent;
-	b->tracee->real_child = b->tid == b->proc->pid;
-	b->tracee->resume = PTRACE_CONT;
+	if (new_tracee(r, b, parent, false, 0) < 0)
+		return -1;
 	/* Every call the tracer may see must be the program's own. */
 	return rec_syscallbuf_disable(r, b) < 0 ? -1 : 0;
 }
@@ -1161,20 +1156,7 @@ void rec_ptrace_forget(struct recorder *r, struct rthread *t, int status)
 			      WIFSIGNALED(status) ? WTERMSIG(status)
 						  : WEXITSTATUS(status));
 		wake_parked_waiters(r);
-		for (size_t i = 0; i < r->nthreads; i++) {
-			struct rthread *a = &r->threads[i];
-			if (a->state == RT_SYSCALL && a->nr == SYS_wait4 &&
-			    !a->skipped && !a->ptrace_waking &&
-			    a->proc->pid == t->tracee->tracer_pid &&
-			    ((pid_t)a->args[0] == -1 ||
-			     (pid_t)a->args[0] == t->tid)) {
-				struct task *tk = task_of(a);
-				if (tk && ptrace(PTRACE_INTERRUPT, a->tid, 0, 0) == 0) {
-					a->ptrace_waking = true;
-					tk->interrupt_pending = true;
-				}
-			}
-		}
+		interrupt_waiters(r, t->tracee->tracer_pid, t->tid);
 	}
 	free(t->tracee);
 	t->tracee = NULL;

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "replay/replay_int.h"
+#include "replay/seccomp_filter.h"
 #include "replay/syscallbuf.h"
 #include "replay/insn_virt.h"
 #include "replay/syscalls.h"
@@ -458,9 +459,6 @@ static int siginfo_code(const struct ev_signal *s)
 	memcpy(&code, s->siginfo + 8, sizeof(code));
 	return code;
 }
-
-/* si_code of a seccomp filter's SIGSYS (SYS_SECCOMP). */
-#define SIGSYS_SECCOMP_CODE 1
 
 /* A fault the thread's own instruction causes (a seccomp filter's SIGSYS
  * included), delivered where it happens; anything else (kill, tgkill,

@@ -26,6 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* si_code of a filter's SIGSYS (SECCOMP_RET_TRAP): SYS_SECCOMP, which
+ * glibc shows only to some feature sets. */
+#define SIGSYS_SECCOMP_CODE 1
+
 /* The kernel's limit on one filter's length. */
 #define SECCOMP_FILTER_MAX_INSNS 4096
 /* Instructions the rewrite puts before the program's. */
