@@ -77,7 +77,7 @@ static bool changes_address_space(long nr)
 
 /* ---- threads ------------------------------------------------------------------ */
 
-static struct rthread *find_thread(struct recorder *r, pid_t tid)
+struct rthread *rec_find_thread(struct recorder *r, pid_t tid)
 {
 	for (size_t i = 0; i < r->nthreads; i++)
 		if (r->threads[i].tid == tid && r->threads[i].state != RT_DEAD)
@@ -111,9 +111,8 @@ static struct rthread *add_thread(struct recorder *r, pid_t tid,
 	return t;
 }
 
-static struct task *task_of(struct recorder *r, struct rthread *t)
+struct task *rec_task_of(struct rthread *t)
 {
-	(void)r;
 	return process_find_task(t->proc, t->tid);
 }
 
@@ -128,7 +127,7 @@ static void use_thread(struct recorder *r, struct rthread *t)
 static int get_regs(struct recorder *r, struct rthread *t,
 		    struct user_regs_struct *regs)
 {
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 
 	if (!tk || task_get_gregs(t->proc, tk, regs) < 0)
 		return rec_fail(r, "event %" PRIu64 ": registers of thread %d:"
@@ -139,7 +138,7 @@ static int get_regs(struct recorder *r, struct rthread *t,
 static int set_regs(struct recorder *r, struct rthread *t,
 		    const struct user_regs_struct *regs)
 {
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 
 	if (!tk || task_set_gregs(t->proc, tk, regs) < 0)
 		return rec_fail(r, "event %" PRIu64 ": setting registers of"
@@ -151,7 +150,7 @@ static int set_regs(struct recorder *r, struct rthread *t,
 static int resume(struct recorder *r, struct rthread *t,
 		  enum task_resume_mode mode, int sig)
 {
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 	int rc = tk ? task_resume(t->proc, tk, mode, sig) : -ESRCH;
 
 	if (rc < 0) {
@@ -196,7 +195,7 @@ static int resume_user(struct recorder *r, struct rthread *t, bool may_release)
 	int sig = 0;
 
 	use_thread(r, t);
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 	if (tk && task_get_gregs(t->proc, tk, &t->boundary_regs) == -ESRCH) {
 		/* Killed while it waited for its turn (another process's
 		 * SIGKILL acts at once, even on a stopped tracee): its death
@@ -260,7 +259,7 @@ static int take_buffered_calls(struct recorder *r, struct rthread *t,
 static bool in_buffered_call(struct recorder *r, struct rthread *t)
 {
 	struct user_regs_struct g;
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 
 	if (!t->sb_code_end)
 		return false;
@@ -430,7 +429,7 @@ static size_t vfork_regions(struct recorder *r, struct rthread *t,
 static int record_thread_create(struct recorder *r, struct rthread *t,
 				uint64_t flags)
 {
-	struct rthread *nt = find_thread(r, t->new_tid);
+	struct rthread *nt = rec_find_thread(r, t->new_tid);
 	struct trace_event ev = { .type = EV_THREAD_CREATE, .tid = t->tid };
 
 	ev.u.thread_create.new_tid = t->new_tid;
@@ -455,7 +454,7 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 
 	t->exit_pending = false;
 	t->trace_exec_stop = false;
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 	if (tk && task_get_gregs(t->proc, tk, &g) == -ESRCH)
 		/* Killed in its syscall (another process's SIGKILL acts at
 		 * once): the syscall never returns, so no event; its death
@@ -656,7 +655,7 @@ static int clone_made_thread(struct recorder *r, struct rthread *t)
 
 	if (finish_syscall(r, t) < 0)
 		return -1;
-	struct rthread *c = find_thread(r, child);
+	struct rthread *c = rec_find_thread(r, child);
 	if (!c || c->state != RT_READY || r->done)
 		return run_user(r, t);
 	r->then_run = t->tid;   /* t: events written, stretch still to run */
@@ -884,7 +883,7 @@ static int record_fatal_signal(struct recorder *r, struct rthread *t,
 static int deliver_signal(struct recorder *r, struct rthread *t,
 			  const siginfo_t *si)
 {
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 
 	/* A traced thread's signal goes to its tracer first. */
 	int held = t->trace_delivering ? 0 : rec_ptrace_signal(r, t, si);
@@ -1280,7 +1279,7 @@ static struct rthread *exec_by_other_thread(struct recorder *r,
 					    struct rthread *leader,
 					    pid_t former)
 {
-	struct rthread *t = find_thread(r, former);
+	struct rthread *t = rec_find_thread(r, former);
 
 	if (!t || t == leader || t->proc != leader->proc)
 		return leader;
@@ -1383,7 +1382,7 @@ static int thread_gone(struct recorder *r, struct rthread *t,
  * waitpid(WUNTRACED) and the others' view depend on it). */
 static int group_stop(struct recorder *r, struct rthread *t)
 {
-	struct task *tk = task_of(r, t);
+	struct task *tk = rec_task_of(t);
 
 	t->before_group_stop = t->state;
 	t->state = RT_GROUP_STOPPED;
@@ -1416,7 +1415,7 @@ static int group_continued(struct recorder *r, struct rthread *t)
 
 static int dispatch(struct recorder *r, const struct task_stop *st)
 {
-	struct rthread *t = find_thread(r, st->tid);
+	struct rthread *t = rec_find_thread(r, st->tid);
 
 	if (!t)
 		return 0;       /* a detached child's late report */
@@ -1571,7 +1570,7 @@ static int schedule(struct recorder *r)
 		return 0;
 	struct rthread *t = NULL;
 	if (r->then_run) {
-		t = find_thread(r, r->then_run);
+		t = rec_find_thread(r, r->then_run);
 		r->then_run = 0;
 		if (t && t->state == RT_READY)
 			r->rr_cursor = (size_t)(t - r->threads);

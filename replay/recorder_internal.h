@@ -221,6 +221,11 @@ struct recorder {
 	size_t ntrace_sigchld;
 };
 
+/* A live recorded thread by tid, or NULL. */
+struct rthread *rec_find_thread(struct recorder *r, pid_t tid);
+/* t's task in the task layer (NULL once gone). */
+struct task *rec_task_of(struct rthread *t);
+
 /* Fail the recording with a message; returns -1. */
 int rec_fail(struct recorder *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

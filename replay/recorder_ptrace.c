@@ -47,15 +47,10 @@ const struct syscall_desc rec_ptrace_desc = {
 	.arg = { SA_INT, SA_LONG, SA_HEX, SA_HEX },
 };
 
-static struct task *task_of(struct rthread *t)
-{
-	return process_find_task(t->proc, t->tid);
-}
-
 static int set_result(struct recorder *r, struct rthread *t, int64_t result)
 {
 	struct user_regs_struct g = t->entry_regs;
-	struct task *tk = task_of(t);
+	struct task *tk = rec_task_of(t);
 
 	g.orig_rax = (uint64_t)-1;      /* the kernel runs nothing */
 	g.rax = (uint64_t)result;
@@ -116,19 +111,11 @@ static pid_t parent_of(pid_t pid)
 	return ppid;
 }
 
-static struct rthread *thread_by_tid(struct recorder *r, pid_t tid)
-{
-	for (size_t i = 0; i < r->nthreads; i++)
-		if (r->threads[i].tid == tid && r->threads[i].state != RT_DEAD)
-			return &r->threads[i];
-	return NULL;
-}
-
 /* B, when it is an emulated tracee of A's process. */
 static struct rthread *tracee_of(struct recorder *r, struct rthread *a,
 				 pid_t pid)
 {
-	struct rthread *b = thread_by_tid(r, pid);
+	struct rthread *b = rec_find_thread(r, pid);
 
 	return b && b->tracee && b->tracee->tracer_pid == a->proc->pid ? b : NULL;
 }
@@ -148,7 +135,7 @@ static void interrupt_waiters(struct recorder *r, pid_t tracer_pid, pid_t tid)
 		pid_t want = (pid_t)a->args[0];
 		if (want != -1 && want != tid)
 			continue;
-		struct task *tk = task_of(a);
+		struct task *tk = rec_task_of(a);
 		if (tk && ptrace(PTRACE_INTERRUPT, a->tid, 0, 0) == 0) {
 			a->ptrace_waking = true;
 			tk->interrupt_pending = true;
@@ -160,7 +147,7 @@ static int wake_parked_waiters(struct recorder *r);
 
 static int get_regs_of(struct rthread *b, struct user_regs_struct *g)
 {
-	struct task *tk = task_of(b);
+	struct task *tk = rec_task_of(b);
 
 	return tk && task_get_gregs(b->proc, tk, g) == 0 ? 0 : -ESRCH;
 }
@@ -549,7 +536,7 @@ static int wake_parked_waiters(struct recorder *r)
 		if (!tid)
 			continue;
 		struct user_regs_struct g;
-		struct task *tk = task_of(a);
+		struct task *tk = rec_task_of(a);
 		if (!tk || task_get_gregs(a->proc, tk, &g) < 0)
 			continue;
 		g.rax = (uint64_t)(int64_t)answer_wait(r, a, tid, status);
@@ -565,7 +552,7 @@ static int wake_parked_waiters(struct recorder *r)
 int rec_ptrace_exit(struct recorder *r, struct rthread *a)
 {
 	struct user_regs_struct g;
-	struct task *tk = task_of(a);
+	struct task *tk = rec_task_of(a);
 	bool waking = a->ptrace_waking;
 
 	a->ptrace_waking = false;
@@ -694,7 +681,7 @@ static long disable_buffer(struct recorder *r, struct rthread *b)
  * group-stop reports it (PTRACE_EVENT_STOP with the stop signal). */
 static long seize(struct recorder *r, struct rthread *a, pid_t pid)
 {
-	struct rthread *b = thread_by_tid(r, pid);
+	struct rthread *b = rec_find_thread(r, pid);
 
 	if (!b || b->proc == a->proc)
 		return b ? -EPERM : -ESRCH;
@@ -714,7 +701,7 @@ static long seize(struct recorder *r, struct rthread *a, pid_t pid)
  * is its first stop for the tracer (as the kernel does). */
 static long attach(struct recorder *r, struct rthread *a, pid_t pid)
 {
-	struct rthread *b = thread_by_tid(r, pid);
+	struct rthread *b = rec_find_thread(r, pid);
 
 	if (!b || b->proc == a->proc)
 		return b ? -EPERM : -ESRCH;
@@ -872,7 +859,7 @@ static long get_regset(struct recorder *r, struct rthread *a, struct rthread *b)
 static long set_regs_of(struct recorder *r, struct rthread *b,
 			const struct user_regs_struct *g)
 {
-	struct task *tk = task_of(b);
+	struct task *tk = rec_task_of(b);
 	struct user_regs_struct now;
 
 	if (!tk || task_set_gregs(b->proc, tk, g) < 0 ||
@@ -948,11 +935,11 @@ int rec_ptrace_mem_write(struct recorder *r, struct rthread *a)
 		return 0;
 	if (strcmp(target + strlen(target) - 4, "/mem") != 0)
 		return 0;
-	struct rthread *b = thread_by_tid(r, tid);
+	struct rthread *b = rec_find_thread(r, tid);
 	if (!b)
 		return 0;
 	struct user_regs_struct g;
-	struct task *tk = task_of(a);
+	struct task *tk = rec_task_of(a);
 	if (!tk || task_get_gregs(a->proc, tk, &g) < 0 || (int64_t)g.rax <= 0)
 		return 0;
 	if (b->proc == a->proc) {

@@ -53,18 +53,13 @@ const struct syscall_desc rec_seccomp_answered_desc = {
 	.arg = { SA_HEX, SA_HEX, SA_HEX, SA_HEX, SA_HEX, SA_HEX },
 };
 
-static struct task *task_of(struct rthread *t)
-{
-	return process_find_task(t->proc, t->tid);
-}
-
 /* Skip the call: orig_rax -1 (the kernel runs nothing and keeps rax),
  * rax the result. */
 static int skip_with_result(struct recorder *r, struct rthread *t,
 			    int64_t result)
 {
 	struct user_regs_struct g = t->entry_regs;
-	struct task *tk = task_of(t);
+	struct task *tk = rec_task_of(t);
 
 	g.orig_rax = (uint64_t)-1;
 	g.rax = (uint64_t)result;
@@ -188,7 +183,7 @@ static int redirect_call(struct recorder *r, struct rthread *t,
 			 const struct seccomp_install *in)
 {
 	struct user_regs_struct g = t->entry_regs;
-	struct task *tk = task_of(t);
+	struct task *tk = rec_task_of(t);
 
 	if (t->nr == SYS_seccomp) {
 		g.rdi = SECCOMP_SET_MODE_FILTER;
@@ -294,7 +289,7 @@ int rec_seccomp_exit(struct recorder *r, struct rthread *t)
 {
 	struct seccomp_install *in = t->seccomp_install;
 	struct user_regs_struct g;
-	struct task *tk = task_of(t);
+	struct task *tk = rec_task_of(t);
 	int rc = 0;
 
 	if (!in)
