@@ -890,6 +890,9 @@ static int deliver_signal(struct recorder *r, struct rthread *t,
 	if (held)
 		return held < 0 ? -1 : 0;
 	t->trace_delivering = false;
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d signal %d delivered\n",
+			(int)t->tid, si->si_signo);
 
 	switch (signal_disposition(r, t->tid, si)) {
 	case DISP_UNRECORDABLE:
@@ -988,6 +991,9 @@ static int defer_signal(struct recorder *r, struct rthread *t,
 	if (t->ndeferred == RT_MAX_DEFERRED)
 		return rec_fail(r, "thread %d: more than %d signals waiting for"
 				" a system call", (int)t->tid, RT_MAX_DEFERRED);
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d signal %d deferred\n",
+			(int)t->tid, si->si_signo);
 	t->deferred[t->ndeferred++] = *si;
 	atomic_store(&r->watch_signal, t->deferred[0].si_signo);
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -1129,8 +1135,12 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 	 * only because we trace): drop it, wherever it arrives. */
 	if (!rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
 	    st->signo != SIGSEGV &&
-	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED)
+	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED) {
+		if (r->debug)
+			fprintf(stderr, "xrr-rec: tid %d signal %d ignored\n",
+				(int)t->tid, st->signo);
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
 	if (st->signo == SIGILL) {
 		/* A patched CPUID/XGETBV/XSAVE site (recorder_xcr0.c). */
 		siginfo_t fault;
@@ -1419,6 +1429,13 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 
 	if (!t)
 		return 0;       /* a detached child's late report */
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d stop kind %d sig %d entry %d "
+			"state %d current %d deferred %d event %llu\n",
+			(int)st->tid, (int)st->kind, st->signo,
+			(int)st->in_syscall_entry, (int)t->state,
+			r->current ? (int)r->current->tid : 0, t->ndeferred,
+			(unsigned long long)r->nevents);
 	use_thread(r, t);
 	/* Another stop than the interrupt's came first.  The kernel drops
 	 * a pending PTRACE_INTERRUPT at any trap that comes before it
@@ -2006,6 +2023,7 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	struct process *initial = r->proc;
 	r->opts = o;
 	r->res = res;
+	r->debug = getenv("XRR_RECORD_DEBUG") != NULL;
 	syscall_set_bpf_describer(rec_bpf_describe);
 	r->ticks = tick_source_select();
 	r->cpu = pick_cpu(o);
