@@ -166,6 +166,7 @@ static int resume(struct recorder *r, struct rthread *t,
 
 static int resume_user(struct recorder *r, struct rthread *t,
 		       bool may_release);
+static int interrupt_with_deferred(struct recorder *r, struct rthread *t);
 
 /* Resume into user code from a point an event marks (syscall exit,
  * handler entry, emulated rdtsc), releasing one deferred signal if any:
@@ -635,7 +636,34 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 	t->state = RT_SYSCALL;
 	if (t->blocking && r->current == t)
 		r->current = NULL;      /* let another thread run meanwhile */
+	if (t->blocking && t->ndeferred && interrupt_with_deferred(r, t) < 0)
+		return -1;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+/* t waits for a system call to deliver a signal it got in user code
+ * (t->deferred), and the call it enters may block: natively the signal
+ * would have come first, so it must not wait behind the call (a child
+ * sent SIGTERM and then blocked in read would wait for ever).  Sent
+ * again for real, the signal interrupts the call the way one arriving
+ * during it does; it comes back as a signal stop after the call's exit,
+ * where the original siginfo is delivered (t->releasing).  tgkill, not
+ * a signal on the resume: a seccomp entry stop ignores that one. */
+static int interrupt_with_deferred(struct recorder *r, struct rthread *t)
+{
+	if (t->releasing)
+		return 0;       /* already sent again */
+	if (syscall(SYS_tgkill, t->proc->pid, t->tid,
+		    t->deferred[0].si_signo) < 0 && errno != ESRCH)
+		return rec_fail(r, "thread %d: sending signal %d again: %s",
+				(int)t->tid, t->deferred[0].si_signo,
+				strerror(errno));
+	t->releasing = true;
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d signal %d sent again before "
+			"a blocking call\n", (int)t->tid,
+			t->deferred[0].si_signo);
+	return 0;
 }
 
 static bool others_ready(struct recorder *r, const struct rthread *t)
