@@ -250,6 +250,9 @@ static int console_loop(struct console *con)
 		char *line = read_line(con->interactive);
 		if (!line)
 			break;
+		size_t len = strlen(line);   /* completion leaves a space */
+		while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+			line[--len] = 0;
 		if (con->interactive && line[strspn(line, " \t")])
 			add_history(line);
 		int rc = console_run_line(con, line);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "frontend/console_lines.h"
 #include "protocol/rsp.h"
 #include "protocol/tdesc_xml.h"
 
@@ -36,6 +37,7 @@ struct console {
 	struct console_sym *syms;     /* sorted by address */
 	size_t nsyms;
 	char syms_error[256];         /* why there are none */
+	struct console_lines lines;   /* the executable's DWARF line table */
 	int64_t tid;                  /* thread of the last stop, 0: unknown */
 	bool gone;                    /* the process exited or was killed */
 	struct console_bp bps[CONSOLE_MAX_BPS];
@@ -80,6 +82,11 @@ const struct console_sym *console_sym_at(const struct console *con,
 					 uint64_t addr);
 const struct console_sym *console_sym_named(const struct console *con,
 					    const char *name);
+/* "hello.c:17" for addr: from the server's answer to `monitor when`
+ * when it has one (pass it as `when`, or NULL), else from the line table
+ * the console read.  "" when unknown. */
+const char *console_source_at(const struct console *con, uint64_t addr,
+			      const char *when, char *buf, size_t len);
 /* "main+4" or "0x401136" into buf. */
 const char *console_describe_addr(const struct console *con, uint64_t addr,
 				  char *buf, size_t len);

@@ -378,8 +378,11 @@ static int con_bt(struct console *con, int argc, char **argv)
 		"(monitor backtrace); showing the current frame only\n");
 	if (console_read_pc(con, &pc) < 0)
 		return -1;
-	printf("#0  0x%016" PRIx64 " in %s\n", pc,
-	       console_describe_addr(con, pc, where, sizeof(where)));
+	char src[256];
+	console_source_at(con, pc, NULL, src, sizeof(src));
+	printf("#0  0x%016" PRIx64 " in %s%s%s%s\n", pc,
+	       console_describe_addr(con, pc, where, sizeof(where)),
+	       src[0] ? " (" : "", src, src[0] ? ")" : "");
 	return 0;
 }
 

@@ -259,10 +259,15 @@ static int symbols_from_elf(struct console *con, struct rsp_buf *image)
 		}
 	}
 	int rc = -1;
+	uint64_t bias = load_bias(con, &eh);
+	char err[256];
+	if (console_lines_load(&con->lines, image->data, image->len, bias, err,
+			       sizeof(err)) < 0 && getenv("XRR_CONSOLE_DEBUG"))
+		fprintf(stderr, "xrr: console: no line table: %s\n", err);
 	if (!best)
 		snprintf(con->syms_error, sizeof(con->syms_error),
 			 "the executable has no symbol table");
-	else if (add_symbols(con, elf, best, &best_sh, load_bias(con, &eh)) < 0)
+	else if (add_symbols(con, elf, best, &best_sh, bias) < 0)
 		snprintf(con->syms_error, sizeof(con->syms_error),
 			 "cannot read the executable's symbols: %s",
 			 elf_errmsg(-1));
@@ -331,6 +336,7 @@ void console_close(struct console *con)
 		con->server = -1;
 	}
 	tdesc_xml_free(&con->regs);
+	console_lines_free(&con->lines);
 	for (size_t i = 0; i < con->nsyms; i++)
 		free(con->syms[i].name);
 	free(con->syms);
@@ -716,12 +722,26 @@ static void source_location(const char *when, char *out, size_t len)
 	regex_t re;
 	regmatch_t m[2];
 	out[0] = 0;
-	if (regcomp(&re, "\\(([^() ]+:[0-9]+)\\)", REG_EXTENDED) != 0)
+	if (!when || regcomp(&re, "\\(([^() ]+:[0-9]+)\\)", REG_EXTENDED) != 0)
 		return;
-	if (regexec(&re, when, 2, m, 0) == 0)
-		snprintf(out, len, "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
-			 when + m[1].rm_so);
+	if (regexec(&re, when, 2, m, 0) == 0) {
+		/* The base name, as the console's own table gives it. */
+		const char *from = when + m[1].rm_so, *to = when + m[1].rm_eo;
+		for (const char *p = from; p < to; p++)
+			if (*p == '/')
+				from = p + 1;
+		snprintf(out, len, "%.*s", (int)(to - from), from);
+	}
 	regfree(&re);
+}
+
+const char *console_source_at(const struct console *con, uint64_t addr,
+			      const char *when, char *buf, size_t len)
+{
+	source_location(when, buf, len);
+	if (!buf[0] && !console_lines_find(&con->lines, addr, buf, len))
+		buf[0] = 0;
+	return buf;
 }
 
 /* stopped at FUNC+OFF (FILE:LINE) event N [...] */
@@ -735,7 +755,7 @@ static int print_location(struct console *con, const char *why)
 		return -1;
 	rsp_buf_init(&when);
 	long long event = console_current_event(con, &when);
-	source_location(when.data ? when.data : "", src, sizeof(src));
+	console_source_at(con, pc, when.data, src, sizeof(src));
 	printf("%sstopped at %s", why ? why : "",
 	       console_describe_addr(con, pc, where, sizeof(where)));
 	if (src[0])
