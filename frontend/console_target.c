@@ -326,8 +326,27 @@ int console_open(struct console *con, const char *trace_dir, bool quiet,
 	return 0;
 }
 
+/* A server that is not ours stays for the next client: leave it without
+ * our breakpoints, as GDB does when it disconnects. */
+static void remove_breakpoints(struct console *con)
+{
+	struct rsp_buf reply;
+	char packet[64];
+	rsp_buf_init(&reply);
+	for (size_t i = 0; i < con->nbps && !con->broken; i++) {
+		snprintf(packet, sizeof(packet), "z0,%" PRIx64 ",1",
+			 con->bps[i].addr);
+		if (rsp_client_request(&con->conn, packet, &reply, NULL) < 0)
+			break;
+	}
+	con->nbps = 0;
+	rsp_buf_free(&reply);
+}
+
 void console_close(struct console *con)
 {
+	if (con->server <= 0 && con->conn.t.in_fd >= 0)
+		remove_breakpoints(con);
 	rsp_conn_close(&con->conn);   /* closes the socket: our server ends */
 	if (con->server > 0) {
 		int ws;
