@@ -115,6 +115,22 @@ static void join(char *out, size_t len, const char *prefix, int argc,
 
 static int usage_error(const char *name);
 
+/* After a monitor command that moved the replay (goto, restart,
+ * diversions): learn the thread again.  The server may still answer `?`
+ * with the exit it reported last, but a successful move means the
+ * process is there again. */
+static int moved(struct console *con, int rc)
+{
+	int64_t tid = con->tid;
+	if (console_refresh_stop(con) < 0)
+		return -1;
+	if (rc == 0 && con->gone) {
+		con->gone = false;
+		con->tid = tid;
+	}
+	return rc;
+}
+
 /* ---- commands --------------------------------------------------------- */
 
 static int con_when(struct console *con, int argc, char **argv)
@@ -137,10 +153,7 @@ static int con_goto(struct console *con, int argc, char **argv)
 		return -1;
 	}
 	snprintf(command, sizeof(command), "goto %llu", event);
-	int rc = monitor_run(con, command);
-	if (console_refresh_stop(con) < 0)
-		return -1;
-	return rc;
+	return moved(con, monitor_run(con, command));
 }
 
 static int con_continue(struct console *con, int argc, char **argv)
@@ -425,9 +438,7 @@ static int con_diversion(struct console *con, int argc, char **argv)
 		return usage_error("diversion");
 	snprintf(command, sizeof(command), "diversion %s", argv[1]);
 	int rc = monitor_run(con, command);
-	if (strcmp(argv[1], "status") && console_refresh_stop(con) < 0)
-		return -1;
-	return rc;
+	return strcmp(argv[1], "status") ? moved(con, rc) : rc;
 }
 
 static int con_implant(struct console *con, int argc, char **argv)
@@ -485,10 +496,7 @@ static int con_restart(struct console *con, int argc, char **argv)
 	if (argc != 2)
 		return usage_error("restart");
 	join(command, sizeof(command), "restart", argc, argv, 1);
-	int rc = monitor_run(con, command);
-	if (console_refresh_stop(con) < 0)
-		return -1;
-	return rc;
+	return moved(con, monitor_run(con, command));
 }
 
 static int con_monitor(struct console *con, int argc, char **argv)

@@ -4,7 +4,7 @@
 # target description (xcr0, composed zmm), the stop-at-first-failure
 # rule, and a readline session on a pseudo-terminal completing names.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 31
+plan 33
 
 console() { timeout -k 5 120 "$XRR" console -q "$@"; }
 
@@ -97,6 +97,14 @@ check "keep-going runs the rest" "$TEST_TMP/kg.out" '^Current event: '
 check "an unknown symbol is a clear error" "$TEST_TMP/kg.err" "no symbol 'no_such_function' in the executable"
 check "call outside a diversion says what to do" "$TEST_TMP/kg.err" \
 	"calls run in a diversion with an implant loaded: 'diversion start', then 'implant load FILE'"
+
+# ---- the end of the recording, and back ----
+printf 'continue\ncontinue\ngoto 5\nbreak add\ncontinue\n' |
+	console -k "$h" >"$TEST_TMP/end.out" 2>"$TEST_TMP/end.err"
+check "continue reaches the end of the recording, then the exit" "$TEST_TMP/end.out" \
+	'^the program exited with status 0$'
+check "after goto the program runs again to the breakpoint" "$TEST_TMP/end.out" \
+	'^breakpoint 1: stopped at add\+0 '
 
 # ---- a trace recorded with XCR0 0x7: the AVX-512 state is unavailable ----
 x7="$TEST_TMP/x7"
