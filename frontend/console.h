@@ -97,6 +97,10 @@ int console_parse_addr(struct console *con, const char *text,
 /* Resume (packet "vCont;c", "vCont;s:TID", "bc", ...), wait for the stop
  * (^C sends 0x03) and print where it is.  0, or -1 printed. */
 int console_resume(struct console *con, const char *packet);
+/* Start the program over (vRun), breakpoints inserted again: after the
+ * program exited, the server answers every resume with the exit until
+ * then.  0, or -1 printed. */
+int console_rerun(struct console *con);
 /* `?`: learn the current thread again (after goto, restart, diversions). */
 int console_refresh_stop(struct console *con);
 

@@ -153,6 +153,8 @@ static int con_goto(struct console *con, int argc, char **argv)
 		return -1;
 	}
 	snprintf(command, sizeof(command), "goto %llu", event);
+	if (con->gone && console_rerun(con) < 0)
+		return -1;
 	return moved(con, monitor_run(con, command));
 }
 
@@ -188,6 +190,20 @@ static int con_step(struct console *con, int argc, char **argv)
 		if (console_resume(con, packet) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int con_run(struct console *con, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return usage_error("run");
+	if (console_rerun(con) < 0)
+		return -1;
+	long long event = console_current_event(con, NULL);
+	printf("started again%s", event >= 0 ? "" : "\n");
+	if (event >= 0)
+		printf(" at event %lld\n", event);
 	return 0;
 }
 
@@ -496,6 +512,8 @@ static int con_restart(struct console *con, int argc, char **argv)
 	if (argc != 2)
 		return usage_error("restart");
 	join(command, sizeof(command), "restart", argc, argv, 1);
+	if (con->gone && console_rerun(con) < 0)
+		return -1;
 	return moved(con, monitor_run(con, command));
 }
 
@@ -534,6 +552,8 @@ const struct console_command console_commands[] = {
 	  "end (^C interrupts)", con_continue, COMPLETE_NONE, NULL },
 	{ "step", "s", "step [N]", "execute N instructions (default 1)",
 	  con_step, COMPLETE_NONE, NULL },
+	{ "run", NULL, "run", "start the replay over from the beginning "
+	  "(breakpoints stay)", con_run, COMPLETE_NONE, NULL },
 	{ "reverse-continue", "rc", "reverse-continue", "run backwards to the "
 	  "previous breakpoint or the start", con_reverse_continue,
 	  COMPLETE_NONE, NULL },

@@ -326,6 +326,38 @@ int console_open(struct console *con, const char *trace_dir, bool quiet,
 	return 0;
 }
 
+int console_rerun(struct console *con)
+{
+	struct rsp_buf reply;
+	char packet[64];
+	int rc = -1;
+
+	rsp_buf_init(&reply);
+	if (request(con, "vRun;", &reply) < 0)
+		goto out;
+	if (reply.data[0] != 'T' && reply.data[0] != 'S') {
+		xrr_error("console: the server cannot start the program again "
+			  "(%s)", reply.len ? reply.data : "no vRun support");
+		goto out;
+	}
+	if (console_refresh_stop(con) < 0)
+		goto out;
+	/* A new process has none of the old one's breakpoints. */
+	for (size_t i = 0; i < con->nbps; i++) {
+		snprintf(packet, sizeof(packet), "Z0,%" PRIx64 ",1",
+			 con->bps[i].addr);
+		if (request(con, packet, &reply) < 0)
+			goto out;
+		if (strcmp(reply.data, "OK") != 0)
+			xrr_error("console: breakpoint %d could not be set "
+				  "again (%s)", con->bps[i].number, reply.data);
+	}
+	rc = 0;
+out:
+	rsp_buf_free(&reply);
+	return rc;
+}
+
 /* A server that is not ours stays for the next client: leave it without
  * our breakpoints, as GDB does when it disconnects. */
 static void remove_breakpoints(struct console *con)
@@ -837,8 +869,8 @@ int console_resume(struct console *con, const char *packet)
 	int rc = -1;
 
 	if (con->gone) {
-		xrr_error("console: the program has exited (goto EVENT or "
-			  "restart to go back)");
+		xrr_error("console: the program has exited (run, goto EVENT "
+			  "or restart N go back)");
 		return -1;
 	}
 	rsp_buf_init(&reply);
