@@ -20,6 +20,7 @@ const struct subcommand xrr_subcommands[] = {
 	{ "ls", "list the traces in the trace directory", cmd_ls },
 	{ "check", "can this host replay a trace? (XCR0, XSAVE layout, ISA controls)", cmd_check },
 	{ "checksum", "XXH3-64 of replayed memory at events, computed in a diversion", cmd_checksum },
+	{ "console", "an interactive replay frontend (readline, scripts; speaks RSP)", cmd_console },
 	{ NULL, NULL, NULL },
 };
 
