@@ -401,8 +401,12 @@ static int write_file_entry(struct writer *w, const struct member *m,
 static int write_archive(struct writer *w, const struct member_list *l,
 			 int fd, char *err, size_t errlen)
 {
+	/* No padding after the zstd frame: libarchive pads the last block
+	 * with zeros when the output is stdout, which no zstd reader takes
+	 * for the end of the stream. */
 	if (archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
 	    archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
 	    archive_write_open_fd(w->a, fd) != ARCHIVE_OK)
 		return archive_fail(w, "the archive", err, errlen);
 	if (write_dir_entry(w, "", err, errlen) < 0)
@@ -469,8 +473,12 @@ static int pack_members(const char *dir, const char *archive,
 		snprintf(err, errlen, "out of memory");
 	else
 		rc = write_archive(&w, l, fd, err, errlen);
-	if (w.a)
+	if (w.a) {
+		if (rc == 0)
+			stats->archive_bytes =
+				(uint64_t)archive_filter_bytes(w.a, -1);
 		archive_write_free(w.a);
+	}
 	if (w.ae)
 		archive_entry_free(w.ae);
 	free(w.buf);
@@ -480,13 +488,10 @@ static int pack_members(const char *dir, const char *archive,
 	stats->bytes = w.p.bytes;
 	if (to_stdout)
 		return rc;
-	struct stat st;
 	if (rc == 0 && fsync(fd) < 0) {
 		snprintf(err, errlen, "%s: %s", part, strerror(errno));
 		rc = -1;
 	}
-	if (rc == 0 && fstat(fd, &st) == 0)
-		stats->archive_bytes = (uint64_t)st.st_size;
 	close(fd);
 	if (rc == 0 && rename(part, archive) < 0) {
 		snprintf(err, errlen, "%s: cannot rename to %s: %s", part, archive,

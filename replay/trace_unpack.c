@@ -38,6 +38,13 @@ struct unpacker {
 	struct trace_pack_progress p;
 };
 
+static mode_t current_umask(void)
+{
+	mode_t m = umask(0);
+	umask(m);
+	return m;
+}
+
 /* mkdir -p. */
 static int make_dirs(const char *path)
 {
@@ -463,6 +470,12 @@ int trace_unpack(const char *archive, const char *dest, bool into,
 		rc = verify_stage(&u, err, errlen);
 	if (rc == 0)
 		rc = final_path(&u, dest, into, out, outlen, err, errlen);
+	/* mkdtemp made it private; a trace directory is as xrr record
+	 * makes one. */
+	if (rc == 0 && fchmod(u.stagefd, 0755 & ~current_umask()) < 0) {
+		snprintf(err, errlen, "%s: %s", u.stage, strerror(errno));
+		rc = -1;
+	}
 	if (rc == 0 && rename(u.stage, out) < 0) {
 		snprintf(err, errlen, "%s: cannot rename to %s: %s", u.stage, out,
 			 strerror(errno));

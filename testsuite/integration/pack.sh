@@ -9,7 +9,7 @@
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
 command -v objcopy >/dev/null || skip_all "objcopy (binutils) not installed"
 tar --help 2>/dev/null | grep -q -- --zstd || skip_all "tar without --zstd"
-plan 36
+plan 37
 
 export XRR_TRACE_DIR="$TEST_TMP/traces"
 T="$TEST_TMP"
@@ -99,6 +99,10 @@ run_gdb t2-gdb.out t2.gdb
 check "GDB reads the debuglink file from the trace" t2-gdb.out "Reading symbols from target:$T/app2/hello2\\.debug"
 check "in place: breakpoint with its source line" t2-gdb.out 'Breakpoint 1, add \(a=42, b=1\) at .*hello\.c:[0-9]+'
 check "in place: bt with source lines" t2-gdb.out '^#1 .*main \(\) at .*hello\.c:[0-9]+'
+
+"$XRR" pack -q -o - "$T/t2" 2>pipe.err | "$XRR" unpack -q - "$T/piped" >/dev/null 2>>pipe.err &&
+	[ "$("$XRR" replay -a "$T/piped" 2>>pipe.err </dev/null)" = "hello 43" ] &&
+	ok "pack -o - | unpack -: through a pipe" || fail "pack -o - | unpack - ($(cat pipe.err))"
 
 # Without DIR: into the trace directory under the trace's name, and
 # latest-trace points there.
