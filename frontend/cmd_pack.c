@@ -154,7 +154,7 @@ int cmd_pack(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
 		if (c == 'o') {
 			archive = optarg;
 		} else if (c == 'q') {
@@ -212,7 +212,7 @@ int cmd_unpack(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		if (c == 'q') {
 			quiet = true;
 		} else if (c == 'h') {
