@@ -135,6 +135,8 @@ static void object_open(struct sym_table *st, struct sym_object *o)
 		if (fd >= 0) {
 			sym_dwarf_open(&o->debug, fd);
 			o->has_debug_file = o->debug.dbg != NULL;
+			if (!o->has_symtab)
+				sym_elf_add_debug_symbols(o, o->debug.fd);
 		}
 	}
 }

@@ -41,8 +41,25 @@ static int load_segments(struct sym_object *o)
 	return 0;
 }
 
+/* A function, or an untyped label in executable code (hand-written
+ * assembly such as the loader's _start has no STT_FUNC). */
+static bool is_code_symbol(Elf *elf, const GElf_Sym *sym)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+	GElf_Shdr sh;
+
+	if (sym->st_shndx == SHN_UNDEF || sym->st_shndx >= SHN_LORESERVE ||
+	    !sym->st_value)
+		return false;
+	if (type == STT_FUNC || type == STT_GNU_IFUNC)
+		return true;
+	return type == STT_NOTYPE &&
+	       gelf_getshdr(elf_getscn(elf, sym->st_shndx), &sh) &&
+	       (sh.sh_flags & SHF_EXECINSTR);
+}
+
 /* Function symbols of one symbol table section. */
-static int add_symbols(struct sym_object *o, Elf_Scn *scn,
+static int add_symbols(struct sym_object *o, Elf *elf, Elf_Scn *scn,
 		       const GElf_Shdr *sh)
 {
 	Elf_Data *d = elf_getdata(scn, NULL);
@@ -56,11 +73,9 @@ static int add_symbols(struct sym_object *o, Elf_Scn *scn,
 	o->syms = v;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
-		if (!gelf_getsym(d, (int)i, &sym) ||
-		    GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+		if (!gelf_getsym(d, (int)i, &sym) || !is_code_symbol(elf, &sym))
 			continue;
-		const char *name = elf_strptr(o->elf, sh->sh_link, sym.st_name);
+		const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
 		char *copy = strdup(name);
@@ -116,7 +131,7 @@ int sym_elf_load(struct sym_object *o)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_SYMTAB) {
-			if (add_symbols(o, scn, &sh) < 0)
+			if (add_symbols(o, o->elf, scn, &sh) < 0)
 				return -1;
 			have_symtab = true;
 		} else if (sh.sh_type == SHT_DYNSYM) {
@@ -126,11 +141,36 @@ int sym_elf_load(struct sym_object *o)
 			read_build_id(o, scn);
 		}
 	}
-	if (!have_symtab && dynsym && add_symbols(o, dynsym, &dynsh) < 0)
+	o->has_symtab = have_symtab;
+	if (!have_symtab && dynsym && add_symbols(o, o->elf, dynsym, &dynsh) < 0)
 		return -1;
 	if (o->nsyms)
 		qsort(o->syms, o->nsyms, sizeof(*o->syms), sym_cmp);
 	return 0;
+}
+
+/* A stripped file's full .symtab from its separate debug file (static
+ * functions, the loader's _start): replaces what .dynsym gave. */
+void sym_elf_add_debug_symbols(struct sym_object *o, int debug_fd)
+{
+	Elf *elf = elf_begin(debug_fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL;
+
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+			continue;
+		for (size_t i = 0; i < o->nsyms; i++)
+			free(o->syms[i].name);
+		o->nsyms = 0;
+		if (add_symbols(o, elf, scn, &sh) == 0 && o->nsyms) {
+			qsort(o->syms, o->nsyms, sizeof(*o->syms), sym_cmp);
+			o->has_symtab = true;
+		}
+		break;
+	}
+	if (elf)
+		elf_end(elf);
 }
 
 void sym_elf_free(struct sym_object *o)

@@ -171,6 +171,7 @@ struct sym_object {
 	size_t nsegs;
 	struct sym_elf_symbol *syms;    /* functions, sorted by address */
 	size_t nsyms;
+	bool has_symtab;                /* syms from .symtab, not .dynsym */
 	char build_id[2 * 64 + 1];      /* hex; "" if none */
 	struct sym_dwarf main, debug;   /* debug: the separate debug file */
 	bool has_debug_file;
@@ -188,6 +189,7 @@ struct sym_table {
 /* symbols_elf.c */
 int sym_elf_load(struct sym_object *o);        /* segments, symbols, build-id */
 void sym_elf_free(struct sym_object *o);
+void sym_elf_add_debug_symbols(struct sym_object *o, int debug_fd);
 /* The ELF virtual address of file offset `off`, or false. */
 bool sym_elf_vaddr(const struct sym_object *o, uint64_t off, uint64_t *vaddr);
 const struct sym_elf_symbol *sym_elf_find(const struct sym_object *o,
