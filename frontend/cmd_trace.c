@@ -599,7 +599,9 @@ static void dump_backtrace(struct dump_replay *dr, uint64_t n,
 		       stop.message[0] ? stop.message
 				       : "the replay stopped elsewhere");
 		dr->stopped = true;
-		return;
+		/* A divergence leaves its thread where it went astray. */
+		if (stop.kind != REPLAY_STOP_DIVERGED || stop.tid != tid)
+			return;
 	}
 	print_frames(dr, tid);
 }
@@ -681,8 +683,8 @@ int cmd_dump(int argc, char **argv)
 		printf("%6" PRIu64 " %7d %s\n", n, it.cur.tid, line);
 		if (it.cur.type == EV_SYSCALLBUF)
 			dump_buffered_calls(&it.cur.u.syscallbuf, it.cur.tid);
-		if (backtrace && (it.cur.type == EV_SYSCALL ||
-				  it.cur.type == EV_SIGNAL) &&
+		if (backtrace && !dr.stopped && (it.cur.type == EV_SYSCALL ||
+						 it.cur.type == EV_SIGNAL) &&
 		    replayer_task(dr.r, it.cur.tid))
 			dump_backtrace(&dr, n, &it.cur);
 		else

@@ -7,7 +7,7 @@
 # copy gives ELF symbols or says "no symbols"; GDB's `monitor when` and
 # `monitor bt` show file:line at a breakpoint.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 17
+plan 19
 
 src="$top_srcdir/testsuite/progs/backtrace.c"
 # The line of a marker in the program's source: never a hard-coded number.
@@ -46,6 +46,16 @@ check "backtrace: #2 main (backtrace.c:$L_MAIN)" "$TEST_TMP/bt.write" \
 check "backtrace: the exit_group's stack reaches __libc_start_main" "$TEST_TMP/bt.out" \
 	'#[0-9]+ +0x[0-9a-f]{16} in __libc_start_(main|call_main)'
 check_not "backtrace: the replay went to the end" "$TEST_TMP/bt.out" 'no backtrace'
+
+# A divergence names where the thread went astray.
+ev=$(awk '/ write\(1, "backtrace: inner/ { print $1; exit }' "$TEST_TMP/dump.out")
+XRR_TEST_ALTER_EVENT="$ev:arg2=9" "$XRR" replay -a -q "$trace" >/dev/null 2>"$TEST_TMP/div.err"
+check "divergence message ends with the source location" "$TEST_TMP/div.err" \
+	"^xrr: replay diverged at event $ev .*\[at inner\+0x[0-9a-f]+ \(backtrace\.c:$L_INNER\)\]$"
+XRR_TEST_ALTER_EVENT="$ev:arg2=9" "$XRR" dump --backtrace "$trace" >"$TEST_TMP/divbt.out" 2>&1
+grep -A3 -E ' write\(1, "backtrace: inner' "$TEST_TMP/divbt.out" >"$TEST_TMP/divbt.write"
+check "dump --backtrace at a divergence: the diverging thread's stack" "$TEST_TMP/divbt.write" \
+	"#1  0x[0-9a-f]{16} in outer \(backtrace\.c:$L_OUTER\)$"
 
 # Through libc: write() is a ptrace stop without the syscall buffer.
 "$XRR" record --no-syscall-buffer -o "$trace-nosb" "$PROGS/backtrace" >/dev/null 2>&1
