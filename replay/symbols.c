@@ -416,7 +416,7 @@ const char *sym_format_frame(size_t n, const struct sym_frame *f, char *buf,
 			 l->object, l->object_addr,
 			 l->has_symbols ? "no symbol here" : "no symbols");
 	snprintf(buf, len, "#%-2zu 0x%016" PRIx64 " in %s%s", n, f->pc, what,
-		 f->how == SYM_FRAME_FP ? " [frame pointer: no CFI]" : "");
+		 f->how == SYM_FRAME_FP ? " [guessed: no CFI]" : "");
 	return buf;
 }
 

@@ -84,7 +84,8 @@ typedef int (*sym_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 enum sym_unwind_how {
 	SYM_FRAME_INNERMOST,    /* the registers themselves */
 	SYM_FRAME_CFI,          /* from the caller's CFI (.eh_frame/.debug_frame) */
-	SYM_FRAME_FP,           /* fallback: rbp chain where no CFI covers pc */
+	SYM_FRAME_FP,           /* a guess where no CFI covers the callee's pc:
+				 * return address on the stack, rbp chain */
 };
 
 struct sym_frame {

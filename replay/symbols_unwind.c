@@ -4,9 +4,11 @@
  * the file or its separate debug file.
  *
  * Where no CFI covers a pc (hand-written code without directives, JIT
- * code), and only there, the frame-pointer chain is followed instead
- * (rbp -> saved rbp, return address above it); such frames are marked
- * SYM_FRAME_FP so a reader knows they are a guess.  CFI rules that need
+ * code), and only there, a guess is made instead: for the innermost
+ * frame a return address on top of the stack when it points into a
+ * mapped file, else the frame-pointer chain (rbp -> saved rbp, return
+ * address above it); such frames are marked SYM_FRAME_FP so a reader
+ * knows they are a guess.  CFI rules that need
  * a DWARF expression (the PLT, signal trampolines) end the stack. */
 #include "config.h"
 
@@ -174,6 +176,24 @@ static int unwind_fp(const struct unwind_regs *in, struct unwind_regs *out,
 	return 0;
 }
 
+/* Fallback for the innermost frame: no frame of its own, the return
+ * address at rsp (a leaf or assembly).  -1 unless that address is in a
+ * stored file's code. */
+static int unwind_leaf(struct sym_table *st, const struct sym_space *s,
+		       const struct unwind_regs *in, struct unwind_regs *out,
+		       sym_read_fn read, void *ctx)
+{
+	uint64_t ra, vaddr;
+
+	if (read(ctx, in->v[DW_RSP], &ra, 8) < 0 ||
+	    !sym_resolve(st, s, ra, &vaddr))
+		return -1;
+	*out = *in;
+	out->v[DW_RA] = ra;
+	out->v[DW_RSP] = in->v[DW_RSP] + 8;
+	return 0;
+}
+
 size_t sym_backtrace(struct sym_table *st, const struct sym_space *s,
 		     const struct user_regs_struct *regs, sym_read_fn read,
 		     void *ctx, struct sym_frame *out, size_t max)
@@ -207,7 +227,14 @@ size_t sym_backtrace(struct sym_table *st, const struct sym_space *s,
 			rc = unwind_cfi(dbg, fde, probe, &cur, &next, read, ctx);
 			how = SYM_FRAME_CFI;
 		} else {
-			rc = unwind_fp(&cur, &next, read, ctx);
+			/* The innermost pc may be in assembly past its CFI
+			 * (glibc's clone3 after the syscall): try a return
+			 * address at the top of the stack, if it is in code
+			 * of a mapped file, before the rbp chain. */
+			rc = n == 1 ? unwind_leaf(st, s, &cur, &next, read, ctx)
+				    : -1;
+			if (rc < 0)
+				rc = unwind_fp(&cur, &next, read, ctx);
 			how = SYM_FRAME_FP;
 		}
 		if (rc < 0 || !next.known[DW_RSP] || next.v[DW_RSP] <= cur.v[DW_RSP])
