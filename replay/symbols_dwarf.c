@@ -73,13 +73,12 @@ static void list_cus(struct sym_dwarf *d)
 
 	d->cus_listed = true;
 	for (;;) {
-		Dwarf_Unsigned len, abbrev_next = 0, type_off, next = 0;
+		Dwarf_Unsigned len, type_off, next = 0;
 		Dwarf_Half version, addr_size, off_size, ext_size, cu_type;
 		Dwarf_Off abbrev;
 		Dwarf_Sig8 sig;
 		Dwarf_Die die = NULL;
 		Dwarf_Off off = 0;
-		(void)abbrev_next;
 		int rc = dwarf_next_cu_header_d(d->dbg, 1, &len, &version,
 						&abbrev, &addr_size, &off_size,
 						&ext_size, &sig, &type_off,
