@@ -36,5 +36,8 @@ int cmd_ps(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_checksum(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
+int cmd_unpack(int argc, char **argv);
 
 #endif

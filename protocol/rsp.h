@@ -163,5 +163,23 @@ bool rsp_conn_has_buffered_input(const struct rsp_conn *c);
  * them with rsp_binary_decode.  Return 0, or -1 with c->error set. */
 int rsp_client_request(struct rsp_conn *c, const char *request,
 		       struct rsp_buf *reply, struct rsp_buf *console);
+/* A whole qXfer object ("features" "target.xml", "exec-file" "", ...),
+ * read in chunks and decoded.  0, or -1 with c->error set. */
+int rsp_client_qxfer_read(struct rsp_conn *c, const char *object,
+			  const char *annex, struct rsp_buf *out);
+/* qRcmd: `text` gets the command's output (O packets, or a hex reply).
+ * 0 done, 1 the server has no monitor commands (empty reply), -1 error
+ * with c->error set. */
+int rsp_client_monitor(struct rsp_conn *c, const char *command,
+		       struct rsp_buf *text);
+/* Read target memory with m packets: the bytes read (fewer when the
+ * range runs into unreadable memory), or -1 when the connection failed.
+ * 0 bytes read sets c->error. */
+long rsp_client_read_memory(struct rsp_conn *c, uint64_t addr, void *out,
+			    size_t len);
+/* A whole file of the target's, through vFile:open/pread/close.  0, or
+ * -1 with c->error set. */
+int rsp_client_read_file(struct rsp_conn *c, const char *path,
+			 struct rsp_buf *out);
 
 #endif

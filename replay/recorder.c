@@ -166,6 +166,7 @@ static int resume(struct recorder *r, struct rthread *t,
 
 static int resume_user(struct recorder *r, struct rthread *t,
 		       bool may_release);
+static int interrupt_with_deferred(struct recorder *r, struct rthread *t);
 
 /* Resume into user code from a point an event marks (syscall exit,
  * handler entry, emulated rdtsc), releasing one deferred signal if any:
@@ -635,7 +636,34 @@ static int syscall_entry_stop(struct recorder *r, struct rthread *t)
 	t->state = RT_SYSCALL;
 	if (t->blocking && r->current == t)
 		r->current = NULL;      /* let another thread run meanwhile */
+	if (t->blocking && t->ndeferred && interrupt_with_deferred(r, t) < 0)
+		return -1;
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
+}
+
+/* t waits for a system call to deliver a signal it got in user code
+ * (t->deferred), and the call it enters may block: natively the signal
+ * would have come first, so it must not wait behind the call (a child
+ * sent SIGTERM and then blocked in read would wait for ever).  Sent
+ * again for real, the signal interrupts the call the way one arriving
+ * during it does; it comes back as a signal stop after the call's exit,
+ * where the original siginfo is delivered (t->releasing).  tgkill, not
+ * a signal on the resume: a seccomp entry stop ignores that one. */
+static int interrupt_with_deferred(struct recorder *r, struct rthread *t)
+{
+	if (t->releasing)
+		return 0;       /* already sent again */
+	if (syscall(SYS_tgkill, t->proc->pid, t->tid,
+		    t->deferred[0].si_signo) < 0 && errno != ESRCH)
+		return rec_fail(r, "thread %d: sending signal %d again: %s",
+				(int)t->tid, t->deferred[0].si_signo,
+				strerror(errno));
+	t->releasing = true;
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d signal %d sent again before "
+			"a blocking call\n", (int)t->tid,
+			t->deferred[0].si_signo);
+	return 0;
 }
 
 static bool others_ready(struct recorder *r, const struct rthread *t)
@@ -890,6 +918,9 @@ static int deliver_signal(struct recorder *r, struct rthread *t,
 	if (held)
 		return held < 0 ? -1 : 0;
 	t->trace_delivering = false;
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d signal %d delivered\n",
+			(int)t->tid, si->si_signo);
 
 	switch (signal_disposition(r, t->tid, si)) {
 	case DISP_UNRECORDABLE:
@@ -988,6 +1019,9 @@ static int defer_signal(struct recorder *r, struct rthread *t,
 	if (t->ndeferred == RT_MAX_DEFERRED)
 		return rec_fail(r, "thread %d: more than %d signals waiting for"
 				" a system call", (int)t->tid, RT_MAX_DEFERRED);
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d signal %d deferred\n",
+			(int)t->tid, si->si_signo);
 	t->deferred[t->ndeferred++] = *si;
 	atomic_store(&r->watch_signal, t->deferred[0].si_signo);
 	return resume(r, t, TASK_RESUME_SYSCALL, 0);
@@ -1129,8 +1163,12 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 	 * only because we trace): drop it, wherever it arrives. */
 	if (!rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
 	    st->signo != SIGSEGV &&
-	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED)
+	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED) {
+		if (r->debug)
+			fprintf(stderr, "xrr-rec: tid %d signal %d ignored\n",
+				(int)t->tid, st->signo);
 		return resume(r, t, TASK_RESUME_SYSCALL, 0);
+	}
 	if (st->signo == SIGILL) {
 		/* A patched CPUID/XGETBV/XSAVE site (recorder_xcr0.c). */
 		siginfo_t fault;
@@ -1419,6 +1457,13 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 
 	if (!t)
 		return 0;       /* a detached child's late report */
+	if (r->debug)
+		fprintf(stderr, "xrr-rec: tid %d stop kind %d sig %d entry %d "
+			"state %d current %d deferred %d event %llu\n",
+			(int)st->tid, (int)st->kind, st->signo,
+			(int)st->in_syscall_entry, (int)t->state,
+			r->current ? (int)r->current->tid : 0, t->ndeferred,
+			(unsigned long long)r->nevents);
 	use_thread(r, t);
 	/* Another stop than the interrupt's came first.  The kernel drops
 	 * a pending PTRACE_INTERRUPT at any trap that comes before it
@@ -2006,6 +2051,7 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	struct process *initial = r->proc;
 	r->opts = o;
 	r->res = res;
+	r->debug = getenv("XRR_RECORD_DEBUG") != NULL;
 	syscall_set_bpf_describer(rec_bpf_describe);
 	r->ticks = tick_source_select();
 	r->cpu = pick_cpu(o);

@@ -173,6 +173,8 @@ struct recorder {
 	struct insn_site_set proc_sites[REC_MAX_PROCS];
 	struct process *iv_owner;
 	pid_t root_pid;         /* the process xrr started */
+	/* XRR_RECORD_DEBUG: every stop and scheduling decision to stderr. */
+	bool debug;
 	struct trace *trace;
 	struct trace_writer *w[TRACE_NSTREAMS];
 	const struct tick_source_ops *ticks;

@@ -254,6 +254,8 @@ int trace_store_file(struct trace *t, const char *path,
 int trace_store_file_as(struct trace *t, const char *path,
 			const char *recorded_path, struct trace_file_id *id,
 			char *err, size_t errlen);
+/* Is id a stored file's name (64 lower-case hex digits)? */
+bool trace_file_id_valid(const char *id);
 /* Open a stored file read-only: an fd, or -1. */
 int trace_open_file(const struct trace *t, const char *id, char *err,
 		    size_t errlen);
@@ -262,6 +264,9 @@ int trace_verify_file(const struct trace *t, const char *id, char *err,
 		      size_t errlen);
 int trace_file_entry_decode(struct trace_file_entry *e, const void *data,
 			    size_t len);
+/* The record body trace_file_entry_decode reads (check b->failed). */
+void trace_file_entry_encode(const struct trace_file_entry *e,
+			     struct trace_buf *b);
 void trace_file_entry_free(struct trace_file_entry *e);
 
 /* ---- where traces live ------------------------------------------------------ */

@@ -23,7 +23,7 @@
 
 #define COPY_CHUNK (1u << 20)
 
-static bool valid_id(const char *id)
+bool trace_file_id_valid(const char *id)
 {
 	size_t n = strlen(id);
 	if (n != TRACE_FILE_ID_LEN)
@@ -85,7 +85,7 @@ static int clone_or_copy(int src, int dst)
 	}
 }
 
-static int hash_fd(int fd, struct trace_file_id *id)
+int trace_file_hash_fd(int fd, struct trace_file_id *id)
 {
 	/* Kept between files: every recording hashes libc and its
 	 * neighbours, and a fresh megabyte pays its page faults each time. */
@@ -161,47 +161,60 @@ static int remember_stored(struct trace *t, const struct stat *st,
 /* Copy src to files/tmp.*, hash the copy (not the original, which may
  * be changing under us: the name must describe the stored bytes), and
  * move it to files/<hash> unless that content is already stored. */
-static int copy_into_store(struct trace *t, int src, struct trace_file_id *id)
+int trace_files_copy_in(int dirfd, int src, struct trace_file_id *id)
 {
 	static unsigned counter;
 	char tmp[64], final[sizeof(TRACE_FILES_DIR) + TRACE_FILE_ID_LEN + 2];
 	snprintf(tmp, sizeof(tmp), TRACE_FILES_DIR "/tmp.%d.%u", (int)getpid(),
 		 counter++);
-	int dst = openat(t->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	int dst = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 			 0444);
 	if (dst < 0)
 		return -1;
 	int rc = clone_or_copy(src, dst);
 	if (rc == 0)
-		rc = hash_fd(dst, id);
+		rc = trace_file_hash_fd(dst, id);
 	int saved = errno;
 	close(dst);
 	if (rc == 0) {
 		snprintf(final, sizeof(final), TRACE_FILES_DIR "/%s", id->hex);
-		if (faccessat(t->dirfd, final, F_OK, 0) == 0)
-			rc = unlinkat(t->dirfd, tmp, 0);
+		if (faccessat(dirfd, final, F_OK, 0) == 0)
+			rc = unlinkat(dirfd, tmp, 0);
 		else
-			rc = renameat(t->dirfd, tmp, t->dirfd, final);
+			rc = renameat(dirfd, tmp, dirfd, final);
 		saved = errno;
 	}
 	if (rc < 0)
-		unlinkat(t->dirfd, tmp, 0);
+		unlinkat(dirfd, tmp, 0);
 	errno = saved;
 	return rc;
+}
+
+void trace_file_entry_encode(const struct trace_file_entry *e,
+			     struct trace_buf *b)
+{
+	trace_buf_put_str(b, e->path);
+	trace_buf_put_u64(b, e->size);
+	trace_buf_put_u64(b, (uint64_t)e->mtime_sec);
+	trace_buf_put_u32(b, e->mtime_nsec);
+	trace_buf_put_u64(b, e->dev);
+	trace_buf_put_u64(b, e->ino);
+	trace_buf_put_str(b, e->id.hex);
 }
 
 static int append_filemap(struct trace *t, const char *path,
 			  const struct stat *st, const struct trace_file_id *id)
 {
+	struct trace_file_entry e = {
+		.path = (char *)path, .size = (uint64_t)st->st_size,
+		.mtime_sec = st->st_mtim.tv_sec,
+		.mtime_nsec = (uint32_t)st->st_mtim.tv_nsec,
+		.dev = (uint64_t)st->st_dev, .ino = (uint64_t)st->st_ino,
+		.id = *id,
+	};
 	struct trace_buf b;
 	trace_buf_init(&b);
-	trace_buf_put_str(&b, path);
-	trace_buf_put_u64(&b, (uint64_t)st->st_size);
-	trace_buf_put_u64(&b, (uint64_t)st->st_mtim.tv_sec);
-	trace_buf_put_u32(&b, (uint32_t)st->st_mtim.tv_nsec);
-	trace_buf_put_u64(&b, (uint64_t)st->st_dev);
-	trace_buf_put_u64(&b, (uint64_t)st->st_ino);
-	trace_buf_put_str(&b, id->hex);
+	trace_file_entry_encode(&e, &b);
 	int rc = b.failed ? -1
 		 : trace_writer_append(t->writers[TRACE_STREAM_FILEMAP],
 				       TRACE_REC_FILE_STORED, b.data, b.len);
@@ -235,7 +248,7 @@ int trace_store_file_as(struct trace *t, const char *path,
 	const struct trace_stored_file *known = find_stored(t, &st);
 	if (known) {
 		*id = known->id;
-	} else if (copy_into_store(t, src, id) < 0) {
+	} else if (trace_files_copy_in(t->dirfd, src, id) < 0) {
 		snprintf(err, errlen, "trace %s: cannot copy %s into the trace:"
 			 " %s", t->dir, path, strerror(errno));
 		close(src);
@@ -262,7 +275,7 @@ int trace_store_file_as(struct trace *t, const char *path,
 int trace_open_file(const struct trace *t, const char *id, char *err,
 		    size_t errlen)
 {
-	if (!valid_id(id)) {
+	if (!trace_file_id_valid(id)) {
 		snprintf(err, errlen, "trace %s: \"%s\" is not a stored file id"
 			 " (64 hex digits)", t->dir, id);
 		return -1;
@@ -283,7 +296,7 @@ int trace_verify_file(const struct trace *t, const char *id, char *err,
 	if (fd < 0)
 		return -1;
 	struct trace_file_id actual;
-	int rc = hash_fd(fd, &actual);
+	int rc = trace_file_hash_fd(fd, &actual);
 	close(fd);
 	if (rc < 0) {
 		snprintf(err, errlen, "trace %s/" TRACE_FILES_DIR "/%s: read"
@@ -318,7 +331,7 @@ int trace_file_entry_decode(struct trace_file_entry *e, const void *data,
 	}
 	memcpy(e->id.hex, hex, n);
 	e->id.hex[n] = 0;
-	if (!valid_id(e->id.hex)) {
+	if (!trace_file_id_valid(e->id.hex)) {
 		trace_file_entry_free(e);
 		return -1;
 	}

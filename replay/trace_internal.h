@@ -31,6 +31,13 @@ struct trace {
 	size_t nstored;
 };
 
+/* SHA-256 of everything fd holds (pread from 0), as a file id. */
+int trace_file_hash_fd(int fd, struct trace_file_id *id);
+/* Copy src into files/ of the trace directory dirfd under its content
+ * hash (reflink first; dropped if that content is already there); the
+ * id in *id.  -1 with errno. */
+int trace_files_copy_in(int dirfd, int src, struct trace_file_id *id);
+
 /* "dir/name", malloc'd. */
 char *trace_path(const struct trace *t, const char *name);
 

@@ -5,7 +5,7 @@ XRR_DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
  libelf-dev libdwarf-dev libreadline-dev libcunit1-dev libzstd-dev libssl-dev
  libzydis-dev clang libclang-rt-14-dev gdb gdbserver strace xxhash libxxhash-dev
  sqlite3 python3 procps libseccomp-dev bubblewrap man-db
- libarchive-dev lldb-15 bash-completion"
+ libarchive-dev lldb-15 bash-completion libexpat1-dev"
 
 xrr_install_deps() {
 	local missing=() pkg

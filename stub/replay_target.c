@@ -571,6 +571,18 @@ static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 {
 	struct replay_target *rt = RT(t);
 	int fd = replayer_open_recorded_file(rt->r, path);
+	if (fd == -ENOENT && strstr(path, "//")) {
+		/* GDB joins debug directories and file names with a '/' of
+		 * its own (/usr/lib/debug//OBJDIR/NAME.debug); the trace
+		 * names the debug files xrr pack added with one. */
+		char merged[4096];
+		size_t n = 0;
+		for (const char *p = path; *p && n + 1 < sizeof(merged); p++)
+			if (*p != '/' || n == 0 || merged[n - 1] != '/')
+				merged[n++] = *p;
+		merged[n] = 0;
+		fd = replayer_open_recorded_file(rt->r, merged);
+	}
 	if (fd == -ENOENT)
 		fd = open_by_basename(rt, path);
 	return fd;
