@@ -90,10 +90,22 @@ static const char *recorded_path(const struct sym_table *st, const char *id)
 	return NULL;
 }
 
-/* The separate debug file of a build-id: stored in the trace (a filemap
- * entry named like /usr/lib/debug's, or TRACE/debug/.build-id/), else
- * this machine's /usr/lib/debug.  An fd or -1. */
-static int open_debug_file(const struct sym_table *st, const char *build_id)
+/* A stored file recorded under exactly this path: an fd, or -1. */
+static int open_stored_path(const struct sym_table *st, const char *path)
+{
+	char err[256];
+
+	for (size_t i = 0; i < st->nfilemap; i++)
+		if (strcmp(st->filemap[i].path, path) == 0)
+			return trace_open_file(st->t, st->filemap[i].id.hex, err,
+					       sizeof(err));
+	return -1;
+}
+
+/* By build-id: a stored file whose recorded path ends like
+ * /usr/lib/debug's (what `xrr pack` adds), TRACE/debug/.build-id/,
+ * else this machine's /usr/lib/debug.  An fd or -1. */
+static int open_by_build_id(const struct sym_table *st, const char *build_id)
 {
 	char tail[200], path[4400], err[256];
 
@@ -120,6 +132,35 @@ static int open_debug_file(const struct sym_table *st, const char *build_id)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* By .gnu_debuglink, in GDB's places (beside the file, .debug/ there,
+ * /usr/lib/debug + its directory): stored in the trace first, then on
+ * this machine.  An fd or -1. */
+static int open_by_debuglink(const struct sym_table *st,
+			     const struct sym_object *o)
+{
+	const char *slash = strrchr(o->path, '/');
+	char cand[3][4400];
+
+	if (!o->debuglink[0] || !slash)
+		return -1;
+	int dl = (int)(slash - o->path);
+	snprintf(cand[0], sizeof(cand[0]), "%.*s/%s", dl, o->path, o->debuglink);
+	snprintf(cand[1], sizeof(cand[1]), "%.*s/.debug/%s", dl, o->path,
+		 o->debuglink);
+	snprintf(cand[2], sizeof(cand[2]), "/usr/lib/debug%.*s/%s", dl, o->path,
+		 o->debuglink);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 3; i++) {
+			if (strcmp(cand[i], o->path) == 0)
+				continue;       /* a link to itself */
+			int fd = pass == 0 ? open_stored_path(st, cand[i])
+					   : open(cand[i], O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+		}
+	return -1;
+}
+
 static void object_open(struct sym_table *st, struct sym_object *o)
 {
 	char err[256];
@@ -130,8 +171,10 @@ static void object_open(struct sym_table *st, struct sym_object *o)
 		return;
 	o->usable = true;
 	sym_dwarf_open(&o->main, dup(o->fd));
-	if (!sym_elf_has_debug_info(o->elf) && o->build_id[0]) {
-		int fd = open_debug_file(st, o->build_id);
+	if (!sym_elf_has_debug_info(o->elf)) {
+		int fd = o->build_id[0] ? open_by_build_id(st, o->build_id) : -1;
+		if (fd < 0)
+			fd = open_by_debuglink(st, o);
 		if (fd >= 0) {
 			sym_dwarf_open(&o->debug, fd);
 			o->has_debug_file = o->debug.dbg != NULL;

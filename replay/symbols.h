@@ -7,8 +7,8 @@
  * names through libdwarf (symbols_dwarf.c), and caller frames from the
  * CFI of .eh_frame / .debug_frame (symbols_unwind.c).  Debug info that
  * was split off into a separate file is found by the file's GNU
- * build-id: a debug file stored in the trace (a filemap entry, or
- * TRACE/debug/.build-id/..), else this machine's /usr/lib/debug.
+ * build-id, then its .gnu_debuglink: a debug file stored in the trace
+ * (`xrr pack` adds them), else on this machine (/usr/lib/debug).
  *
  * An address space (struct sym_space) says which stored file is mapped
  * where; it is built from the trace's records (EV_EXEC mappings and the

@@ -115,8 +115,20 @@ static void read_build_id(struct sym_object *o, Elf_Scn *scn)
 	}
 }
 
+/* .gnu_debuglink: a plain file name, then padding and a CRC. */
+static void read_debuglink(struct sym_object *o, Elf_Scn *scn)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	const char *p = d ? d->d_buf : NULL;
+	size_t n = p ? strnlen(p, d->d_size) : 0;
+
+	if (n && n < d->d_size && n < sizeof(o->debuglink) && !memchr(p, '/', n))
+		memcpy(o->debuglink, p, n + 1);
+}
+
 int sym_elf_load(struct sym_object *o)
 {
+	size_t shstrndx = 0;
 	o->elf = elf_begin(o->fd, ELF_C_READ_MMAP, NULL);
 	if (!o->elf || elf_kind(o->elf) != ELF_K_ELF ||
 	    gelf_getclass(o->elf) != ELFCLASS64)
@@ -126,10 +138,15 @@ int sym_elf_load(struct sym_object *o)
 	Elf_Scn *scn = NULL, *dynsym = NULL;
 	GElf_Shdr dynsh;
 	bool have_symtab = false;
+	elf_getshdrstrndx(o->elf, &shstrndx);
 	while ((scn = elf_nextscn(o->elf, scn))) {
 		GElf_Shdr sh;
+		const char *name;
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		name = elf_strptr(o->elf, shstrndx, sh.sh_name);
+		if (name && strcmp(name, ".gnu_debuglink") == 0)
+			read_debuglink(o, scn);
 		if (sh.sh_type == SHT_SYMTAB) {
 			if (add_symbols(o, o->elf, scn, &sh) < 0)
 				return -1;

@@ -173,6 +173,7 @@ struct sym_object {
 	size_t nsyms;
 	bool has_symtab;                /* syms from .symtab, not .dynsym */
 	char build_id[2 * 64 + 1];      /* hex; "" if none */
+	char debuglink[256];            /* .gnu_debuglink file name; "" if none */
 	struct sym_dwarf main, debug;   /* debug: the separate debug file */
 	bool has_debug_file;
 };

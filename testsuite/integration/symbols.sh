@@ -4,10 +4,11 @@
 # replaying; `xrr dump --backtrace` replays and shows the call stack
 # inner -> outer -> main with the lines the source's LINE: markers
 # name (through libc's CFI too, with --no-syscall-buffer); a stripped
-# copy gives ELF symbols or says "no symbols"; GDB's `monitor when` and
-# `monitor bt` show file:line at a breakpoint.
+# copy gives ELF symbols or says "no symbols"; separate debug info is
+# found by .gnu_debuglink and, once `xrr pack` stored it, in the trace;
+# GDB's `monitor when` and `monitor bt` show file:line at a breakpoint.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 19
+plan 21
 
 src="$top_srcdir/testsuite/progs/backtrace.c"
 # The line of a marker in the program's source: never a hard-coded number.
@@ -78,6 +79,27 @@ if command -v strip >/dev/null; then
 else
 	skip "stripped: frame #0 says the program has no symbols: no strip"
 	skip "stripped: no source lines claimed: no strip"
+fi
+
+# ---- separate debug info: .gnu_debuglink beside the file, then the
+# copy `xrr pack` stores in the trace ----
+if command -v objcopy >/dev/null; then
+	mkdir "$TEST_TMP/split"
+	cp "$PROGS/backtrace" "$TEST_TMP/split/prog"
+	objcopy --only-keep-debug "$TEST_TMP/split/prog" "$TEST_TMP/split/prog.debug"
+	objcopy --strip-all --add-gnu-debuglink="$TEST_TMP/split/prog.debug" "$TEST_TMP/split/prog"
+	"$XRR" record -o "$trace-split" "$TEST_TMP/split/prog" >/dev/null 2>&1
+	"$XRR" dump "$trace-split" >"$TEST_TMP/split.out" 2>&1
+	check "split debug: lines from the debuglink file beside the program" "$TEST_TMP/split.out" \
+		"at inner\+0x[0-9a-f]+ \(backtrace\.c:$L_INNER\)$"
+	"$XRR" pack -q "$trace-split" >/dev/null 2>&1
+	mv "$TEST_TMP/split/prog.debug" "$TEST_TMP/split/moved.debug"
+	"$XRR" dump "$trace-split" >"$TEST_TMP/packed.out" 2>&1
+	check "split debug: lines from the debug file xrr pack stored" "$TEST_TMP/packed.out" \
+		"at inner\+0x[0-9a-f]+ \(backtrace\.c:$L_INNER\)$"
+else
+	skip "split debug: lines from the debuglink file: no objcopy"
+	skip "split debug: lines from the stored debug file: no objcopy"
 fi
 
 # ---- GDB: monitor when, monitor bt ----
