@@ -11,13 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/xcr0.h"
+#include "frontend/check.h"
 #include "frontend/frontend.h"
 #include "replay/recorder.h"
+#include "replay/replayer.h"
+#include "replay/symbols.h"
+#include "replay/task.h"
 #include "replay/syscalls.h"
 #include "replay/trace.h"
 #include "replay/trace_events.h"
@@ -260,11 +266,21 @@ static int iter_read(void *ctx, uint64_t addr, void *buf, size_t len)
 /* ---- xrr dump ------------------------------------------------------------------ */
 
 static const char dump_help[] =
-	"Usage: xrr dump [TRACE] [EVENT | FROM-TO | FROM-]\n"
+	"Usage: xrr dump [--backtrace] [TRACE] [EVENT | FROM-TO | FROM-]\n"
 	"\n"
 	"One line per event: number, thread, kind and details (syscalls with\n"
 	"decoded arguments and result, signals, rdtsc values, threads, exec,\n"
-	"exit).  TRACE defaults to the latest trace.\n";
+	"exit).  TRACE defaults to the latest trace.\n"
+	"\n"
+	"Under each event that has an instruction address (syscalls, signals,\n"
+	"rdtsc, points, exec), an `at` line names it: function+offset and\n"
+	"file:line from the trace's stored files (DWARF line tables), or the\n"
+	"ELF symbol and file where there is no DWARF.  Nothing is replayed.\n"
+	"\n"
+	"  -b, --backtrace   replay the trace (the first process) and show, at\n"
+	"                    each syscall and signal, the thread's call stack:\n"
+	"                    #N  ADDRESS in FUNCTION (FILE:LINE), from the\n"
+	"                    files' CFI (.eh_frame/.debug_frame)\n";
 
 static void dump_syscall(struct event_iter *it, char *line, size_t len)
 {
@@ -465,15 +481,173 @@ static bool parse_range(const char *s, uint64_t *from, uint64_t *to)
 	return *end == 0 && *from <= *to;
 }
 
+/* The instruction address an event happened at, if it has one: where
+ * a handled signal interrupted the thread is in the frame the kernel
+ * wrote (its ucontext after the return address). */
+static bool event_address(const struct trace_event *e, uint64_t *addr)
+{
+	size_t rip_at = 8 + offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]);
+
+	switch (e->type) {
+	case EV_SYSCALL:
+		*addr = e->u.syscall.regs.rip;
+		return true;
+	case EV_SIGNAL:
+		if (e->u.signal.frame_len >= rip_at + 8)
+			memcpy(addr, e->u.signal.frame + rip_at, 8);
+		else
+			*addr = e->u.signal.regs.rip;
+		return true;
+	case EV_RDTSC:
+		*addr = e->u.rdtsc.rip;
+		return true;
+	case EV_POINT:
+		*addr = e->u.point.regs.rip;
+		return true;
+	case EV_EXEC:
+		*addr = e->u.exec.regs.rip;
+		return true;
+	case EV_TRACE_STOP:
+		*addr = e->u.trace_stop.regs.rip;
+		return e->u.trace_stop.has_regs;
+	}
+	return false;
+}
+
+/* xrr dump --backtrace: a replay of the trace's first process, moved
+ * to each syscall and signal as the dump reaches it. */
+struct dump_replay {
+	struct replayer *r;
+	bool stopped;           /* diverged or failed: no more backtraces */
+};
+
+#define DUMP_MAX_FRAMES 64
+
+static void print_frames(struct dump_replay *dr, pid_t tid)
+{
+	struct sym_frame frames[DUMP_MAX_FRAMES];
+	char err[300], line[600];
+	struct task *t = replayer_task(dr->r, tid);
+
+	if (!t)
+		return;         /* a thread of another process */
+	ssize_t k = sym_task_backtrace(replayer_symbols(dr->r),
+				       replayer_process(dr->r), t, frames,
+				       DUMP_MAX_FRAMES, err, sizeof(err));
+	if (k < 0)
+		printf("%6s %7d   (no backtrace: %s)\n", "", tid, err);
+	for (ssize_t i = 0; i < k; i++)
+		printf("%6s %7d   %s\n", "", tid,
+		       sym_format_frame((size_t)i, &frames[i], line, sizeof(line)));
+}
+
+static bool thread_ends_or_execs(const struct trace_event *e)
+{
+	long nr = (long)e->u.syscall.number;
+	return e->type == EV_SYSCALL &&
+	       (nr == SYS_exit || nr == SYS_exit_group || nr == SYS_execve ||
+		nr == SYS_execveat);
+}
+
+/* Run until thread tid is at its syscall instruction (a breakpoint
+ * there) while event n is next: the thread of an exit or execve does
+ * not come back to where it was.  False if it stopped elsewhere. */
+static bool run_to_syscall_insn(struct dump_replay *dr, uint64_t n,
+				const struct trace_event *e,
+				struct replay_stop *stop)
+{
+	struct process *p = replayer_process(dr->r);
+	uint64_t insn = e->u.syscall.regs.rip - 2;      /* syscall: 0f 05 */
+
+	if (process_insert_breakpoint(p, insn) < 0)
+		return false;
+	int rc = replayer_run_to(dr->r, n + 1, false, 0, stop, -1);
+	process_remove_breakpoint(p, insn);
+	return rc == 0 && stop->kind == REPLAY_STOP_BREAKPOINT &&
+	       stop->tid == e->tid && replayer_current_event(dr->r) == n;
+}
+
+/* Show the stack of event n's thread at the event: after the syscall
+ * returned (the same pc and frames as at its entry), at the recorded
+ * signal before its delivery, at the syscall instruction for a thread
+ * that will not return. */
+static void dump_backtrace(struct dump_replay *dr, uint64_t n,
+			   const struct trace_event *e)
+{
+	struct replay_stop stop = { .kind = REPLAY_STOP_ERROR };
+	pid_t tid = e->tid;
+	bool there = false;
+
+	if (dr->stopped || n < replayer_current_event(dr->r))
+		return;
+	if (replayer_current_event(dr->r) < n &&
+	    replayer_goto(dr->r, n, &stop) < 0)
+		stop.kind = REPLAY_STOP_ERROR;
+	if (replayer_current_event(dr->r) == n) {
+		if (thread_ends_or_execs(e)) {
+			there = run_to_syscall_insn(dr, n, e, &stop);
+		} else {
+			int rc = replayer_run_to(dr->r, n + 1, false, 0, &stop, -1);
+			there = rc == 0 &&
+				((stop.kind == REPLAY_STOP_SIGNAL &&
+				  replayer_current_event(dr->r) == n) ||
+				 replayer_current_event(dr->r) == n + 1);
+		}
+	}
+	if (!there) {
+		printf("%6s %7d   (no backtrace from here on: %s)\n", "", tid,
+		       stop.message[0] ? stop.message
+				       : "the replay stopped elsewhere");
+		dr->stopped = true;
+		/* A divergence leaves its thread where it went astray. */
+		if (stop.kind != REPLAY_STOP_DIVERGED || stop.tid != tid)
+			return;
+	}
+	print_frames(dr, tid);
+}
+
+static void dump_location(struct sym_table *st, struct sym_tracker *tr,
+			  const struct trace_event *e)
+{
+	struct sym_location loc;
+	char line[600];
+	uint64_t addr;
+
+	if (!st || !tr || !event_address(e, &addr))
+		return;
+	sym_lookup(st, sym_tracker_space(tr, e->tid), addr, false, &loc);
+	printf("%6s %7d   at %s\n", "", e->tid, sym_format(&loc, line,
+							   sizeof(line)));
+}
+
+static int open_dump_replay(struct dump_replay *dr, const struct trace *t)
+{
+	struct replay_options opts = { .echo_output = false };
+	char err[1024];
+
+	if (xrr_check_before_replay(trace_dir(t), stderr))
+		return -1;
+	dr->r = replayer_open(trace_dir(t), &opts, err, sizeof(err));
+	if (!dr->r) {
+		xrr_error("dump --backtrace: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	const char *trace_arg = NULL;
 	uint64_t from = 0, to = UINT64_MAX;
+	bool backtrace = false;
 
 	if (wants_help(argc, argv, dump_help))
 		return 0;
 	for (int i = 1; i < argc; i++) {
-		if (!parse_range(argv[i], &from, &to) && !trace_arg)
+		if (strcmp(argv[i], "--backtrace") == 0 ||
+		    strcmp(argv[i], "-b") == 0)
+			backtrace = true;
+		else if (!parse_range(argv[i], &from, &to) && !trace_arg)
 			trace_arg = argv[i];
 		else if (!parse_range(argv[i], &from, &to)) {
 			fputs(dump_help, stderr);
@@ -482,16 +656,25 @@ int cmd_dump(int argc, char **argv)
 	}
 	struct trace *t = open_trace_arg(trace_arg);
 	struct event_iter it;
+	struct dump_replay dr = { 0 };
+	char err[512];
 	if (!t)
 		return 1;
-	if (iter_open(&it, t) < 0) {
+	if ((backtrace && open_dump_replay(&dr, t) < 0) ||
+	    iter_open(&it, t) < 0) {
+		replayer_close(dr.r);
 		trace_close(t, NULL, 0);
 		return 1;
 	}
+	/* Symbols are a help, never a reason to fail the dump. */
+	struct sym_table *st = sym_table_open(t);
+	struct sym_tracker *tr = sym_tracker_open(t, err, sizeof(err));
 	char line[2048];
-	enum trace_status st;
-	while ((st = iter_next(&it)) == TRACE_RECORD) {
+	enum trace_status st_end;
+	while ((st_end = iter_next(&it)) == TRACE_RECORD) {
 		uint64_t n = it.index - 1;
+		if (tr)
+			sym_tracker_event(tr, n, &it.cur);
 		if (n < from)
 			continue;
 		if (n > to)
@@ -500,13 +683,22 @@ int cmd_dump(int argc, char **argv)
 		printf("%6" PRIu64 " %7d %s\n", n, it.cur.tid, line);
 		if (it.cur.type == EV_SYSCALLBUF)
 			dump_buffered_calls(&it.cur.u.syscallbuf, it.cur.tid);
+		if (backtrace && !dr.stopped && (it.cur.type == EV_SYSCALL ||
+						 it.cur.type == EV_SIGNAL) &&
+		    replayer_task(dr.r, it.cur.tid))
+			dump_backtrace(&dr, n, &it.cur);
+		else
+			dump_location(st, tr, &it.cur);
 	}
 	int rc = 0;
-	if (st != TRACE_RECORD && st != TRACE_CORRUPT)
-		rc = stream_end(t, it.ev, st, "");
-	else if (st == TRACE_CORRUPT)
-		rc = stream_end(t, it.ev, st, "") | 1;
+	if (st_end != TRACE_RECORD && st_end != TRACE_CORRUPT)
+		rc = stream_end(t, it.ev, st_end, "");
+	else if (st_end == TRACE_CORRUPT)
+		rc = stream_end(t, it.ev, st_end, "") | 1;
+	sym_tracker_free(tr);
+	sym_table_free(st);
 	iter_close(&it);
+	replayer_close(dr.r);
 	trace_close(t, NULL, 0);
 	return rc;
 }

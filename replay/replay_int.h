@@ -167,6 +167,9 @@ struct replayer {
 	uint64_t sites_event;
 	bool have_sites;
 	bool debug;                     /* $XRR_REPLAY_DEBUG: log events */
+	/* Source locations for messages and callers (replay/symbols.h),
+	 * made on first use. */
+	struct sym_table *syms;
 
 	/* Live processes; rp is the one being acted on and proc its
 	 * struct process (replay_space.c, replay_syscall.c use them). */

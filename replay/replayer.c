@@ -15,6 +15,7 @@
 #include "replay/task_int.h"
 #include "replay/trace_procs.h"
 #include "replay/fdtable.h"
+#include "replay/symbols.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -37,7 +38,30 @@ static pid_t current_rec_tid(const struct replayer *r)
 	return r->have_ev ? r->ev.tid : r->target_pid;
 }
 
-/* Fill stop with "replay <verb> at event N (tid T): <what>". */
+static struct task *thread_task(struct replayer *r,
+				const struct replay_thread *th);
+
+/* " [at main (hello.c:12)]": where thread tid is, when that can be
+ * told (it is stopped and its pc is in a stored file). */
+static void append_location(struct replayer *r, pid_t tid, char *msg,
+			    size_t len)
+{
+	struct replay_thread *th = replay_thread_by_rec(r, tid);
+	struct task *t = th && th->rp ? thread_task(r, th) : NULL;
+	struct sym_table *st = replayer_symbols(r);
+	struct sym_location loc;
+	char err[256], where[400];
+
+	if (!t || !st || sym_task_location(st, &th->rp->proc, t, &loc, err,
+					   sizeof(err)) < 0 || !loc.object[0])
+		return;
+	size_t used = strlen(msg);
+	if (used < len)
+		snprintf(msg + used, len - used, " [at %s]",
+			 sym_format(&loc, where, sizeof(where)));
+}
+
+/* Fill stop with "replay <verb> at event N (tid T): <what> [at LOC]". */
 static void stop_with_message(struct replayer *r, struct replay_stop *stop,
 			      enum replay_stop_kind kind, const char *verb,
 			      const char *fmt, va_list ap)
@@ -51,6 +75,7 @@ static void stop_with_message(struct replayer *r, struct replay_stop *stop,
 	snprintf(stop->message, sizeof(stop->message),
 		 "replay %s at event %llu (tid %d): %s", verb,
 		 (unsigned long long)r->ev_index, (int)stop->tid, what);
+	append_location(r, stop->tid, stop->message, sizeof(stop->message));
 }
 
 int replay_diverged(struct replayer *r, struct replay_stop *stop,
@@ -437,6 +462,7 @@ void replayer_close(struct replayer *r)
 	if (!r)
 		return;
 	stop_replay(r);
+	sym_table_free(r->syms);
 	if (r->trace)
 		trace_close(r->trace, NULL, 0);
 	free(r);
@@ -1580,6 +1606,28 @@ const char *replayer_exec_path(const struct replayer *r)
 }
 
 /* The file the recorded mapping of `path` came from, by the filemap. */
+struct sym_table *replayer_symbols(struct replayer *r)
+{
+	if (!r->syms)
+		r->syms = sym_table_open(r->trace);
+	return r->syms;
+}
+
+bool replayer_thread_location(struct replayer *r, pid_t tid, char *buf,
+			      size_t len)
+{
+	struct task *t = replayer_task(r, tid);
+	struct sym_table *st = replayer_symbols(r);
+	struct sym_location loc;
+	char err[256];
+
+	if (!t || !st || sym_task_location(st, replayer_process(r), t, &loc,
+					   err, sizeof(err)) < 0)
+		return false;
+	sym_format(&loc, buf, len);
+	return true;
+}
+
 int replayer_open_recorded_file(struct replayer *r, const char *path)
 {
 	char err[256];

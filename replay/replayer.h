@@ -114,6 +114,15 @@ const char *replayer_exec_path(const struct replayer *r);  /* as recorded */
  * recorded path: an fd, or -errno. */
 int replayer_open_recorded_file(struct replayer *r, const char *path);
 
+/* The symbolizer of the replayed trace's stored files (replay/symbols.h),
+ * made on first use and freed with the replayer; NULL if out of memory. */
+struct sym_table;
+struct sym_table *replayer_symbols(struct replayer *r);
+/* Where recorded thread tid of the target process is now, as
+ * "main (hello.c:12)" (sym_format); false when it cannot be told. */
+bool replayer_thread_location(struct replayer *r, pid_t tid, char *buf,
+			      size_t len);
+
 /* Instruction virtualisation of an `xrr record --xcr0` trace (CPUID,
  * XGETBV, XSAVE* patched to ud2 in the replayed process), or NULL: reads
  * for GDB put the original bytes back with insn_virt_original_bytes(). */

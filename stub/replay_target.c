@@ -15,6 +15,7 @@
 #include "common/xcr0.h"
 #include "protocol/rsp_cmd.h"
 #include "replay/insn_virt.h"
+#include "replay/symbols.h"
 #include "replay/task.h"
 #include "replay/timeline.h"
 #include "replay/trace.h"
@@ -711,6 +712,63 @@ static int monitor_checkpoint(struct replay_target *rt, const char *cmd,
 	return 0;
 }
 
+/* `when`: the event number on a line of its own (scripts parse it),
+ * then where the current thread is. */
+static int monitor_when(struct replay_target *rt, struct rsp_buf *out)
+{
+	char where[512];
+	pid_t tid = current_tid(rt);
+
+	rsp_buf_printf(out, "Current event: %" PRIu64 "\n",
+		       replayer_current_event(rt->r));
+	if (!rt->div && tid > 0 &&
+	    replayer_thread_location(rt->r, tid, where, sizeof(where)))
+		rsp_buf_printf(out, "Thread %d at %s\n", (int)tid, where);
+	return 0;
+}
+
+#define MONITOR_MAX_FRAMES 64
+
+/* `backtrace [TID]` (`bt`): the replayed thread's call stack from its
+ * CFI, in the format of `xrr dump --backtrace`. */
+static int monitor_backtrace(struct replay_target *rt, const char *arg,
+			     struct rsp_buf *out)
+{
+	struct sym_frame frames[MONITOR_MAX_FRAMES];
+	char err[300], line[600], *end;
+	pid_t tid = current_tid(rt);
+
+	if (rt->div) {
+		rsp_buf_append_str(out, "xrr: backtrace shows the replay; end "
+				   "the diversion first (monitor diversion end)\n");
+		return 0;
+	}
+	if (*arg) {
+		tid = (pid_t)strtol(arg, &end, 10);
+		if (end == arg || *end || tid <= 0) {
+			rsp_buf_printf(out, "xrr: monitor backtrace [TID], got "
+				       "'%s'\n", arg);
+			return 0;
+		}
+	}
+	struct task *t = tid > 0 ? replayer_task(rt->r, tid) : NULL;
+	struct sym_table *st = replayer_symbols(rt->r);
+	if (!t || !st) {
+		rsp_buf_printf(out, "xrr: no live thread %d in the replay\n",
+			       (int)tid);
+		return 0;
+	}
+	ssize_t n = sym_task_backtrace(st, replayer_process(rt->r), t, frames,
+				       MONITOR_MAX_FRAMES, err, sizeof(err));
+	if (n < 0)
+		rsp_buf_printf(out, "xrr: backtrace of thread %d: %s\n",
+			       (int)tid, err);
+	for (ssize_t i = 0; i < n; i++)
+		rsp_buf_printf(out, "%s\n", sym_format_frame((size_t)i,
+				&frames[i], line, sizeof(line)));
+	return 0;
+}
+
 static bool is_word(const char *cmd, const char *word)
 {
 	size_t n = strlen(word);
@@ -722,7 +780,10 @@ static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 	struct replay_target *rt = RT(t);
 	if (strcmp(cmd, "help") == 0) {
 		rsp_buf_append_str(out,
-			"  when               the number of the next event to replay\n"
+			"  when               the number of the next event to replay, and\n"
+			"                     where the current thread is (function, file:line)\n"
+			"  backtrace [TID]    the thread's call stack from the trace's files\n"
+			"                     (alias bt; DWARF lines, CFI frames)\n"
 			"  goto EVENT         replay to EVENT (backwards from the nearest checkpoint)\n"
 			"  checkpoint [NAME]  remember this moment of the replay\n"
 			"  checkpoints        list them, with the memory they hold\n"
@@ -745,10 +806,11 @@ static int rt_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 	if (is_word(cmd, "checkpoint") || is_word(cmd, "checkpoints") ||
 	    is_word(cmd, "restart") || is_word(cmd, "delete-checkpoint"))
 		return monitor_checkpoint(rt, cmd, out);
-	if (strcmp(cmd, "when") == 0) {
-		rsp_buf_printf(out, "Current event: %" PRIu64 "\n",
-			       replayer_current_event(rt->r));
-		return 0;
+	if (strcmp(cmd, "when") == 0)
+		return monitor_when(rt, out);
+	if (is_word(cmd, "backtrace") || is_word(cmd, "bt")) {
+		const char *arg = strchr(cmd, ' ');
+		return monitor_backtrace(rt, arg ? arg + 1 : "", out);
 	}
 	if (strncmp(cmd, "goto ", 5) == 0)
 		return monitor_goto(rt, cmd + 5, out);
