@@ -355,6 +355,7 @@ static int handle_stop_query(void *ctx, const char *a, size_t n,
 {
 	struct stub *s = ctx;
 	stub_format_stop(s, &s->last_stop, reply);
+	stub_lldb_stop_extras(s, &s->last_stop, reply);
 	return 0;
 }
 
@@ -718,6 +719,7 @@ static void stub_fini(struct stub *s)
 	if (s->target && s->target->ops->set_stop_filter)
 		s->target->ops->set_stop_filter(s->target, NULL, NULL);
 	stub_forget_breakpoints(s);
+	stub_lldb_cleanup(s);
 	tdesc_free(&s->tdesc);
 	rsp_buf_free(&s->scratch);
 }

@@ -51,6 +51,8 @@ struct stub {
 	struct stub_bp *bps;
 	size_t nbps, bps_cap;
 	bool irq_requested;       /* GDB sent 0x03 during this resume */
+	bool client_lldb;         /* the client is LLDB (stub_lldb.c) */
+	char *lldb_dir;           /* LLDB's copies of a replay's files */
 };
 
 void stub_log(struct stub *s, const char *fmt, ...)
@@ -81,6 +83,19 @@ int stub_handle_v(void *ctx, const char *args, size_t len,
 		  struct rsp_buf *reply);       /* v... */
 int stub_handle_vfile(struct stub *s, const char *args, size_t len,
 		      struct rsp_buf *reply);
+/* LLDB's queries (stub_lldb.c). */
+int stub_q_host_info(void *ctx, const char *args, size_t len,
+		     struct rsp_buf *reply);
+int stub_q_process_info(void *ctx, const char *args, size_t len,
+			struct rsp_buf *reply);
+bool stub_lldb_client(const char *qsupported, size_t len);
+/* The library list LLDB loads modules from (qXfer:libraries-svr4). */
+int stub_lldb_libraries(struct stub *s, struct rsp_buf *out);
+void stub_lldb_cleanup(struct stub *s);
+/* What LLDB's first stop reply carries beyond GDB's. */
+void stub_lldb_stop_extras(struct stub *s, const struct target_stop *stop,
+			   struct rsp_buf *reply);
+
 /* Resume with parsed actions, wait for the stop, fill the stop reply. */
 int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 			 size_t n, struct rsp_buf *reply);
