@@ -276,6 +276,10 @@ int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 		s->send_nothing = true;
 		return 0;
 	}
+	if (stub_lldb_past_history_end(s, actions, n, &stop) < 0) {
+		stub_error_reply(reply, EIO);
+		return 0;
+	}
 	s->last_stop = stop;
 	if (stop.kind != TARGET_STOP_SIGNAL) {
 		s->process_gone = true;

@@ -92,6 +92,11 @@ bool stub_lldb_client(const char *qsupported, size_t len);
 /* The library list LLDB loads modules from (qXfer:libraries-svr4). */
 int stub_lldb_libraries(struct stub *s, struct rsp_buf *out);
 void stub_lldb_cleanup(struct stub *s);
+/* LLDB has no end of history: a forward stop there becomes the
+ * recorded exit.  0, or -1 when the target failed. */
+int stub_lldb_past_history_end(struct stub *s,
+			       const struct target_resume *actions, size_t n,
+			       struct target_stop *stop);
 /* What LLDB's first stop reply carries beyond GDB's. */
 void stub_lldb_stop_extras(struct stub *s, const struct target_stop *stop,
 			   struct rsp_buf *reply);

@@ -227,6 +227,7 @@ static bool auxv_value(struct stub *s, uint64_t type, uint64_t *value)
 struct main_image {
 	uint64_t bias;          /* load address - link address */
 	uint64_t dynamic;       /* run-time address of PT_DYNAMIC, 0: none */
+	uint64_t interp;        /* run-time address of PT_INTERP, 0: none */
 };
 
 /* The program's load bias and dynamic section, from its program headers
@@ -234,6 +235,7 @@ struct main_image {
 static bool find_main_image(struct stub *s, struct main_image *img)
 {
 	uint64_t phdr, phnum;
+	memset(img, 0, sizeof(*img));
 	if (!auxv_value(s, AT_PHDR, &phdr) || !auxv_value(s, AT_PHNUM, &phnum) ||
 	    phnum == 0 || phnum > 256)
 		return false;
@@ -250,6 +252,8 @@ static bool find_main_image(struct stub *s, struct main_image *img)
 		} else if (ph[i].p_type == PT_DYNAMIC) {
 			dyn_vaddr = ph[i].p_vaddr;
 			have_dyn = true;
+		} else if (ph[i].p_type == PT_INTERP) {
+			img->interp = ph[i].p_vaddr;
 		}
 	}
 	/* Without PT_PHDR the headers follow the ELF header at the start
@@ -260,6 +264,8 @@ static bool find_main_image(struct stub *s, struct main_image *img)
 			have_bias = true;
 		}
 	img->dynamic = have_dyn ? img->bias + dyn_vaddr : 0;
+	if (img->interp)
+		img->interp += img->bias;
 	return have_bias;
 }
 
@@ -328,6 +334,32 @@ static void append_library(struct stub *s, struct rsp_buf *b, const char *path,
 		       "\" l_ld=\"%#" PRIx64 "\"/>\n", lm, l_addr, l_ld);
 }
 
+/* Before the dynamic linker has filled in r_debug (at the program's
+ * first instruction) the list has only the program; the interpreter is
+ * then named by PT_INTERP and found at AT_BASE, its dynamic section
+ * from its own program headers. */
+static void append_interpreter(struct stub *s, struct rsp_buf *b,
+			       const struct main_image *img)
+{
+	uint64_t base;
+	char path[4096];
+	Elf64_Ehdr eh;
+	if (!img->interp || !auxv_value(s, AT_BASE, &base) || !base ||
+	    !read_string(s, img->interp, path, sizeof(path)) || !path[0] ||
+	    !read_exact(s, base, &eh, sizeof(eh)) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_phnum > 256)
+		return;
+	uint64_t dynamic = 0;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (!read_exact(s, base + eh.e_phoff + i * sizeof(ph), &ph, sizeof(ph)))
+			return;
+		if (ph.p_type == PT_DYNAMIC)
+			dynamic = base + ph.p_vaddr;
+	}
+	append_library(s, b, path, 0, base, dynamic);
+}
+
 int stub_lldb_libraries(struct stub *s, struct rsp_buf *b)
 {
 	struct main_image img;
@@ -342,6 +374,8 @@ int stub_lldb_libraries(struct stub *s, struct rsp_buf *b)
 	 * pointer (what qShlibInfoAddr answers). */
 	rsp_buf_append_str(b, "<library-list-svr4 version=\"1.0\">\n");
 	append_library(s, b, exe, lm, img.bias, img.dynamic);
+	if (!lm)
+		append_interpreter(s, b, &img);
 	/* The first entry is the program itself; a bound on the walk
 	 * guards against a corrupt or cyclic list. */
 	for (int i = 0; lm && i < 4096; i++) {
@@ -369,4 +403,37 @@ void stub_lldb_stop_extras(struct stub *s, const struct target_stop *stop,
 {
 	if (s->client_lldb && stop->kind == TARGET_STOP_SIGNAL)
 		rsp_buf_append_str(reply, "library:;");
+}
+
+/* GDB stops at the end of a replay's history (replaylog:end) so the
+ * last state can be inspected, and a further continue reports the
+ * recorded exit.  LLDB knows no such stop: it would show a SIGTRAP,
+ * which also ends an `lldb -b` script.  So for LLDB a forward stop at
+ * the end goes on once more, to the exit when the recording has one;
+ * the console message saying where history ended is shown first. */
+int stub_lldb_past_history_end(struct stub *s,
+			       const struct target_resume *actions, size_t n,
+			       struct target_stop *stop)
+{
+	if (!s->client_lldb || stop->kind != TARGET_STOP_SIGNAL ||
+	    stop->reason != TARGET_REASON_REPLAY_END || n > STUB_MAX_ACTIONS)
+		return 0;
+	struct target_resume again[STUB_MAX_ACTIONS];
+	for (size_t i = 0; i < n; i++) {
+		if (actions[i].reverse)
+			return 0;
+		again[i] = actions[i];
+		again[i].signo = 0;
+		again[i].step = false;
+	}
+	if (s->target->ops->resume(s->target, again, n) < 0)
+		return -1;
+	struct target_stop next;
+	memset(&next, 0, sizeof(next));
+	if (stub_wait_for_stop(s, &next) < 0)
+		return -1;
+	if (next.message[0])
+		stub_console(s, next.message, strlen(next.message));
+	*stop = next;
+	return 0;
 }
