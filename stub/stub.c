@@ -437,6 +437,10 @@ static int handle_p(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	int64_t tid;
 	if (!current_regs(s, &tid, &rf, reply))
 		return 0;
+	if (stub_lldb_reg_unavailable(s, (unsigned)regnum, &rf)) {
+		stub_error_reply(reply, ENODATA);
+		return 0;
+	}
 	tdesc_encode_reg(&s->tdesc, (unsigned)regnum, &rf, reply);
 	return 0;
 }

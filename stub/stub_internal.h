@@ -97,6 +97,10 @@ void stub_lldb_cleanup(struct stub *s);
 int stub_lldb_past_history_end(struct stub *s,
 			       const struct target_resume *actions, size_t n,
 			       struct target_stop *stop);
+/* LLDB reads `xx` bytes as 0xcc: for LLDB a register outside the
+ * thread's XCR0 is an error reply to `p` (it then shows none). */
+bool stub_lldb_reg_unavailable(struct stub *s, unsigned regnum,
+			       const struct x86_regfile *rf);
 /* What LLDB's first stop reply carries beyond GDB's. */
 void stub_lldb_stop_extras(struct stub *s, const struct target_stop *stop,
 			   struct rsp_buf *reply);

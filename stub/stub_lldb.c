@@ -437,3 +437,10 @@ int stub_lldb_past_history_end(struct stub *s,
 	*stop = next;
 	return 0;
 }
+
+bool stub_lldb_reg_unavailable(struct stub *s, unsigned regnum,
+			       const struct x86_regfile *rf)
+{
+	return s->client_lldb && regnum < s->tdesc.nregs &&
+	       !tdesc_reg_available(&s->tdesc.regs[regnum], rf->xcr0);
+}
