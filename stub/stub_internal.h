@@ -53,6 +53,7 @@ struct stub {
 	bool irq_requested;       /* GDB sent 0x03 during this resume */
 	bool client_lldb;         /* the client is LLDB (stub_lldb.c) */
 	char *lldb_dir;           /* LLDB's copies of a replay's files */
+	bool lldb_exe_listed;     /* the library list named the program */
 };
 
 void stub_log(struct stub *s, const char *fmt, ...)

@@ -228,6 +228,7 @@ struct main_image {
 	uint64_t bias;          /* load address - link address */
 	uint64_t dynamic;       /* run-time address of PT_DYNAMIC, 0: none */
 	uint64_t interp;        /* run-time address of PT_INTERP, 0: none */
+	bool fixed;             /* ET_EXEC: not position-independent */
 };
 
 /* The program's load bias and dynamic section, from its program headers
@@ -264,6 +265,12 @@ static bool find_main_image(struct stub *s, struct main_image *img)
 			have_bias = true;
 		}
 	img->dynamic = have_dyn ? img->bias + dyn_vaddr : 0;
+	for (uint64_t i = 0; i < phnum; i++) {
+		Elf64_Ehdr eh;
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0 &&
+		    read_exact(s, img->bias + ph[i].p_vaddr, &eh, sizeof(eh)))
+			img->fixed = eh.e_type == ET_EXEC;
+	}
 	if (img->interp)
 		img->interp += img->bias;
 	return have_bias;
@@ -373,7 +380,14 @@ int stub_lldb_libraries(struct stub *s, struct rsp_buf *b)
 	/* No main-lm: LLDB 15 would take it for the address of r_debug's
 	 * pointer (what qShlibInfoAddr answers). */
 	rsp_buf_append_str(b, "<library-list-svr4 version=\"1.0\">\n");
-	append_library(s, b, exe, lm, img.bias, img.dynamic);
+	/* LLDB makes a listed ET_EXEC file its executable anew on every
+	 * list it loads, which forgets every module's load address and
+	 * every breakpoint site; and it loads the list again each time it
+	 * rereads the first stop.  So a fixed-address program is listed
+	 * once per session; LLDB keeps it from then on. */
+	if (!img.fixed || !s->lldb_exe_listed)
+		append_library(s, b, exe, lm, img.bias, img.dynamic);
+	s->lldb_exe_listed = true;
 	if (!lm)
 		append_interpreter(s, b, &img);
 	/* The first entry is the program itself; a bound on the walk

@@ -11,7 +11,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 PROBE="$top_builddir/testsuite/integration/rsp_probe"
 : "${LLDB:=no}"
-plan 34
+plan 40
 
 # run_lldb OUT PORT COMMAND...: LLDB in batch mode connected to PORT,
 # in a directory holding nothing, transcript in OUT.
@@ -89,7 +89,7 @@ else
 fi
 
 if [ "$LLDB" = no ] || ! command -v "$LLDB" >/dev/null 2>&1; then
-	for _ in $(seq 27); do skip "LLDB is not installed (configure found none; LLDB=$LLDB)"; done
+	for _ in $(seq 33); do skip "LLDB is not installed (configure found none; LLDB=$LLDB)"; done
 	finish
 fi
 
@@ -131,6 +131,22 @@ check_not "no errors in the session" "$out" '^error:|failed to set breakpoint|= 
 [ "$replay_status" -eq 0 ] && ok "xrr replay ends when LLDB is done" || fail "xrr replay ends when LLDB is done (status $replay_status)"
 [ -z "$(ls -A "$TEST_TMP/stubtmp")" ] &&
 	ok "the copies made for LLDB are removed" || fail "the copies made for LLDB are removed"
+
+# ---- fixed-address and static programs ------------------------------------------
+for kind in nopie static; do
+	cp "$PROGS/hello_$kind" "$TEST_TMP/bin/h-$kind"
+	"$XRR" record -o "$TEST_TMP/h-$kind" "$TEST_TMP/bin/h-$kind" >/dev/null 2>&1
+	rm -f "$TEST_TMP/bin/h-$kind"
+	"$XRR" replay -q -s 127.0.0.1:0 "$TEST_TMP/h-$kind" >/dev/null 2>"$TEST_TMP/h-$kind.err" &
+	replay_pid=$!
+	port=$(listen_port "$TEST_TMP/h-$kind.err")
+	run_lldb "$TEST_TMP/h-$kind.lldb" "$port" 'b add' 'continue' 'bt' 'continue'
+	wait "$replay_pid"
+	out="$TEST_TMP/h-$kind.lldb"
+	check "$kind: continue stops in add" "$out" "frame #0: 0x[0-9a-f]+ h-$kind\`add\\(a=42, b=1\\) at hello\\.c"
+	check "$kind: bt reaches main" "$out" "frame #1: 0x[0-9a-f]+ h-$kind\`main at hello\\.c"
+	check "$kind: continue runs to the exit" "$out" '^Process [0-9]+ exited with status = 0 '
+done
 
 # ---- AVX-512 values in a replay ------------------------------------------------
 "$XRR" record -o "$TEST_TMP/avx" "$PROGS/avx512" >"$TEST_TMP/avx-rec.out" 2>&1
