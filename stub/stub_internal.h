@@ -84,6 +84,9 @@ int stub_handle_v(void *ctx, const char *args, size_t len,
 		  struct rsp_buf *reply);       /* v... */
 int stub_handle_vfile(struct stub *s, const char *args, size_t len,
 		      struct rsp_buf *reply);
+/* Text in XML attributes and elements (qXfer objects). */
+void stub_xml_escape(struct rsp_buf *b, const char *text);
+
 /* LLDB's queries (stub_lldb.c). */
 int stub_q_host_info(void *ctx, const char *args, size_t len,
 		     struct rsp_buf *reply);

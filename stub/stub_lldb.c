@@ -185,7 +185,8 @@ static int local_path(struct stub *s, const char *path, char *out, size_t len)
 static int remove_entry(const char *path, const struct stat *st, int type,
 			struct FTW *ftw)
 {
-	return remove(path) < 0 ? 0 : 0;   /* best effort */
+	remove(path);   /* best effort: a leftover is only a temporary file */
+	return 0;
 }
 
 void stub_lldb_cleanup(struct stub *s)
@@ -313,19 +314,6 @@ static bool read_string(struct stub *s, uint64_t addr, char *out, size_t len)
 	return true;
 }
 
-static void xml_attr_escaped(struct rsp_buf *b, const char *text)
-{
-	for (; *text; text++) {
-		switch (*text) {
-		case '<': rsp_buf_append_str(b, "&lt;"); break;
-		case '>': rsp_buf_append_str(b, "&gt;"); break;
-		case '&': rsp_buf_append_str(b, "&amp;"); break;
-		case '"': rsp_buf_append_str(b, "&quot;"); break;
-		default: rsp_buf_append(b, text, 1); break;
-		}
-	}
-}
-
 static void append_library(struct stub *s, struct rsp_buf *b, const char *path,
 			   uint64_t lm, uint64_t l_addr, uint64_t l_ld)
 {
@@ -336,7 +324,7 @@ static void append_library(struct stub *s, struct rsp_buf *b, const char *path,
 			   local_path(s, path, local, sizeof(local)) == 0
 			   ? local : path;
 	rsp_buf_append_str(b, "<library name=\"");
-	xml_attr_escaped(b, name);
+	stub_xml_escape(b, name);
 	rsp_buf_printf(b, "\" lm=\"%#" PRIx64 "\" l_addr=\"%#" PRIx64
 		       "\" l_ld=\"%#" PRIx64 "\"/>\n", lm, l_addr, l_ld);
 }

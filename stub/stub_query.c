@@ -171,7 +171,7 @@ static int q_symbol(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 
 /* ---- qXfer ------------------------------------------------------------------------ */
 
-static void xml_escape(struct rsp_buf *b, const char *text)
+void stub_xml_escape(struct rsp_buf *b, const char *text)
 {
 	for (; *text; text++) {
 		switch (*text) {
@@ -199,7 +199,7 @@ static void build_threads_xml(struct stub *s, struct rsp_buf *b)
 			rsp_buf_printf(b, " core=\"%x\"", t->core);
 		if (t->name[0]) {
 			rsp_buf_append_str(b, " name=\"");
-			xml_escape(b, t->name);
+			stub_xml_escape(b, t->name);
 			rsp_buf_append_str(b, "\"");
 		}
 		thread_extra_text(t, text, sizeof(text));

@@ -11,7 +11,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 PROBE="$top_builddir/testsuite/integration/rsp_probe"
 : "${LLDB:=no}"
-plan 40
+plan 42
 
 # run_lldb OUT PORT COMMAND...: LLDB in batch mode connected to PORT,
 # in a directory holding nothing, transcript in OUT.
@@ -47,6 +47,9 @@ rip_values() {
 "$XRR" serve --port 0 --once -- "$PROGS/hello" >"$TEST_TMP/probe-prog.out" 2>"$TEST_TMP/probe-serve.err" &
 probe_xrr=$!
 port=$(listen_port "$TEST_TMP/probe-serve.err")
+hexpath() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+hello_hex=$(hexpath "$PROGS/hello")
+none_hex=$(hexpath "$TEST_TMP/no-such-file")
 "$PROBE" "$port" \
 	'qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386' \
 	'qSupported:xmlRegisters=i386,arm,mips,arc;multiprocess+' \
@@ -56,6 +59,8 @@ port=$(listen_port "$TEST_TMP/probe-serve.err")
 	'QThreadSuffixSupported' \
 	'qXfer:libraries-svr4:read::0,fff' \
 	'qXfer:features:read:target.xml:0,fffff' \
+	"vFile:size:$hello_hex" "vFile:exists:$hello_hex" \
+	"vFile:size:$none_hex" "vFile:exists:$none_hex" \
 	'vKill;1' >"$TEST_TMP/probe.out" 2>&1
 wait "$probe_xrr"
 out="$TEST_TMP/probe.out"
@@ -81,6 +86,13 @@ libs=$(reply_after 'qXfer:libraries-svr4:read::0,fff')
 [[ "$libs" == *"<library name=\"$PROGS/hello\" lm=\"0\" l_addr=\"0x"* && "$libs" == *ld-linux* ]] &&
 	ok "the library list starts with the program, then the interpreter" ||
 	fail "the library list starts with the program, then the interpreter (got '$libs')"
+[ "$(reply_after "vFile:size:$hello_hex")" = "< F$(printf '%x' "$(stat -c %s "$PROGS/hello")")" ] &&
+	[ "$(reply_after "vFile:exists:$hello_hex")" = "< F,1" ] &&
+	ok "vFile:size and vFile:exists of the program" ||
+	fail "vFile:size and vFile:exists of the program (got '$(reply_after "vFile:size:$hello_hex")' '$(reply_after "vFile:exists:$hello_hex")')"
+[ "$(reply_after "vFile:size:$none_hex")" = "< F-1,2" ] && [ "$(reply_after "vFile:exists:$none_hex")" = "< F,0" ] &&
+	ok "vFile:size and vFile:exists of a missing file" ||
+	fail "vFile:size and vFile:exists of a missing file (got '$(reply_after "vFile:size:$none_hex")' '$(reply_after "vFile:exists:$none_hex")')"
 if grep -qw avx512f /proc/cpuinfo; then
 	check "LLDB's target description assembles zmm0 from its pieces" "$out" \
 		'<reg name="zmm0" bitsize="512" regnum="[0-9]+" value_regnums="[0-9]+,[0-9]+,[0-9]+"'
