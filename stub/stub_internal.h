@@ -53,7 +53,7 @@ struct stub {
 	bool irq_requested;       /* GDB sent 0x03 during this resume */
 	bool client_lldb;         /* the client is LLDB (stub_lldb.c) */
 	char *lldb_dir;           /* LLDB's copies of a replay's files */
-	bool lldb_exe_listed;     /* the library list named the program */
+	unsigned lldb_list_reads; /* library lists LLDB began to read */
 };
 
 void stub_log(struct stub *s, const char *fmt, ...)
@@ -93,8 +93,10 @@ int stub_q_host_info(void *ctx, const char *args, size_t len,
 int stub_q_process_info(void *ctx, const char *args, size_t len,
 			struct rsp_buf *reply);
 bool stub_lldb_client(const char *qsupported, size_t len);
-/* The library list LLDB loads modules from (qXfer:libraries-svr4). */
-int stub_lldb_libraries(struct stub *s, struct rsp_buf *out);
+/* The library list LLDB loads modules from (qXfer:libraries-svr4);
+ * `from_start` when LLDB reads it from offset 0 (a new read, not the
+ * next chunk of the last one). */
+int stub_lldb_libraries(struct stub *s, bool from_start, struct rsp_buf *out);
 void stub_lldb_cleanup(struct stub *s);
 /* LLDB has no end of history: a forward stop there becomes the
  * recorded exit.  0, or -1 when the target failed. */

@@ -355,8 +355,10 @@ static void append_interpreter(struct stub *s, struct rsp_buf *b,
 	append_library(s, b, path, 0, base, dynamic);
 }
 
-int stub_lldb_libraries(struct stub *s, struct rsp_buf *b)
+int stub_lldb_libraries(struct stub *s, bool from_start, struct rsp_buf *b)
 {
+	if (from_start)
+		s->lldb_list_reads++;
 	struct main_image img;
 	char exe[4096];
 	if (s->process_gone || !s->target->ops->exec_file ||
@@ -371,11 +373,11 @@ int stub_lldb_libraries(struct stub *s, struct rsp_buf *b)
 	/* LLDB makes a listed ET_EXEC file its executable anew on every
 	 * list it loads, which forgets every module's load address and
 	 * every breakpoint site; and it loads the list again each time it
-	 * rereads the first stop.  So a fixed-address program is listed
-	 * once per session; LLDB keeps it from then on. */
-	if (!img.fixed || !s->lldb_exe_listed)
+	 * rereads the first stop.  So a fixed-address program is in the
+	 * first list of the session only (every chunk of it); LLDB keeps
+	 * it from then on. */
+	if (!img.fixed || s->lldb_list_reads <= 1)
 		append_library(s, b, exe, lm, img.bias, img.dynamic);
-	s->lldb_exe_listed = true;
 	if (!lm)
 		append_interpreter(s, b, &img);
 	/* The first entry is the program itself; a bound on the walk

@@ -268,7 +268,11 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		data = s->scratch.data;
 		size = s->scratch.len;
 	} else if (strcmp(object, "libraries-svr4") == 0 && s->client_lldb) {
-		if (stub_lldb_libraries(s, &s->scratch) < 0) {
+		const char *op = p;
+		uint64_t offset;
+		if (!rsp_parse_hex_u64(&op, end, &offset))
+			goto bad;
+		if (stub_lldb_libraries(s, offset == 0, &s->scratch) < 0) {
 			stub_error_reply(reply, ENOENT);
 			return 0;
 		}
