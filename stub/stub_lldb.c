@@ -1,8 +1,10 @@
 /* What LLDB asks of a gdb-remote stub beyond GDB's packets: host and
- * process descriptions (qHostInfo, qProcessInfo), and the loaded modules
- * with paths it can open on this machine (qXfer:libraries-svr4,
- * qMemoryRegionInfo).  GDB never sends these, so nothing here changes
- * what GDB sees. */
+ * process descriptions (qHostInfo, qProcessInfo), the loaded modules
+ * with paths it can open on this machine (qXfer:libraries-svr4, loaded
+ * at the first stop), the end of a replay's history as the exit, and
+ * no values for registers outside a thread's XCR0.  The client is LLDB
+ * only when its qSupported says so; GDB sees none of this.  See
+ * docs/replaying.md, "LLDB". */
 #include "config.h"
 
 #include <elf.h>
@@ -103,9 +105,10 @@ static int make_session_dir(struct stub *s)
 	snprintf(tmpl, sizeof(tmpl), "%s/xrr-lldb-XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl)) {
+		int err = errno;
 		stub_log(s, "cannot create a directory for LLDB's copies of the "
-			 "program's files (%s): %s", tmpl, strerror(errno));
-		return -errno;
+			 "program's files (%s): %s", tmpl, strerror(err));
+		return -err;
 	}
 	s->lldb_dir = strdup(tmpl);
 	return s->lldb_dir ? 0 : -ENOMEM;
@@ -160,6 +163,16 @@ static int copy_target_file(struct stub *s, const char *path, const char *dest)
 	return rc;
 }
 
+/* Does `path` have a ".." component?  Such a name, from the tracee's
+ * memory, could lead a copy out of the private directory. */
+static bool climbs(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == 0))
+			return true;
+	return false;
+}
+
 /* A path on this host with the contents the target has at `path`. */
 static int local_path(struct stub *s, const char *path, char *out, size_t len)
 {
@@ -167,6 +180,8 @@ static int local_path(struct stub *s, const char *path, char *out, size_t len)
 		snprintf(out, len, "%s", path);
 		return 0;
 	}
+	if (climbs(path))
+		return -EINVAL;
 	int rc = make_session_dir(s);
 	if (rc < 0)
 		return rc;
