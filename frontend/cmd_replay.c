@@ -33,6 +33,7 @@ static void usage(FILE *out)
 		"                   1 after a divergence or replay failure\n"
 		"  -q, --quiet      do not echo the program's output\n"
 		"  -s, --dbgport    serve GDB on PORT instead of launching it\n"
+		"                   (LLDB: lldb -o 'gdb-remote HOST:PORT')\n"
 		"      --stdio      serve GDB on stdin/stdout\n"
 		"  -g, --goto       start debugging at event EVENT\n"
 		"  -p, --onprocess  debug recorded process PID from its first "

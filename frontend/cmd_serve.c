@@ -34,6 +34,7 @@ static const char serve_help[] =
 	"  -v, --verbose       log every packet to stderr\n"
 	"\n"
 	"Default: --port 0 on 127.0.0.1.\n"
+	"LLDB connects with: lldb -o 'gdb-remote 127.0.0.1:N'\n"
 	"\n"
 	"What happens to PROG (gdbserver's semantics for a program it started):\n"
 	"  GDB 'detach'        PROG is detached and keeps running; xrr exits\n"

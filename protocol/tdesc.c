@@ -284,7 +284,15 @@ static int build_table(struct tdesc *td)
 
 /* ---- XML -------------------------------------------------------------- */
 
-static void emit_feature(struct rsp_buf *b, enum feature_id f)
+/* LLDB (the `lldb` flavour) takes registers wider than 128 bits only as
+ * vectors it is told about, and builds no zmm registers of its own. */
+static void emit_lldb_attrs(struct rsp_buf *b, unsigned bitsize)
+{
+	if (bitsize > 128)
+		rsp_buf_append_str(b, " encoding=\"vector\" format=\"vector-uint8\"");
+}
+
+static void emit_feature(struct rsp_buf *b, enum feature_id f, bool lldb)
 {
 	rsp_buf_printf(b, "<feature name=\"%s\">\n", features[f].name);
 	if (features[f].types)
@@ -300,13 +308,59 @@ static void emit_feature(struct rsp_buf *b, enum feature_id f)
 				       name, g->bitsize, g->type);
 			if (g->group)
 				rsp_buf_printf(b, " group=\"%s\"", g->group);
+			if (lldb)
+				emit_lldb_attrs(b, g->bitsize);
 			rsp_buf_append_str(b, "/>\n");
 		}
 	}
 	rsp_buf_append_str(b, "</feature>\n");
 }
 
-static void build_xml(struct tdesc *td, struct rsp_buf *b)
+/* Whole registers LLDB assembles from the pieces GDB's features define:
+ * zmmN = xmmN + ymmNh + zmmNh, and ymm16-31 (LLDB 15 builds ymm0-15
+ * itself).  They take register numbers after the real ones and are
+ * never read by number: LLDB reads their pieces. */
+static void emit_lldb_composites(const struct tdesc *td, struct rsp_buf *b)
+{
+	static const struct {
+		const char *name, *pieces[3];
+		unsigned first, count, bitsize;
+	} composites[] = {
+		{ "ymm%u", { "xmm%u", "ymm%uh", NULL }, 16, 16, 256 },
+		{ "zmm%u", { "xmm%u", "ymm%uh", "zmm%uh" }, 0, 32, 512 },
+	};
+	unsigned regnum = (unsigned)td->nregs;
+	rsp_buf_append_str(b, "<feature name=\"org.xrr.lldb.composite\">\n");
+	for (size_t c = 0; c < NELEM(composites); c++) {
+		for (unsigned i = composites[c].first;
+		     i < composites[c].first + composites[c].count; i++) {
+			char name[NAME_MAX_LEN], piece[NAME_MAX_LEN], nums[64] = "";
+			bool complete = true;
+			for (size_t k = 0; k < 3 && composites[c].pieces[k]; k++) {
+				snprintf(piece, sizeof(piece), composites[c].pieces[k], i);
+				const struct tdesc_reg *r = tdesc_find_reg(td, piece);
+				if (!r) {
+					complete = false;
+					break;
+				}
+				size_t used = strlen(nums);
+				snprintf(nums + used, sizeof(nums) - used, "%s%u",
+					 k ? "," : "", r->regnum);
+			}
+			if (!complete)
+				continue;
+			snprintf(name, sizeof(name), composites[c].name, i);
+			rsp_buf_printf(b, "<reg name=\"%s\" bitsize=\"%u\" regnum=\"%u\" "
+				       "value_regnums=\"%s\" group=\"vector\"",
+				       name, composites[c].bitsize, regnum++, nums);
+			emit_lldb_attrs(b, composites[c].bitsize);
+			rsp_buf_append_str(b, "/>\n");
+		}
+	}
+	rsp_buf_append_str(b, "</feature>\n");
+}
+
+static void build_xml(const struct tdesc *td, struct rsp_buf *b, bool lldb)
 {
 	rsp_buf_append_str(b, "<?xml version=\"1.0\"?>\n"
 			   "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
@@ -315,7 +369,9 @@ static void build_xml(struct tdesc *td, struct rsp_buf *b)
 			   "<osabi>GNU/Linux</osabi>\n");
 	for (int f = 0; f < F_COUNT; f++)
 		if (feature_present((enum feature_id)f, td->xcr0_union))
-			emit_feature(b, (enum feature_id)f);
+			emit_feature(b, (enum feature_id)f, lldb);
+	if (lldb)
+		emit_lldb_composites(td, b);
 	rsp_buf_append_str(b, "</target>\n");
 }
 
@@ -357,9 +413,13 @@ int tdesc_build(struct tdesc *td, uint64_t xcr0_union, char *err,
 	}
 	struct rsp_buf b;
 	rsp_buf_init(&b);
-	build_xml(td, &b);
+	build_xml(td, &b, false);
 	td->xml = b.data;       /* ownership moves to td */
 	td->xml_len = b.len;
+	rsp_buf_init(&b);
+	build_xml(td, &b, true);
+	td->lldb_xml = b.data;
+	td->lldb_xml_len = b.len;
 	td->xcr0_regnum = find_regnum(td, "xcr0");
 	td->rip_regnum = find_regnum(td, "rip");
 	td->rsp_regnum = find_regnum(td, "rsp");
@@ -371,6 +431,7 @@ void tdesc_free(struct tdesc *td)
 {
 	free(td->regs);
 	free(td->xml);
+	free(td->lldb_xml);
 	memset(td, 0, sizeof(*td));
 }
 

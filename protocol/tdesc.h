@@ -37,6 +37,10 @@ struct tdesc {
 	int rip_regnum, rsp_regnum, rbp_regnum;
 	char *xml;              /* target.xml, every feature inline */
 	size_t xml_len;
+	/* The same registers for LLDB: wide vectors marked as such, plus
+	 * whole ymm16-31 and zmm0-31 assembled from their pieces. */
+	char *lldb_xml;
+	size_t lldb_xml_len;
 };
 
 /* Build the description for the given union of XCR0 values.  Returns 0,

@@ -276,6 +276,10 @@ int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 		s->send_nothing = true;
 		return 0;
 	}
+	if (stub_lldb_past_history_end(s, actions, n, &stop) < 0) {
+		stub_error_reply(reply, EIO);
+		return 0;
+	}
 	s->last_stop = stop;
 	if (stop.kind != TARGET_STOP_SIGNAL) {
 		s->process_gone = true;
@@ -355,6 +359,7 @@ static int handle_stop_query(void *ctx, const char *a, size_t n,
 {
 	struct stub *s = ctx;
 	stub_format_stop(s, &s->last_stop, reply);
+	stub_lldb_stop_extras(s, &s->last_stop, reply);
 	return 0;
 }
 
@@ -432,6 +437,10 @@ static int handle_p(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 	int64_t tid;
 	if (!current_regs(s, &tid, &rf, reply))
 		return 0;
+	if (stub_lldb_reg_unavailable(s, (unsigned)regnum, &rf)) {
+		stub_error_reply(reply, ENODATA);
+		return 0;
+	}
 	tdesc_encode_reg(&s->tdesc, (unsigned)regnum, &rf, reply);
 	return 0;
 }
@@ -718,6 +727,7 @@ static void stub_fini(struct stub *s)
 	if (s->target && s->target->ops->set_stop_filter)
 		s->target->ops->set_stop_filter(s->target, NULL, NULL);
 	stub_forget_breakpoints(s);
+	stub_lldb_cleanup(s);
 	tdesc_free(&s->tdesc);
 	rsp_buf_free(&s->scratch);
 }

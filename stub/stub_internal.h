@@ -51,6 +51,9 @@ struct stub {
 	struct stub_bp *bps;
 	size_t nbps, bps_cap;
 	bool irq_requested;       /* GDB sent 0x03 during this resume */
+	bool client_lldb;         /* the client is LLDB (stub_lldb.c) */
+	char *lldb_dir;           /* LLDB's copies of a replay's files */
+	unsigned lldb_list_reads; /* library lists LLDB began to read */
 };
 
 void stub_log(struct stub *s, const char *fmt, ...)
@@ -81,6 +84,33 @@ int stub_handle_v(void *ctx, const char *args, size_t len,
 		  struct rsp_buf *reply);       /* v... */
 int stub_handle_vfile(struct stub *s, const char *args, size_t len,
 		      struct rsp_buf *reply);
+/* Text in XML attributes and elements (qXfer objects). */
+void stub_xml_escape(struct rsp_buf *b, const char *text);
+
+/* LLDB's queries (stub_lldb.c). */
+int stub_q_host_info(void *ctx, const char *args, size_t len,
+		     struct rsp_buf *reply);
+int stub_q_process_info(void *ctx, const char *args, size_t len,
+			struct rsp_buf *reply);
+bool stub_lldb_client(const char *qsupported, size_t len);
+/* The library list LLDB loads modules from (qXfer:libraries-svr4);
+ * `from_start` when LLDB reads it from offset 0 (a new read, not the
+ * next chunk of the last one). */
+int stub_lldb_libraries(struct stub *s, bool from_start, struct rsp_buf *out);
+void stub_lldb_cleanup(struct stub *s);
+/* LLDB has no end of history: a forward stop there becomes the
+ * recorded exit.  0, or -1 when the target failed. */
+int stub_lldb_past_history_end(struct stub *s,
+			       const struct target_resume *actions, size_t n,
+			       struct target_stop *stop);
+/* LLDB reads `xx` bytes as 0xcc: for LLDB a register outside the
+ * thread's XCR0 is an error reply to `p` (it then shows none). */
+bool stub_lldb_reg_unavailable(struct stub *s, unsigned regnum,
+			       const struct x86_regfile *rf);
+/* What LLDB's first stop reply carries beyond GDB's. */
+void stub_lldb_stop_extras(struct stub *s, const struct target_stop *stop,
+			   struct rsp_buf *reply);
+
 /* Resume with parsed actions, wait for the stop, fill the stop reply. */
 int stub_resume_and_wait(struct stub *s, const struct target_resume *actions,
 			 size_t n, struct rsp_buf *reply);

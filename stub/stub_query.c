@@ -39,6 +39,7 @@ static int q_supported(void *ctx, const char *a, size_t n,
 		     feature_listed(a, n, ":swbreak+");
 	s->hwbreak = feature_listed(a, n, "hwbreak+") ||
 		     feature_listed(a, n, ":hwbreak+");
+	s->client_lldb = stub_lldb_client(a, n);
 	rsp_buf_printf(reply,
 		       "PacketSize=%zx;QStartNoAckMode+;qXfer:features:read+;"
 		       "qXfer:threads:read+;vContSupported+",
@@ -51,6 +52,8 @@ static int q_supported(void *ctx, const char *a, size_t n,
 		rsp_buf_append_str(reply, ";hwbreak+");
 	if (ops->get_auxv)
 		rsp_buf_append_str(reply, ";qXfer:auxv:read+");
+	if (s->client_lldb && ops->get_auxv && ops->exec_file)
+		rsp_buf_append_str(reply, ";qXfer:libraries-svr4:read+");
 	if (ops->exec_file)
 		rsp_buf_append_str(reply, ";qXfer:exec-file:read+");
 	if (ops->get_siginfo)
@@ -168,7 +171,7 @@ static int q_symbol(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 
 /* ---- qXfer ------------------------------------------------------------------------ */
 
-static void xml_escape(struct rsp_buf *b, const char *text)
+void stub_xml_escape(struct rsp_buf *b, const char *text)
 {
 	for (; *text; text++) {
 		switch (*text) {
@@ -196,7 +199,7 @@ static void build_threads_xml(struct stub *s, struct rsp_buf *b)
 			rsp_buf_printf(b, " core=\"%x\"", t->core);
 		if (t->name[0]) {
 			rsp_buf_append_str(b, " name=\"");
-			xml_escape(b, t->name);
+			stub_xml_escape(b, t->name);
 			rsp_buf_append_str(b, "\"");
 		}
 		thread_extra_text(t, text, sizeof(text));
@@ -239,8 +242,8 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 			stub_error_reply(reply, ENOENT);
 			return 0;
 		}
-		data = s->tdesc.xml;
-		size = s->tdesc.xml_len;
+		data = s->client_lldb ? s->tdesc.lldb_xml : s->tdesc.xml;
+		size = s->client_lldb ? s->tdesc.lldb_xml_len : s->tdesc.xml_len;
 	} else if (strcmp(object, "threads") == 0) {
 		build_threads_xml(s, &s->scratch);
 		data = s->scratch.data;
@@ -262,6 +265,17 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 			return 0;
 		}
 		rsp_buf_append_str(&s->scratch, path);
+		data = s->scratch.data;
+		size = s->scratch.len;
+	} else if (strcmp(object, "libraries-svr4") == 0 && s->client_lldb) {
+		const char *op = p;
+		uint64_t offset;
+		if (!rsp_parse_hex_u64(&op, end, &offset))
+			goto bad;
+		if (stub_lldb_libraries(s, offset == 0, &s->scratch) < 0) {
+			stub_error_reply(reply, ENOENT);
+			return 0;
+		}
 		data = s->scratch.data;
 		size = s->scratch.len;
 	} else if (strcmp(object, "siginfo") == 0 && ops->get_siginfo) {
@@ -364,6 +378,9 @@ static const struct rsp_command query_commands[] = {
 	{ "Xfer", RSP_MATCH_WORD, q_xfer },
 	{ "Rcmd", RSP_MATCH_WORD, q_rcmd },
 	{ "TStatus", RSP_MATCH_WORD, q_tstatus },
+	/* LLDB (stub_lldb.c) */
+	{ "HostInfo", RSP_MATCH_WORD, stub_q_host_info },
+	{ "ProcessInfo", RSP_MATCH_WORD, stub_q_process_info },
 };
 
 int stub_handle_query(void *ctx, const char *args, size_t len,

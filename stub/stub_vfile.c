@@ -200,6 +200,42 @@ static int vfile_readlink(struct stub *s, const char *p, const char *end,
 	return 0;
 }
 
+/* LLDB's platform packets: vFile:size:PATH answers "F<size>",
+ * vFile:exists:PATH "F,1" or "F,0"; both open the file as vFile:open
+ * would, so a replay answers from the trace. */
+static int open_named(struct stub *s, const char **p, const char *end)
+{
+	char path[4096];
+	if (!parse_hex_string(p, end, path, sizeof(path)))
+		return -EINVAL;
+	return s->target->ops->file_open(s->target, path, O_RDONLY, 0);
+}
+
+static int vfile_size(struct stub *s, const char *p, const char *end,
+		      struct rsp_buf *reply)
+{
+	struct stat st;
+	int fd = open_named(s, &p, end);
+	int rc = fd < 0 ? fd : s->target->ops->file_fstat(s->target, fd, &st);
+	if (fd >= 0)
+		s->target->ops->file_close(s->target, fd);
+	if (rc < 0)
+		reply_errno(reply, rc);
+	else
+		rsp_buf_printf(reply, "F%llx", (unsigned long long)st.st_size);
+	return 0;
+}
+
+static int vfile_exists(struct stub *s, const char *p, const char *end,
+			struct rsp_buf *reply)
+{
+	int fd = open_named(s, &p, end);
+	if (fd >= 0)
+		s->target->ops->file_close(s->target, fd);
+	rsp_buf_append_str(reply, fd >= 0 ? "F,1" : "F,0");
+	return 0;
+}
+
 int stub_handle_vfile(struct stub *s, const char *args, size_t len,
 		      struct rsp_buf *reply)
 {
@@ -211,6 +247,7 @@ int stub_handle_vfile(struct stub *s, const char *args, size_t len,
 		{ "open", vfile_open },     { "pread", vfile_pread },
 		{ "close", vfile_close },   { "fstat", vfile_fstat },
 		{ "readlink", vfile_readlink },
+		{ "size", vfile_size },     { "exists", vfile_exists },
 	};
 	const char *p = args, *end = args + len;
 	if (!s->target->ops->file_open)

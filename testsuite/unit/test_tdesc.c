@@ -6,6 +6,7 @@
  * feature files), not read back from the code under test. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -743,6 +744,57 @@ static void test_gdb_rejects_broken(void)
 	tdesc_free(&td);
 }
 
+/* LLDB's flavour: GDB's registers in GDB's order (the g/p numbers are
+ * shared), 256-bit pieces marked as vectors, then whole ymm16-31 and
+ * zmm0-31 made of the pieces' numbers; GDB's XML has none of that. */
+static void test_lldb_xml(void)
+{
+	for (size_t u = 0; u < sizeof(unions) / sizeof(unions[0]); u++) {
+		struct tdesc td;
+		build(&td, unions[u]);
+		CU_ASSERT_PTR_NULL(strstr(td.xml, "value_regnums"));
+		CU_ASSERT_PTR_NULL(strstr(td.xml, "encoding="));
+		CU_ASSERT_EQUAL(strlen(td.lldb_xml), td.lldb_xml_len);
+		const char *p = td.lldb_xml;
+		size_t i = 0;
+		for (; i < td.nregs && (p = strstr(p, "<reg name=\"")); p++, i++) {
+			char name[32];
+			unsigned bits;
+			CU_ASSERT_FATAL(sscanf(p, "<reg name=\"%31[^\"]\" bitsize=\"%u\"",
+					       name, &bits) == 2);
+			CU_ASSERT_STRING_EQUAL(name, td.regs[i].name);
+			const char *end = strchr(p, '>');
+			bool vector = strstr(p, "encoding=\"vector\"") &&
+				      strstr(p, "encoding=\"vector\"") < end;
+			CU_ASSERT_EQUAL(vector, bits > 128);
+		}
+		CU_ASSERT_EQUAL(i, td.nregs);
+		bool avx512 = (unions[u] & 0xe0) == 0xe0;
+		const char *z0 = strstr(td.lldb_xml, "<reg name=\"zmm0\"");
+		const char *y16 = strstr(td.lldb_xml, "<reg name=\"ymm16\"");
+		CU_ASSERT_EQUAL(z0 != NULL, avx512);
+		CU_ASSERT_EQUAL(y16 != NULL, avx512);
+		if (z0 && y16) {
+			unsigned regnum, a, b, c;
+			CU_ASSERT_FATAL(sscanf(z0, "<reg name=\"zmm0\" bitsize=\"512\" "
+					       "regnum=\"%u\" value_regnums=\"%u,%u,%u\"",
+					       &regnum, &a, &b, &c) == 4);
+			CU_ASSERT_EQUAL(regnum, td.nregs + 16);   /* after ymm16-31 */
+			CU_ASSERT_EQUAL(a, reg(&td, "xmm0")->regnum);
+			CU_ASSERT_EQUAL(b, reg(&td, "ymm0h")->regnum);
+			CU_ASSERT_EQUAL(c, reg(&td, "zmm0h")->regnum);
+			CU_ASSERT_FATAL(sscanf(y16, "<reg name=\"ymm16\" bitsize=\"256\" "
+					       "regnum=\"%u\" value_regnums=\"%u,%u\"",
+					       &regnum, &a, &b) == 3);
+			CU_ASSERT_EQUAL(regnum, td.nregs);
+			CU_ASSERT_EQUAL(a, reg(&td, "xmm16")->regnum);
+			CU_ASSERT_EQUAL(b, reg(&td, "ymm16h")->regnum);
+			CU_ASSERT_PTR_NOT_NULL(strstr(td.lldb_xml, "<reg name=\"zmm31\""));
+		}
+		tdesc_free(&td);
+	}
+}
+
 static const struct unit_test tests[] = {
 	{ "counts and g size per union", test_counts_and_sizes },
 	{ "register numbers and g offsets", test_offsets },
@@ -762,6 +814,7 @@ static const struct unit_test tests[] = {
 	{ "decode errors", test_decode_errors },
 	{ "GDB accepts every description", test_gdb_accepts },
 	{ "GDB check detects a broken description", test_gdb_rejects_broken },
+	{ "LLDB flavour: same registers, whole zmm", test_lldb_xml },
 	{ NULL, NULL },
 };
 
