@@ -70,6 +70,14 @@ void replay_alter_apply(const struct replay_alter *a, uint64_t index,
 /* One replayed process: a real process rebuilt from the trace (the
  * first from the exec stub, later ones forked from their recorded
  * parent at its EV_FORK). */
+/* A recorded mapping known by name ([heap], [stack], [vdso], [vvar]):
+ * replay makes them anonymous; /proc/PID/maps shows the names again. */
+struct replay_named_map {
+	uint64_t start, end;
+	char name[12];
+};
+#define REPLAY_MAX_NAMED_MAPS 8
+
 struct replay_proc {
 	struct process proc;
 	pid_t rec_pid;                  /* recorded pid */
@@ -91,6 +99,9 @@ struct replay_proc {
 	uint8_t *auxv;
 	size_t auxv_len;
 	char *exec_path;
+	/* The named mappings of its last exec (replay_procfs.c). */
+	struct replay_named_map named[REPLAY_MAX_NAMED_MAPS];
+	size_t nnamed;
 };
 
 struct fdtable;

@@ -114,6 +114,15 @@ const char *replayer_exec_path(const struct replayer *r);  /* as recorded */
  * recorded path: an fd, or -errno. */
 int replayer_open_recorded_file(struct replayer *r, const char *path);
 
+/* The /proc files GDB reads about the target process, named with its
+ * recorded pid ("/proc/PID/maps", "/proc/PID/task/TID/maps", cmdline,
+ * status), as the recorded program would have shown them
+ * (replay_procfs.c): an fd to read, or -ENOENT for other paths. */
+int replayer_open_proc_file(struct replayer *r, const char *path);
+/* readlink of /proc/PID/exe: the recorded executable; or -ENOENT. */
+ssize_t replayer_readlink_proc_file(struct replayer *r, const char *path,
+				    char *buf, size_t len);
+
 /* Instruction virtualisation of an `xrr record --xcr0` trace (CPUID,
  * XGETBV, XSAVE* patched to ud2 in the replayed process), or NULL: reads
  * for GDB put the original bytes back with insn_virt_original_bytes(). */

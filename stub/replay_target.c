@@ -569,6 +569,9 @@ static int open_by_basename(struct replay_target *rt, const char *path)
 static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 {
 	struct replay_target *rt = RT(t);
+	/* The recorded program's /proc files (replay/replay_procfs.c). */
+	if (strncmp(path, "/proc/", 6) == 0)
+		return replayer_open_proc_file(rt->r, path);
 	int fd = replayer_open_recorded_file(rt->r, path);
 	if (fd == -ENOENT)
 		fd = open_by_basename(rt, path);
@@ -577,6 +580,11 @@ static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 
 
 
+static ssize_t rt_file_readlink(struct target *t, const char *path, char *buf,
+				size_t len)
+{
+	return replayer_readlink_proc_file(RT(t)->r, path, buf, len);
+}
 
 /* ---- monitor commands ------------------------------------------------------------------- */
 
@@ -783,6 +791,7 @@ static const struct target_ops replay_ops = {
 	.file_pread = target_fd_pread,
 	.file_close = target_fd_close,
 	.file_fstat = target_fd_fstat,
+	.file_readlink = rt_file_readlink,
 	.monitor = rt_monitor,
 	.restart = rt_restart,
 	.set_stop_filter = rt_set_stop_filter,

@@ -246,6 +246,8 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		data = s->scratch.data;
 		size = s->scratch.len;
 	} else if (strcmp(object, "auxv") == 0 && ops->get_auxv) {
+		if (stub_gone_reply(s, reply))
+			return 0;
 		if (ops->get_auxv(s->target, &data, &size) < 0) {
 			stub_error_reply(reply, EIO);
 			return 0;
@@ -266,6 +268,8 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		size = s->scratch.len;
 	} else if (strcmp(object, "siginfo") == 0 && ops->get_siginfo) {
 		static uint8_t si[128];
+		if (stub_gone_reply(s, reply))
+			return 0;
 		int64_t tid = stub_pick_thread(s, s->g_tid);
 		if (ops->get_siginfo(s->target, tid, si, sizeof(si)) < 0) {
 			stub_error_reply(reply, EIO);
