@@ -123,6 +123,12 @@ static void append_reason(struct stub *s, const struct target_stop *stop,
 	case TARGET_REASON_REPLAY_BEGIN:
 		rsp_buf_append_str(out, "replaylog:begin;");
 		break;
+	case TARGET_REASON_SYSCALL_ENTRY:
+		rsp_buf_printf(out, "syscall_entry:%x;", stop->syscall_nr);
+		break;
+	case TARGET_REASON_SYSCALL_RETURN:
+		rsp_buf_printf(out, "syscall_return:%x;", stop->syscall_nr);
+		break;
 	case TARGET_REASON_NONE:
 		break;
 	}
