@@ -134,6 +134,9 @@ struct replay_thread {
 	/* At the syscall buffer's XRR_SYS_SB_WAIT: its records are in an
 	 * EV_SYSCALLBUF not reached yet (replay_syscallbuf.c). */
 	bool sb_waiting;
+	/* Stopped at its syscall's entry for a syscall catchpoint: the
+	 * syscall is replayed when it goes on. */
+	bool entry_caught;
 };
 
 struct point_patch;
@@ -233,6 +236,10 @@ struct replayer {
 	} guards[16];
 	size_t nguards;
 	bool guards_dirty;              /* a performed syscall changed maps */
+	/* Syscall catchpoints (replayer_catch_syscalls). */
+	bool catch_on, catch_all;
+	bool catch_which[REPLAY_MAX_CATCH_NR];
+	enum replay_catch_arm catch_arm;
 };
 
 /* Cursor (replay_cursor.c). */

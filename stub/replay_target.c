@@ -381,6 +381,14 @@ static void translate_stop(struct replay_target *rt,
 	case REPLAY_STOP_END:
 		end_of_history(rt, stop, rs->tid, rs->exit_status);
 		break;
+	case REPLAY_STOP_SYSCALL_ENTRY:
+	case REPLAY_STOP_SYSCALL_RETURN:
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		stop->reason = rs->kind == REPLAY_STOP_SYSCALL_ENTRY
+			       ? TARGET_REASON_SYSCALL_ENTRY
+			       : TARGET_REASON_SYSCALL_RETURN;
+		stop->syscall_nr = rs->syscall_nr;
+		break;
 	case REPLAY_STOP_DIVERGED:
 	case REPLAY_STOP_ERROR:
 		/* Never continue past a divergence: every later resume
@@ -761,6 +769,14 @@ static bool rt_filter(void *ctx, pid_t tid, uint64_t pc)
 	return !rt->filter || rt->filter(rt->filter_ctx, tid, pc);
 }
 
+/* Forward continues of the replay stop at the recorded syscalls (not a
+ * diversion's: those run for real, uncaught). */
+static int rt_catch_syscalls(struct target *t, bool on, const bool *which)
+{
+	replayer_catch_syscalls(RT(t)->r, on, which);
+	return 0;
+}
+
 static void rt_set_stop_filter(struct target *t, target_stop_filter fn,
 			       void *ctx)
 {
@@ -795,6 +811,7 @@ static const struct target_ops replay_ops = {
 	.monitor = rt_monitor,
 	.restart = rt_restart,
 	.set_stop_filter = rt_set_stop_filter,
+	.catch_syscalls = rt_catch_syscalls,
 };
 
 /* ---- setup ----------------------------------------------------------------------------------- */
