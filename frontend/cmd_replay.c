@@ -43,7 +43,11 @@ static void usage(FILE *out)
 		"                   around it (`xrr ps` lists them)\n"
 		"  -f, --onfork     debug recorded process PID from its fork\n"
 		"      --gdb PATH   the debugger to launch\n"
-		"TRACE defaults to the latest trace.\n");
+		"TRACE defaults to the latest trace.  The launched GDB loads "
+		"xrr-gdb.py\n"
+		"(xrr-diversion start|end|status, xrr-implant, xrr-checksum; "
+		"$XRR_GDB_SCRIPT\n"
+		"overrides where it is found).\n");
 }
 
 static int parse_event(const char *s, uint64_t *out)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "frontend/frontend.h"
 #include "frontend/replay_cli.h"
 #include "frontend/serve_session.h"
+#include "replay/install_paths.h"
 #include "stub/replay_target.h"
 
 /* The replay can always be reconnected to: it does not run on its own. */
@@ -37,12 +39,27 @@ static pid_t launch_gdb(const struct replay_cli *cli, int port)
 	const char *gdb = cli->gdb ? cli->gdb : getenv("XRR_GDB");
 	if (!gdb)
 		gdb = "gdb";
+	/* GDB's commands for xrr (xrr-diversion, xrr-implant, ...),
+	 * sourced before it connects. */
+	char helper[4096], err[4096 + 200];
+	bool have_helper = install_find_data_file("xrr-gdb.py",
+						  "XRR_GDB_SCRIPT",
+						  "GDB helper", helper,
+						  sizeof(helper), err,
+						  sizeof(err)) == 0;
+	if (!have_helper)
+		fprintf(stderr, "xrr: warning: %s; GDB starts without the "
+			"xrr-* commands\n", err);
 	pid_t pid = fork();
 	if (pid == 0) {
 		/* GDB loads the executable and libraries the program ran from
 		 * the trace, through the stub (sysroot "target:"). */
-		execlp(gdb, gdb, "-q", "-iex", "set sysroot target:",
-		       "-ex", target_cmd, (char *)NULL);
+		if (have_helper)
+			execlp(gdb, gdb, "-q", "-iex", "set sysroot target:",
+			       "-ix", helper, "-ex", target_cmd, (char *)NULL);
+		else
+			execlp(gdb, gdb, "-q", "-iex", "set sysroot target:",
+			       "-ex", target_cmd, (char *)NULL);
 		fprintf(stderr, "xrr: cannot run %s: %s\n", gdb, strerror(errno));
 		_exit(127);
 	}

@@ -24,28 +24,41 @@ static int found(char *out, size_t len)
 	return 1;
 }
 
-int install_find_private_file(const char *name, const char *build_dir,
-			      const char *env, const char *what, char *out,
-			      size_t len, char *err, size_t errlen)
+/* The variable's file (1), a failure (-1), or 0 when it is not set;
+ * else dir is where the running xrr is. */
+static int from_env_or_self(const char *env, const char *what, char *out,
+			    size_t len, char *self, size_t selflen, char *err,
+			    size_t errlen)
 {
 	const char *set = getenv(env);
-	char self[PATH_MAX];
 
 	if (set && *set) {
 		snprintf(out, len, "%s", set);
 		if (found(out, len))
-			return 0;
+			return 1;
 		snprintf(err, errlen, "%s %s (%s): %s", what, set, env,
 			 strerror(errno));
 		return -1;
 	}
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n = readlink("/proc/self/exe", self, selflen - 1);
 	if (n < 0) {
 		snprintf(err, errlen, "readlink /proc/self/exe: %s",
 			 strerror(errno));
 		return -1;
 	}
 	self[n] = '\0';
+	return 0;
+}
+
+int install_find_private_file(const char *name, const char *build_dir,
+			      const char *env, const char *what, char *out,
+			      size_t len, char *err, size_t errlen)
+{
+	char self[PATH_MAX];
+	int rc = from_env_or_self(env, what, out, len, self, sizeof(self), err,
+				  errlen);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
 	const char *dir = dirname(self);
 	static const char *const places[] = {
 		"%s/%s/%s",             /* build tree */
@@ -62,5 +75,26 @@ int install_find_private_file(const char *name, const char *build_dir,
 	}
 	snprintf(err, errlen, "%s %s not found in %s/%s or %s/../lib/xrr "
 		 "(set %s)", what, name, dir, build_dir, dir, env);
+	return -1;
+}
+
+int install_find_data_file(const char *name, const char *env,
+			   const char *what, char *out, size_t len, char *err,
+			   size_t errlen)
+{
+	char self[PATH_MAX];
+	int rc = from_env_or_self(env, what, out, len, self, sizeof(self), err,
+				  errlen);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
+	const char *dir = dirname(self);
+	snprintf(out, len, "%s/%s", dir, name);          /* build tree */
+	if (found(out, len))
+		return 0;
+	snprintf(out, len, "%s/../share/xrr/%s", dir, name);   /* pkgdatadir */
+	if (found(out, len))
+		return 0;
+	snprintf(err, errlen, "%s %s not found in %s or %s/../share/xrr "
+		 "(set %s)", what, name, dir, dir, env);
 	return -1;
 }

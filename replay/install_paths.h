@@ -16,4 +16,11 @@ int install_find_private_file(const char *name, const char *build_dir,
 			      const char *env, const char *what, char *out,
 			      size_t len, char *err, size_t errlen);
 
+/* A data file (GDB's helper xrr-gdb.py): $env, else next to the running
+ * xrr (the build tree keeps a copy there), else in the installed
+ * pkgdatadir (<dir of xrr>/../share/xrr).  Same results as above. */
+int install_find_data_file(const char *name, const char *env,
+			   const char *what, char *out, size_t len, char *err,
+			   size_t errlen);
+
 #endif

@@ -415,6 +415,8 @@ static int copy_proc_fields(struct replay_proc *dst,
 	dst->brk_known = src->brk_known;
 	dst->at_exit_group = src->at_exit_group;
 	dst->shares_mm = src->shares_mm;
+	memcpy(dst->named, src->named, sizeof(dst->named));
+	dst->nnamed = src->nnamed;
 	memset(&dst->sites, 0, sizeof(dst->sites));     /* iv refused */
 	dst->auxv = NULL;
 	dst->auxv_len = 0;

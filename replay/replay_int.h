@@ -70,6 +70,14 @@ void replay_alter_apply(const struct replay_alter *a, uint64_t index,
 /* One replayed process: a real process rebuilt from the trace (the
  * first from the exec stub, later ones forked from their recorded
  * parent at its EV_FORK). */
+/* A recorded mapping known by name ([heap], [stack], [vdso], [vvar]):
+ * replay makes them anonymous; /proc/PID/maps shows the names again. */
+struct replay_named_map {
+	uint64_t start, end;
+	char name[12];
+};
+#define REPLAY_MAX_NAMED_MAPS 8
+
 struct replay_proc {
 	struct process proc;
 	pid_t rec_pid;                  /* recorded pid */
@@ -91,6 +99,9 @@ struct replay_proc {
 	uint8_t *auxv;
 	size_t auxv_len;
 	char *exec_path;
+	/* The named mappings of its last exec (replay_procfs.c). */
+	struct replay_named_map named[REPLAY_MAX_NAMED_MAPS];
+	size_t nnamed;
 };
 
 struct fdtable;
@@ -123,6 +134,9 @@ struct replay_thread {
 	/* At the syscall buffer's XRR_SYS_SB_WAIT: its records are in an
 	 * EV_SYSCALLBUF not reached yet (replay_syscallbuf.c). */
 	bool sb_waiting;
+	/* Stopped at its syscall's entry for a syscall catchpoint: the
+	 * syscall is replayed when it goes on. */
+	bool entry_caught;
 };
 
 struct point_patch;
@@ -225,6 +239,10 @@ struct replayer {
 	} guards[16];
 	size_t nguards;
 	bool guards_dirty;              /* a performed syscall changed maps */
+	/* Syscall catchpoints (replayer_catch_syscalls). */
+	bool catch_on, catch_all;
+	bool catch_which[REPLAY_MAX_CATCH_NR];
+	enum replay_catch_arm catch_arm;
 };
 
 /* Cursor (replay_cursor.c). */

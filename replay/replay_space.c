@@ -481,6 +481,23 @@ static void find_exec_path(struct replayer *r, const struct ev_exec *ex)
 }
 
 /* Everything after the scratch pages exist: mappings, memory, registers. */
+/* [heap], [stack], [vdso], [vvar]: for /proc/PID/maps (replay_procfs.c). */
+static void note_named_maps(struct replay_proc *rp, const struct ev_exec *ex)
+{
+	rp->nnamed = 0;
+	for (size_t i = 0; i < ex->nmaps && rp->nnamed < REPLAY_MAX_NAMED_MAPS;
+	     i++) {
+		const struct trace_mapping *m = &ex->maps[i];
+		if (!m->path || m->path[0] != '[' ||
+		    strlen(m->path) >= sizeof(rp->named[0].name))
+			continue;
+		struct replay_named_map *nm = &rp->named[rp->nnamed++];
+		nm->start = m->start;
+		nm->end = m->end;
+		snprintf(nm->name, sizeof(nm->name), "%s", m->path);
+	}
+}
+
 static int load_exec_state(struct replayer *r, struct task *t, char *err,
 			   size_t errlen)
 {
@@ -511,6 +528,7 @@ static int load_exec_state(struct replayer *r, struct task *t, char *err,
 			r->rp->brk_end = ex->maps[i].end;
 			r->rp->brk_known = true;
 		}
+	note_named_maps(r->rp, ex);
 	capture_auxv(r, ex->regs.rsp);
 	find_exec_path(r, ex);
 	return 0;

@@ -715,6 +715,8 @@ int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop)
 		return replay_error(r, stop, "out of memory");
 	cp->brk_end = parent_rp->brk_end;
 	cp->brk_known = parent_rp->brk_known;
+	memcpy(cp->named, parent_rp->named, sizeof(cp->named));
+	cp->nnamed = parent_rp->nnamed;
 	if (parent_rp->auxv && (cp->auxv = malloc(parent_rp->auxv_len))) {
 		memcpy(cp->auxv, parent_rp->auxv, parent_rp->auxv_len);
 		cp->auxv_len = parent_rp->auxv_len;

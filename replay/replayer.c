@@ -1117,6 +1117,28 @@ static bool unseen_uprobe_call(struct replayer *r, struct replay_thread *th,
 	return true;
 }
 
+/* Is th's syscall nr one to stop at, now? */
+static bool catches(struct replayer *r, struct replay_thread *th, long nr)
+{
+	if (r->catch_arm == REPLAY_CATCH_OFF || !in_target(r, th->rec_tid) ||
+	    nr < 0 || nr >= REPLAY_MAX_CATCH_NR)
+		return false;
+	if (r->catch_arm == REPLAY_CATCH_ANY_ENTRY)
+		return true;
+	return r->catch_on && (r->catch_all || r->catch_which[nr]);
+}
+
+/* After th's syscall nr was replayed: does the thread stand where the
+ * call returns (not gone with exit or exit_group, not inside a fork
+ * whose result comes with a later event)? */
+static bool returns_here(struct replayer *r, struct replay_thread *th, long nr)
+{
+	return r->catch_arm == REPLAY_CATCH_USER && nr != SYS_exit &&
+	       nr != SYS_exit_group && !th->exited && !th->fork_done &&
+	       !(th->rp && (th->rp->at_exit_group || th->rp->exited)) &&
+	       thread_task(r, th);
+}
+
 /* A syscall entry of th: its event now, or it waits. */
 static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 			 struct task *t, struct replay_stop *stop)
@@ -1140,6 +1162,16 @@ static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 	}
 	th->parked = false;
 	replay_use_thread(r, th);
+	long nr = (long)g.orig_rax;
+	/* A fork's second pass (its EV_SYSCALL) was caught at the first. */
+	bool again = th->entry_caught || th->fork_done;
+	if (!again && catches(r, th, nr)) {
+		th->entry_caught = true;
+		stop->syscall_nr = (int)nr;
+		return fill_stop(r, stop, REPLAY_STOP_SYSCALL_ENTRY, th->rec_tid);
+	}
+	bool caught = th->entry_caught || catches(r, th, nr);
+	th->entry_caught = false;
 	int rc = replay_syscall(r, t, stop);
 	if (rc)
 		return rc;
@@ -1153,7 +1185,32 @@ static int thread_syscall_entry(struct replayer *r, struct replay_thread *th,
 		th->parked = true;
 		replay_runq_remove(r, th->rec_tid);
 	}
+	if (caught && returns_here(r, th, nr)) {
+		stop->syscall_nr = (int)nr;
+		return fill_stop(r, stop, REPLAY_STOP_SYSCALL_RETURN, th->rec_tid);
+	}
 	return 0;
+}
+
+/* The next event's thread stands at its caught syscall entry. */
+static struct replay_thread *caught_at_entry(struct replayer *r)
+{
+	struct replay_thread *th = r->have_ev
+				   ? replay_thread_by_rec(r, r->ev.tid) : NULL;
+	return th && th->entry_caught && thread_task(r, th) ? th : NULL;
+}
+
+void replayer_catch_syscalls(struct replayer *r, bool on, const bool *which)
+{
+	r->catch_on = on;
+	r->catch_all = on && !which;
+	for (size_t i = 0; i < REPLAY_MAX_CATCH_NR; i++)
+		r->catch_which[i] = on && which && which[i];
+}
+
+void replayer_arm_syscall_catch(struct replayer *r, enum replay_catch_arm arm)
+{
+	r->catch_arm = arm;
 }
 
 static struct breakpoint *lift_breakpoint_at_pc(struct replayer *r,
@@ -1421,7 +1478,7 @@ static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
 		if (rc)
 			return rc;
 	}
-	if (th->parked) {
+	if (th->parked || th->entry_caught) {
 		/* Stepping over its syscall: only when it is its turn. */
 		if (r->have_ev && r->ev.tid == tid) {
 			replay_runq_push(r, tid, true);
@@ -1443,6 +1500,13 @@ static int step_thread(struct replayer *r, pid_t tid, struct replay_stop *stop,
 /* Run the thread whose turn it is, to its next stop.  1: stop filled. */
 static int run_next(struct replayer *r, struct replay_stop *stop, int ifd)
 {
+	struct replay_thread *caught = caught_at_entry(r);
+	if (caught) {
+		/* Its syscall, then on (it never runs past it unreplayed). */
+		replay_runq_push(r, caught->rec_tid, true);
+		return thread_syscall_entry(r, caught, thread_task(r, caught),
+					    stop);
+	}
 	if (!r->nrunq)
 		return run_parked(r, stop);
 	struct replay_thread *th = replay_thread_by_rec(r, r->runq[0]);

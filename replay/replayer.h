@@ -52,6 +52,9 @@ enum replay_stop_kind {
 	REPLAY_STOP_GUARD,        /* a guarded page was accessed (watch_addr):
 				   * stopped before the instruction runs */
 	REPLAY_STOP_END,          /* end of the trace: exit_status valid */
+	REPLAY_STOP_SYSCALL_ENTRY,  /* a caught syscall (syscall_nr), before
+				    * the recorded call is replayed */
+	REPLAY_STOP_SYSCALL_RETURN, /* ...and with its result in place */
 	REPLAY_STOP_DIVERGED,     /* replay diverged: message filled */
 	REPLAY_STOP_ERROR,        /* internal failure: message filled */
 };
@@ -64,6 +67,7 @@ struct replay_stop {
 	bool watch_access;        /* awatch rather than watch */
 	bool watch_read;          /* rwatch (with watch_access) */
 	int exit_status;          /* wait status, for REPLAY_STOP_END */
+	int syscall_nr;           /* REPLAY_STOP_SYSCALL_ENTRY/RETURN */
 	uint64_t event;           /* event number at the stop */
 	/* The stop is the state right after an event, no instruction run
 	 * since (a breakpoint at the first instruction of a signal
@@ -123,11 +127,33 @@ struct sym_table *replayer_symbols(struct replayer *r);
 bool replayer_thread_location(struct replayer *r, pid_t tid, char *buf,
 			      size_t len);
 
+/* The /proc files GDB reads about the target process, named with its
+ * recorded pid ("/proc/PID/maps", "/proc/PID/task/TID/maps", cmdline,
+ * status), as the recorded program would have shown them
+ * (replay_procfs.c): an fd to read, or -ENOENT for other paths. */
+int replayer_open_proc_file(struct replayer *r, const char *path);
+/* readlink of /proc/PID/exe: the recorded executable; or -ENOENT. */
+ssize_t replayer_readlink_proc_file(struct replayer *r, const char *path,
+				    char *buf, size_t len);
+
 /* Instruction virtualisation of an `xrr record --xcr0` trace (CPUID,
  * XGETBV, XSAVE* patched to ud2 in the replayed process), or NULL: reads
  * for GDB put the original bytes back with insn_virt_original_bytes(). */
 struct insn_virt;
 struct insn_virt *replayer_insn_virt(struct replayer *r);
+
+/* Syscall catchpoints (GDB's catch syscall): the target process's
+ * syscalls whose which[nr] is set (nr < REPLAY_MAX_CATCH_NR; which NULL:
+ * every one), or none when !on.  They stop a run only while armed. */
+#define REPLAY_MAX_CATCH_NR 1024
+void replayer_catch_syscalls(struct replayer *r, bool on, const bool *which);
+enum replay_catch_arm {
+	REPLAY_CATCH_OFF,       /* no syscall stops (seeks, scans) */
+	REPLAY_CATCH_USER,      /* the caught ones, entry and return */
+	REPLAY_CATCH_ANY_ENTRY, /* the entry of whatever syscall comes next
+				 * (the timeline re-reaching a caught entry) */
+};
+void replayer_arm_syscall_catch(struct replayer *r, enum replay_catch_arm arm);
 
 /* ---- for the timeline (reverse execution, replay/timeline.h) ---- */
 /* replayer_resume, stopping also (REPLAY_STOP_EVENT) once `event` is the

@@ -27,6 +27,8 @@ enum hop_kind {
 	HOP_END,        /* continue until the end of the recording */
 	HOP_GUARD,      /* continue with page pc guarded (tid 1: reads
 			 * too) until the n-th fault there */
+	HOP_SYSCALL,    /* continue to the entry of the event's syscall
+			 * (a syscall catchpoint's stop) */
 };
 
 struct hop {
@@ -361,6 +363,9 @@ static void track(struct timeline *tl, const struct replay_stop *stop)
 		break;
 	case REPLAY_STOP_END:
 		pos_push(&tl->cur, (struct hop){ HOP_END, 0, 0, 1 });
+		break;
+	case REPLAY_STOP_SYSCALL_ENTRY:
+		pos_push(&tl->cur, (struct hop){ HOP_SYSCALL, 0, 0, 1 });
 		break;
 	case REPLAY_STOP_INTERRUPTED:
 		tl->cur_approx = true;
@@ -885,6 +890,8 @@ static bool leg_done(struct timeline *tl, const struct hop *h,
 		return s->kind == REPLAY_STOP_SIGNAL;
 	case HOP_END:
 		return s->kind == REPLAY_STOP_END;
+	case HOP_SYSCALL:
+		return s->kind == REPLAY_STOP_SYSCALL_ENTRY;
 	case HOP_GUARD:
 		/* A name counted write faults: under a guard that reads
 		 * fault on too (an rwatch on the page now), reads are not
@@ -930,6 +937,8 @@ static int leg_hop(struct timeline *tl, struct scan *sc, const struct hop *h,
 	struct pos before = { 0 };
 	uint64_t count = 0;
 	int rc = 0;
+	if (h->kind == HOP_SYSCALL)
+		replayer_arm_syscall_catch(tl->r, REPLAY_CATCH_ANY_ENTRY);
 	for (;;) {
 		/* Moves never cross an event: the next one bounds this. */
 		if ((rc = leg_move(tl, sc, event + 1, stop, &before)) < 0)
@@ -969,6 +978,7 @@ static int leg_hop(struct timeline *tl, struct scan *sc, const struct hop *h,
 		}
 	}
 	pos_free(&before);
+	replayer_arm_syscall_catch(tl->r, REPLAY_CATCH_OFF);
 	if (internal)
 		process_remove_breakpoint(live(tl), h->pc);
 	if (h->kind == HOP_GUARD)
@@ -1454,6 +1464,8 @@ int timeline_resume(struct timeline *tl, bool step, pid_t tid,
 		 * a stretch grows while it takes less than a tenth of the
 		 * checkpoint spacing. */
 		uint64_t stride = 16;
+		/* Syscall catchpoints stop the debugger's continues only. */
+		replayer_arm_syscall_catch(tl->r, REPLAY_CATCH_USER);
 		for (;;) {
 			uint64_t ev = replayer_current_event(tl->r);
 			uint64_t t0 = now_ns();
@@ -1465,8 +1477,11 @@ int timeline_resume(struct timeline *tl, bool step, pid_t tid,
 				stride *= 2;
 			else if (t1 - t0 > CHECKPOINT_EVERY_NS / 2 && stride > 1)
 				stride /= 2;
+			replayer_arm_syscall_catch(tl->r, REPLAY_CATCH_OFF);
 			maybe_checkpoint(tl, tl->every_ns);
+			replayer_arm_syscall_catch(tl->r, REPLAY_CATCH_USER);
 		}
+		replayer_arm_syscall_catch(tl->r, REPLAY_CATCH_OFF);
 	}
 	replayer_set_echo(tl->r, false);
 	tl->ifd = -1;
@@ -1645,6 +1660,8 @@ static bool walk_reached(struct timeline *tl, const struct pos *p,
 		return s->kind == REPLAY_STOP_SIGNAL;
 	case HOP_END:
 		return s->kind == REPLAY_STOP_END;
+	case HOP_SYSCALL:
+		return s->kind == REPLAY_STOP_SYSCALL_ENTRY;
 	default:
 		return false;
 	}
@@ -1752,6 +1769,24 @@ static int reverse_step(struct timeline *tl, pid_t tid,
 		if (--prev.hops[prev.nhops - 1].n == 0)
 			prev.nhops--;
 		rc = seek(tl, &prev, stop);
+		goto report;
+	}
+	if (last && last->kind == HOP_SYSCALL) {
+		/* At a caught syscall's entry: the instruction before is
+		 * that syscall, the first arrival at it since the name's
+		 * previous move (its thread runs on to its call). */
+		struct user_regs_struct g;
+		pid_t who = tid && replayer_task(tl->r, tid)
+			    ? tid : replayer_running_thread(tl->r);
+		if (thread_regs(tl, who, &g) < 0) {
+			rc = LEG_LOST(tl, stop, "no thread at the syscall");
+			goto out;
+		}
+		pos_copy(&prev, &p);
+		prev.nhops--;
+		rc = pos_push(&prev, (struct hop){ HOP_ARRIVE, 0, g.rip - 2, 1 });
+		if (rc == 0)
+			rc = seek(tl, &prev, stop);
 		goto report;
 	}
 	if (pos_equal(&p, &tl->start) || p.ev < tl->start.ev) {
@@ -1919,6 +1954,9 @@ void timeline_describe(struct timeline *tl, char *out, size_t len)
 			break;
 		case HOP_END:
 			n += snprintf(out + n, len - n, ", the end");
+			break;
+		case HOP_SYSCALL:
+			n += snprintf(out + n, len - n, ", its syscall entry");
 			break;
 		case HOP_GUARD:
 			n += snprintf(out + n, len - n, ", fault %" PRIu64

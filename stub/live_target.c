@@ -47,6 +47,10 @@ struct live_target {
 	size_t npending;
 	struct target_stop report_next;   /* chosen by resume, given by wait */
 	bool have_report_next;
+	/* QCatchSyscalls: threads run with PTRACE_SYSCALL while on. */
+	bool catching;
+	bool catch_all;
+	bool catch_which[TARGET_MAX_SYSCALL];
 };
 
 static struct live_target *LT(struct target *t)
@@ -225,6 +229,8 @@ static bool pending_for(struct live_target *lt, pid_t tid)
 static void pending_to_stop(struct live_target *lt,
 			    const struct pending_event *ev,
 			    struct target_stop *stop);
+static void fill_stop(struct live_target *lt, struct target_stop *stop,
+		      pid_t tid, int signo);
 
 /* gdbserver's rule: if a thread about to be resumed has an unreported
  * event, report it now and resume nothing. */
@@ -252,6 +258,40 @@ static bool take_reportable_pending(struct live_target *lt,
 	return false;
 }
 
+/* How a thread continues: to its next syscall stop while catching. */
+static enum task_resume_mode run_mode(struct live_target *lt)
+{
+	return lt->catching ? TASK_RESUME_SYSCALL : TASK_RESUME_CONT;
+}
+
+/* A syscall stop GDB asked to catch: *stop filled, true. */
+static bool syscall_caught(struct live_target *lt, struct task *task,
+			   const struct task_stop *ts, struct target_stop *stop)
+{
+	struct user_regs_struct regs;
+	if (!lt->catching || !task || task_get_gregs(&lt->proc, task, &regs) < 0)
+		return false;
+	long nr = (long)regs.orig_rax;
+	if (nr < 0 || nr >= TARGET_MAX_SYSCALL ||
+	    (!lt->catch_all && !lt->catch_which[nr]))
+		return false;
+	fill_stop(lt, stop, ts->tid, SIGTRAP);
+	stop->reason = ts->in_syscall_entry ? TARGET_REASON_SYSCALL_ENTRY
+					    : TARGET_REASON_SYSCALL_RETURN;
+	stop->syscall_nr = (int)nr;
+	return true;
+}
+
+static int lt_catch_syscalls(struct target *t, bool on, const bool *which)
+{
+	struct live_target *lt = LT(t);
+	lt->catching = on;
+	lt->catch_all = on && !which;
+	for (int i = 0; i < TARGET_MAX_SYSCALL; i++)
+		lt->catch_which[i] = on && which && which[i];
+	return 0;
+}
+
 static int lt_resume(struct target *t, const struct target_resume *actions,
 		     size_t n)
 {
@@ -270,7 +310,7 @@ static int lt_resume(struct target *t, const struct target_resume *actions,
 			continue;
 		int rc = task_resume(&lt->proc, task,
 				     act->step ? TASK_RESUME_SINGLESTEP
-					       : TASK_RESUME_CONT,
+					       : run_mode(lt),
 				     act->signo);
 		if (rc < 0 && rc != -ESRCH)
 			return rc;
@@ -331,6 +371,11 @@ static bool worth_keeping(struct live_target *lt, const struct task_stop *ts)
 	case TASK_STOP_EXITED:
 	case TASK_STOP_KILLED:
 		return lt->proc.exited;
+	case TASK_STOP_SYSCALL: {
+		struct target_stop caught;
+		return syscall_caught(lt, process_find_task(&lt->proc, ts->tid),
+				      ts, &caught);
+	}
 	default:
 		/* clone (the new thread is now known and stopped), exec,
 		 * exit events, our own interrupts: nothing to report. */
@@ -360,7 +405,7 @@ static void resume_quietly(struct live_target *lt, struct task *task, int signo)
 {
 	if (task && !task->exited && task->stopped)
 		task_resume(&lt->proc, task, task->last_resume == TASK_RESUME_SINGLESTEP
-			    ? TASK_RESUME_SINGLESTEP : TASK_RESUME_CONT, signo);
+			    ? TASK_RESUME_SINGLESTEP : run_mode(lt), signo);
 }
 
 /* Turn one task-layer stop into a report, or handle it silently.
@@ -407,9 +452,13 @@ static bool handle_task_stop(struct live_target *lt, const struct task_stop *ts,
 	case TASK_STOP_GROUP:
 		fill_stop(lt, stop, ts->tid, ts->signo);
 		return true;
+	case TASK_STOP_SYSCALL:
+		if (syscall_caught(lt, task, ts, stop))
+			return true;
+		resume_quietly(lt, task, 0);
+		return false;
 	case TASK_STOP_EXEC:
 	case TASK_STOP_EXIT_EVENT:
-	case TASK_STOP_SYSCALL:
 	case TASK_STOP_SECCOMP:
 	case TASK_STOP_INTERRUPT:
 		resume_quietly(lt, task, 0);
@@ -427,6 +476,9 @@ static void pending_to_stop(struct live_target *lt,
 		handle_task_stop(lt, ts, stop);
 		return;
 	}
+	if (ts->kind == TASK_STOP_SYSCALL &&
+	    syscall_caught(lt, process_find_task(&lt->proc, ts->tid), ts, stop))
+		return;
 	fill_stop(lt, stop, ts->tid, ts->signo);
 	if (ev->swbreak) {
 		stop->reason = TARGET_REASON_SWBREAK;
@@ -599,6 +651,7 @@ static const struct target_ops live_ops = {
 	.file_fstat = target_fd_fstat,
 	.file_readlink = lt_file_readlink,
 	.set_pass_signals = lt_set_pass_signals,
+	.catch_syscalls = lt_catch_syscalls,
 };
 
 /* ---- start ------------------------------------------------------------------ */

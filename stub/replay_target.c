@@ -382,6 +382,14 @@ static void translate_stop(struct replay_target *rt,
 	case REPLAY_STOP_END:
 		end_of_history(rt, stop, rs->tid, rs->exit_status);
 		break;
+	case REPLAY_STOP_SYSCALL_ENTRY:
+	case REPLAY_STOP_SYSCALL_RETURN:
+		stop_at(rt, stop, rs->tid, SIGTRAP);
+		stop->reason = rs->kind == REPLAY_STOP_SYSCALL_ENTRY
+			       ? TARGET_REASON_SYSCALL_ENTRY
+			       : TARGET_REASON_SYSCALL_RETURN;
+		stop->syscall_nr = rs->syscall_nr;
+		break;
 	case REPLAY_STOP_DIVERGED:
 	case REPLAY_STOP_ERROR:
 		/* Never continue past a divergence: every later resume
@@ -570,6 +578,9 @@ static int open_by_basename(struct replay_target *rt, const char *path)
 static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 {
 	struct replay_target *rt = RT(t);
+	/* The recorded program's /proc files (replay/replay_procfs.c). */
+	if (strncmp(path, "/proc/", 6) == 0)
+		return replayer_open_proc_file(rt->r, path);
 	int fd = replayer_open_recorded_file(rt->r, path);
 	if (fd == -ENOENT && strstr(path, "//")) {
 		/* GDB joins debug directories and file names with a '/' of
@@ -590,6 +601,11 @@ static int rt_file_open(struct target *t, const char *path, int flags, int mode)
 
 
 
+static ssize_t rt_file_readlink(struct target *t, const char *path, char *buf,
+				size_t len)
+{
+	return replayer_readlink_proc_file(RT(t)->r, path, buf, len);
+}
 
 /* ---- monitor commands ------------------------------------------------------------------- */
 
@@ -827,6 +843,14 @@ static bool rt_filter(void *ctx, pid_t tid, uint64_t pc)
 	return !rt->filter || rt->filter(rt->filter_ctx, tid, pc);
 }
 
+/* Forward continues of the replay stop at the recorded syscalls (not a
+ * diversion's: those run for real, uncaught). */
+static int rt_catch_syscalls(struct target *t, bool on, const bool *which)
+{
+	replayer_catch_syscalls(RT(t)->r, on, which);
+	return 0;
+}
+
 static void rt_set_stop_filter(struct target *t, target_stop_filter fn,
 			       void *ctx)
 {
@@ -857,9 +881,11 @@ static const struct target_ops replay_ops = {
 	.file_pread = target_fd_pread,
 	.file_close = target_fd_close,
 	.file_fstat = target_fd_fstat,
+	.file_readlink = rt_file_readlink,
 	.monitor = rt_monitor,
 	.restart = rt_restart,
 	.set_stop_filter = rt_set_stop_filter,
+	.catch_syscalls = rt_catch_syscalls,
 };
 
 /* ---- setup ----------------------------------------------------------------------------------- */

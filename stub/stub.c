@@ -32,6 +32,19 @@ void stub_error_reply(struct rsp_buf *reply, int err)
 	rsp_buf_printf(reply, "E%02x", (err & 0xff) ? (err & 0xff) : 1);
 }
 
+/* After W/X there is no process: gdbserver answers E01 to what needs
+ * one (registers, memory, auxv).  A replay's process still exists at its
+ * end, but answering from it makes GDB 13 crash in `info
+ * sharedlibrary` (it reads the exited program's link map). */
+bool stub_gone_reply(struct stub *s, struct rsp_buf *reply)
+{
+	if (!s->process_gone)
+		return false;
+	rsp_buf_reset(reply);
+	rsp_buf_append_str(reply, "E01");
+	return true;
+}
+
 /* ---- threads ------------------------------------------------------------ */
 
 int stub_refresh_threads(struct stub *s)
@@ -109,6 +122,12 @@ static void append_reason(struct stub *s, const struct target_stop *stop,
 		break;
 	case TARGET_REASON_REPLAY_BEGIN:
 		rsp_buf_append_str(out, "replaylog:begin;");
+		break;
+	case TARGET_REASON_SYSCALL_ENTRY:
+		rsp_buf_printf(out, "syscall_entry:%x;", stop->syscall_nr);
+		break;
+	case TARGET_REASON_SYSCALL_RETURN:
+		rsp_buf_printf(out, "syscall_return:%x;", stop->syscall_nr);
 		break;
 	case TARGET_REASON_NONE:
 		break;
@@ -370,6 +389,8 @@ static int handle_stop_query(void *ctx, const char *a, size_t n,
 static bool current_regs(struct stub *s, int64_t *tid, struct x86_regfile *rf,
 			 struct rsp_buf *reply)
 {
+	if (stub_gone_reply(s, reply))
+		return false;
 	*tid = stub_pick_thread(s, s->g_tid);
 	int rc = *tid <= 0 ? -ESRCH
 			   : s->target->ops->get_regs(s->target, *tid, rf);
@@ -479,6 +500,8 @@ static int handle_m(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		stub_error_reply(reply, EINVAL);
 		return 0;
 	}
+	if (stub_gone_reply(s, reply))
+		return 0;
 	size_t max = s->opts.max_payload / 2;
 	if (len > max)
 		len = max;

@@ -72,6 +72,9 @@ int stub_console(struct stub *s, const char *text, size_t len);
 
 void stub_note_initial_stop(struct stub *s);
 
+/* After W/X: E01 in reply (gdbserver's answer without a process). */
+bool stub_gone_reply(struct stub *s, struct rsp_buf *reply);
+
 /* E.. reply from a negative errno value. */
 void stub_error_reply(struct rsp_buf *reply, int err);
 

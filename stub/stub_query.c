@@ -65,6 +65,8 @@ static int q_supported(void *ctx, const char *a, size_t n,
 	rsp_buf_append_str(reply, ";ConditionalBreakpoints+");
 	if (s->target->reverse_supported)
 		rsp_buf_append_str(reply, ";ReverseContinue+;ReverseStep+");
+	if (ops->catch_syscalls)
+		rsp_buf_append_str(reply, ";QCatchSyscalls+");
 	return 0;
 }
 
@@ -249,6 +251,8 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		data = s->scratch.data;
 		size = s->scratch.len;
 	} else if (strcmp(object, "auxv") == 0 && ops->get_auxv) {
+		if (stub_gone_reply(s, reply))
+			return 0;
 		if (ops->get_auxv(s->target, &data, &size) < 0) {
 			stub_error_reply(reply, EIO);
 			return 0;
@@ -280,6 +284,8 @@ static int q_xfer(void *ctx, const char *a, size_t n, struct rsp_buf *reply)
 		size = s->scratch.len;
 	} else if (strcmp(object, "siginfo") == 0 && ops->get_siginfo) {
 		static uint8_t si[128];
+		if (stub_gone_reply(s, reply))
+			return 0;
 		int64_t tid = stub_pick_thread(s, s->g_tid);
 		if (ops->get_siginfo(s->target, tid, si, sizeof(si)) < 0) {
 			stub_error_reply(reply, EIO);
@@ -429,9 +435,49 @@ bad:
 	return 0;
 }
 
+/* QCatchSyscalls:0 | QCatchSyscalls:1[;NR]... (hex): GDB's `catch
+ * syscall`; no number means every syscall. */
+static int set_catch_syscalls(void *ctx, const char *a, size_t n,
+			      struct rsp_buf *reply)
+{
+	struct stub *s = ctx;
+	static bool which[TARGET_MAX_SYSCALL];
+	const char *p = a, *end = a + n;
+	bool any = false;
+	if (!s->target->ops->catch_syscalls)
+		return 0;
+	if (!rsp_expect_char(&p, end, ':') || p >= end ||
+	    (*p != '0' && *p != '1'))
+		goto bad;
+	bool on = *p++ == '1';
+	memset(which, 0, sizeof(which));
+	while (on && p < end) {
+		uint64_t nr;
+		if (!rsp_expect_char(&p, end, ';') ||
+		    !rsp_parse_hex_u64(&p, end, &nr))
+			goto bad;
+		if (nr < TARGET_MAX_SYSCALL)
+			which[nr] = true;
+		any = true;
+	}
+	if (p != end)
+		goto bad;
+	int rc = s->target->ops->catch_syscalls(s->target, on,
+						any ? which : NULL);
+	if (rc < 0)
+		stub_error_reply(reply, rc);
+	else
+		rsp_buf_append_str(reply, "OK");
+	return 0;
+bad:
+	stub_error_reply(reply, EINVAL);
+	return 0;
+}
+
 static const struct rsp_command set_commands[] = {
 	{ "StartNoAckMode", RSP_MATCH_WORD, set_start_noack },
 	{ "PassSignals", RSP_MATCH_WORD, set_pass_signals },
+	{ "CatchSyscalls", RSP_MATCH_WORD, set_catch_syscalls },
 };
 
 int stub_handle_set(void *ctx, const char *args, size_t len,

@@ -32,7 +32,12 @@ enum target_stop_reason {
 	TARGET_REASON_AWATCH,
 	TARGET_REASON_REPLAY_END,  /* end of recorded history */
 	TARGET_REASON_REPLAY_BEGIN,
+	TARGET_REASON_SYSCALL_ENTRY,  /* caught syscall_nr (SIGTRAP stop) */
+	TARGET_REASON_SYSCALL_RETURN,
 };
+
+/* Syscall numbers a target can be asked to catch: 0..TARGET_MAX_SYSCALL-1. */
+#define TARGET_MAX_SYSCALL 1024
 
 struct target_stop {
 	enum target_stop_kind kind;
@@ -41,6 +46,7 @@ struct target_stop {
 	int64_t pid, tid;
 	enum target_stop_reason reason;
 	uint64_t watch_addr;
+	int syscall_nr;         /* TARGET_REASON_SYSCALL_ENTRY/RETURN */
 	/* Console text shown in GDB before the stop is reported (end of
 	 * history, divergence); empty when none. */
 	char message[600];
@@ -151,6 +157,11 @@ struct target_ops {
 	 * hits and keeps the last visible one). */
 	void (*set_stop_filter)(struct target *t, target_stop_filter fn,
 				void *ctx);
+	/* GDB's `catch syscall` (QCatchSyscalls): from the next resume on,
+	 * stop with TARGET_REASON_SYSCALL_ENTRY/RETURN at the syscalls
+	 * whose which[nr] is true (which NULL: every syscall), or at none
+	 * when !on. */
+	int (*catch_syscalls)(struct target *t, bool on, const bool *which);
 };
 
 struct target {
