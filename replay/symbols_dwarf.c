@@ -164,10 +164,11 @@ static void load_rows(struct sym_dwarf *d, struct sym_cu *cu, Dwarf_Die die)
 	for (Dwarf_Signed i = 0; v && i < n; i++) {
 		Dwarf_Addr addr;
 		Dwarf_Unsigned line;
-		Dwarf_Bool end = 0;
+		Dwarf_Bool end = 0, stmt = 0;
 		char *src = NULL;
 		if (dwarf_lineaddr(lines[i], &addr, &e) != DW_DLV_OK ||
 		    dwarf_lineno(lines[i], &line, &e) != DW_DLV_OK ||
+		    dwarf_linebeginstatement(lines[i], &stmt, &e) != DW_DLV_OK ||
 		    dwarf_lineendsequence(lines[i], &end, &e) != DW_DLV_OK) {
 			drop_error(d->dbg, &e);
 			continue;
@@ -180,7 +181,7 @@ static void load_rows(struct sym_dwarf *d, struct sym_cu *cu, Dwarf_Die die)
 		drop_error(d->dbg, &e);
 		v[k].row = (struct sym_line_row){ .addr = addr,
 			.line = (uint32_t)line, .file = file,
-			.end_sequence = end != 0 };
+			.end_sequence = end != 0, .is_stmt = stmt != 0 };
 		v[k].index = k;
 		k++;
 	}
@@ -326,7 +327,18 @@ static const struct sym_line_row *cu_row(const struct sym_cu *cu,
 	}
 	if (!lo || cu->rows[lo - 1].end_sequence)
 		return NULL;
-	return &cu->rows[lo - 1];
+	/* Several rows at one address (an -O2 function whose body is one
+	 * instruction, location views): the last that is a statement
+	 * names it, as GDB does. */
+	size_t last = lo - 1;
+	for (size_t i = last + 1; i-- > 0;) {
+		if (cu->rows[i].addr != cu->rows[last].addr ||
+		    cu->rows[i].end_sequence)
+			break;
+		if (cu->rows[i].is_stmt)
+			return &cu->rows[i];
+	}
+	return &cu->rows[last];
 }
 
 static struct sym_cu *cu_by_offset(struct sym_dwarf *d, Dwarf_Off off)

@@ -126,6 +126,7 @@ struct sym_line_row {
 	uint32_t line;
 	uint32_t file;          /* index into the CU's file names */
 	bool end_sequence;
+	bool is_stmt;           /* a recommended breakpoint location */
 };
 
 struct sym_subprogram {

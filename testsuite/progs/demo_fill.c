@@ -3,7 +3,8 @@
  * the OS (XCR0) allow it and SSE2 otherwise, then main reports which
  * path ran and a sum of the buffer.  Recorded with `--xcr0 0x7` it takes
  * the SSE2 path, as it would on a machine without AVX-512; a debugger
- * breaks at filled() to look at the buffer. */
+ * breaks at filled() to look at the buffer (4 MiB: GDB reads it through
+ * a pipe in the demo). */
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 
 #define NTHREADS 4
-#define BUF_BYTES (16u << 20)
+#define BUF_BYTES (4u << 20)
 
 static uint8_t *buf;
 static const char *path;
@@ -58,7 +59,7 @@ static void *fill(void *arg)
 }
 
 /* A debugger breaks here: the buffer is complete. */
-__attribute__((noinline)) void filled(uint8_t *b, size_t len)
+__attribute__((noinline)) void filled(void *b, size_t len)
 {
 	__asm__ volatile("" : : "r"(b), "r"(len) : "memory");
 }
