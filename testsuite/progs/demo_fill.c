@@ -1,4 +1,4 @@
-/* The demo's program (scripts/demo): four threads fill a 16 MiB buffer
+/* The demo's program (scripts/demo): four threads fill a 4 MiB buffer
  * with a pattern, each its own quarter, using AVX-512 when the CPU and
  * the OS (XCR0) allow it and SSE2 otherwise, then main reports which
  * path ran and a sum of the buffer.  Recorded with `--xcr0 0x7` it takes
