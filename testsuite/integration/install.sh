@@ -5,7 +5,7 @@
 # nothing from the build tree; `make uninstall` takes everything away.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 
-plan 12
+plan 14
 
 stage=$TEST_TMP/stage
 prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
@@ -96,6 +96,47 @@ if [ -f "$root/share/xrr/xrr-gdb.py" ]; then
 	ok "xrr-gdb.py installed in $prefix/share/xrr"
 else
 	fail "xrr-gdb.py not installed in $prefix/share/xrr"
+fi
+
+# A user's own implant, built as xrr-implant.h says against the installed
+# headers, loaded and called in a diversion of a replay by the installed
+# xrr under GDB.
+inc=$root/include/xrr
+if [ -f "$inc/xrr-implant.h" ] && [ -f "$inc/checksum.h" ]; then
+	ok "implant headers installed in $prefix/include/xrr"
+else
+	fail "implant headers missing from $prefix/include/xrr"
+fi
+cat >"$TEST_TMP/mine.c" <<'EOF'
+#include <xrr-implant.h>
+XRR_IMPLANT_EXPORT uint64_t weigh(const uint8_t *p, uint64_t n, uint64_t k)
+{
+	uint64_t s = 0;
+	for (uint64_t i = 0; i < n; i++)
+		s += p[i] * k;
+	return s;
+}
+EOF
+cc -O2 -ffreestanding -fPIC -fno-stack-protector -fvisibility=hidden \
+	-nostdlib -shared -I"$inc" -o "$TEST_TMP/mine.so" "$TEST_TMP/mine.c" 2>"$TEST_TMP/cc.err"
+cat >"$TEST_TMP/implant.gdb" <<GDB
+target extended-remote | $bin replay -q --stdio $TEST_TMP/trace
+break main
+continue
+monitor diversion start
+monitor implant load $TEST_TMP/mine.so
+eval "monitor implant call weigh 0x%lx 4 3", &main
+p/x ((unsigned char *)&main)[0] * 3 + ((unsigned char *)&main)[1] * 3 + ((unsigned char *)&main)[2] * 3 + ((unsigned char *)&main)[3] * 3
+monitor diversion end
+GDB
+timeout -k 5 120 "$GDB" -nx -batch -q -iex 'set debuginfod enabled off' \
+	-x "$TEST_TMP/implant.gdb" "$TEST_TMP/prog" >"$TEST_TMP/implant.out" 2>&1 </dev/null
+want=$(sed -n 's/^\$1 = 0x\([0-9a-f]*\)$/\1/p' "$TEST_TMP/implant.out")
+if [ -n "$want" ] && grep -Eq "^weigh = 0x0*$want \(" "$TEST_TMP/implant.out"; then
+	ok "a user implant built against the installed header runs in a diversion (weigh = 0x$want)"
+else
+	fail "user implant: expected weigh = 0x$want"
+	sed 's/^/#   /' "$TEST_TMP/cc.err" "$TEST_TMP/implant.out" | tail -n 20
 fi
 
 # Bash completion: commands, options and trace names.
