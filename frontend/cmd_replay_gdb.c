@@ -66,6 +66,18 @@ static pid_t launch_gdb(const struct replay_cli *cli, int port)
 	return pid;
 }
 
+struct goto_work {
+	struct target *target;
+	uint64_t event;
+	char err[1024];
+};
+
+static int goto_event(void *ctx)
+{
+	struct goto_work *w = ctx;
+	return replay_target_goto(w->target, w->event, w->err, sizeof(w->err));
+}
+
 int cmd_replay_gdb(struct replay_cli *cli)
 {
 	/* Extended-remote, so GDB's `run` restarts the replay. */
@@ -105,10 +117,15 @@ int cmd_replay_gdb(struct replay_cli *cli)
 		serve_session_close(&session);
 		return 1;
 	}
+	/* A debugger already connected (stdio) or connecting meanwhile is
+	 * kept waiting, however long the replay to the event takes. */
+	static struct goto_work work;
+	work.target = target;
+	work.event = cli->goto_event;
 	if (cli->have_goto &&
-	    replay_target_goto(target, cli->goto_event, err, sizeof(err)) < 0) {
+	    serve_session_prepare(&session, goto_event, &work) < 0) {
 		xrr_error("replay: -g %llu: %s",
-			  (unsigned long long)cli->goto_event, err);
+			  (unsigned long long)cli->goto_event, work.err);
 		replay_target_close(target);
 		serve_session_close(&session);
 		return 1;

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,22 +97,98 @@ int serve_session_open(struct serve_session *s, const struct serve_where *w,
 	return open_listener(s);
 }
 
+/* While the work runs, a debugger that connects is taken in and kept
+ * patient; `done` (a pipe) ends the watch. */
+struct accept_watch {
+	struct serve_session *s;
+	int done[2];
+};
+
+static void *watch_for_debugger(void *arg)
+{
+	struct accept_watch *w = arg;
+	struct serve_session *s = w->s;
+	struct pollfd fds[2] = {
+		{ .fd = s->listener.fd, .events = POLLIN },
+		{ .fd = w->done[0], .events = POLLIN },
+	};
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return NULL;
+		}
+		if (fds[1].revents)
+			return NULL;
+		if (!fds[0].revents)
+			continue;
+		struct rsp_transport tr;
+		char err[256];
+		if (rsp_accept(&s->listener, &tr, err, sizeof(err)) < 0)
+			continue;   /* serve_session_run reports a broken listener */
+		rsp_conn_init(&s->first, &tr, RSP_DEFAULT_MAX_PAYLOAD);
+		s->have_first = true;
+		(void)rsp_conn_busy(&s->first);
+		return NULL;
+	}
+}
+
+int serve_session_prepare(struct serve_session *s, int (*work)(void *ctx),
+			  void *ctx)
+{
+	if (s->where.stdio) {
+		/* GDB is already writing into the pipe. */
+		rsp_conn_init(&s->first, &s->stdio, RSP_DEFAULT_MAX_PAYLOAD);
+		s->have_first = true;
+		(void)rsp_conn_busy(&s->first);
+		int rc = work(ctx);
+		rsp_conn_ready(&s->first);
+		return rc;
+	}
+	struct accept_watch w = { .s = s };
+	pthread_t watcher;
+	if (s->listener.fd < 0 || s->where.once ||
+	    pipe2(w.done, O_CLOEXEC) < 0)
+		return work(ctx);   /* our own GDB starts after the work */
+	if (pthread_create(&watcher, NULL, watch_for_debugger, &w) != 0) {
+		close(w.done[0]);
+		close(w.done[1]);
+		return work(ctx);
+	}
+	int rc = work(ctx);
+	(void)!write(w.done[1], "", 1);
+	pthread_join(watcher, NULL);
+	close(w.done[0]);
+	close(w.done[1]);
+	if (s->have_first)
+		rsp_conn_ready(&s->first);
+	return rc;
+}
+
 int serve_session_run(struct serve_session *s, struct target *target)
 {
 	struct stub_options opts = { .log = stderr, .verbose = s->where.verbose };
 	for (;;) {
 		struct rsp_transport tr;
 		char err[256];
-		if (s->where.stdio) {
-			tr = s->stdio;
-		} else if (rsp_accept(&s->listener, &tr, err, sizeof(err)) < 0) {
-			xrr_error("%s", err);
-			return 1;
+		struct rsp_conn local, *conn = &local;
+		if (s->have_first) {
+			/* Taken in by serve_session_prepare (its helper thread
+			 * knows it by address: served in place). */
+			conn = &s->first;
+			s->have_first = false;
+		} else {
+			if (s->where.stdio) {
+				tr = s->stdio;
+			} else if (rsp_accept(&s->listener, &tr, err,
+					      sizeof(err)) < 0) {
+				xrr_error("%s", err);
+				return 1;
+			}
+			rsp_conn_init(conn, &tr, RSP_DEFAULT_MAX_PAYLOAD);
 		}
-		struct rsp_conn conn;
-		rsp_conn_init(&conn, &tr, RSP_DEFAULT_MAX_PAYLOAD);
-		enum stub_end end = stub_serve(&conn, target, &opts);
-		rsp_conn_close(&conn);
+		enum stub_end end = stub_serve(conn, target, &opts);
+		rsp_conn_close(conn);
 		bool alive = s->alive(target);
 		if (end == STUB_END_DISCONNECTED && !s->where.stdio &&
 		    !s->where.once && alive) {
@@ -124,6 +202,9 @@ int serve_session_run(struct serve_session *s, struct target *target)
 
 void serve_session_close(struct serve_session *s)
 {
+	if (s->have_first)
+		rsp_conn_close(&s->first);
+	s->have_first = false;
 	if (s->listener.fd >= 0)
 		rsp_listener_close(&s->listener);
 	s->listener.fd = -1;

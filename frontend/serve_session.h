@@ -22,6 +22,9 @@ struct serve_session {
 	struct serve_where where;
 	struct rsp_listener listener;
 	struct rsp_transport stdio;
+	/* A connection taken while serve_session_prepare's work ran. */
+	struct rsp_conn first;
+	bool have_first;
 	/* Whether the target is still worth reconnecting to. */
 	bool (*alive)(struct target *t);
 };
@@ -30,6 +33,13 @@ struct serve_session {
  * and stderr), or open the listener and announce it on stderr. */
 int serve_session_open(struct serve_session *s, const struct serve_where *w,
 		       bool (*alive)(struct target *));
+/* Run `work` (the replay to -g's event) before serving, without a
+ * debugger that connects meanwhile timing out: on stdio, or when one
+ * connects to the listener during the work, its first packets are acked
+ * at once and it is kept waiting (rsp_conn_busy) until the work is done.
+ * Returns work's value. */
+int serve_session_prepare(struct serve_session *s, int (*work)(void *ctx),
+			  void *ctx);
 /* Serve connections until the target is done with.  Returns 0, or 1
  * when the stub failed. */
 int serve_session_run(struct serve_session *s, struct target *target);

@@ -107,6 +107,11 @@ void rsp_transport_close(struct rsp_transport *t);
 bool rsp_host_is_loopback(const char *host);
 
 /* ---- connection -------------------------------------------------------- */
+/* New packets a busy connection takes in (rsp_conn_busy): GDB sends none
+ * before our reply; LLDB, when it times out, sends one to resynchronise
+ * (qEcho or qC) and then reads the replies in order. */
+#define RSP_KEPT_MAX 8
+
 struct rsp_conn {
 	struct rsp_transport t;
 	struct rsp_decoder dec;
@@ -115,8 +120,16 @@ struct rsp_conn {
 	uint8_t rbuf[64 * 1024];
 	size_t rpos, rlen;
 	struct rsp_buf frame;    /* last frame sent, for retransmission */
+	struct rsp_buf delivered; /* the packet rsp_conn_recv last returned */
+	bool have_delivered;
+	/* New packets that arrived while busy (acked), oldest first. */
+	struct rsp_buf kept[RSP_KEPT_MAX];
+	unsigned nkept;
 	unsigned bad_checksums;  /* statistics, for logs and tests */
 	unsigned retransmits;
+	unsigned duplicates;     /* retransmissions dropped while busy */
+	unsigned keepalives;     /* keepalive bytes sent while busy */
+	struct rsp_patience *patience;  /* helper thread (rsp_patience.c) */
 	char error[160];         /* description of the last failure */
 };
 
@@ -155,6 +168,36 @@ void rsp_conn_set_noack(struct rsp_conn *c, bool noack);
 int rsp_conn_poll_interrupt(struct rsp_conn *c);
 /* Bytes already buffered (so poll(2) on in_fd is not enough). */
 bool rsp_conn_has_buffered_input(const struct rsp_conn *c);
+
+/* ---- long requests (rsp_patience.c) -----------------------------------
+ * GDB waits for an ack, then for the reply, a few `remotetimeout`s at
+ * most (2 s each by default), and retransmits or gives up; LLDB has its
+ * own packet timeout.  A request that takes longer (replaying to an
+ * event, a restart, a diversion) is bracketed by rsp_conn_busy and
+ * rsp_conn_ready.  In between, a helper thread owns the input: it acks
+ * each complete packet at once, drops retransmissions of the packet
+ * being worked on (or of one it already kept), keeps new packets (up
+ * to RSP_KEPT_MAX) for the next rsp_conn_recv calls, notes 0x03, and
+ * every RSP_KEEPALIVE_MS of silence keeps the debugger waiting: an
+ * empty console-output packet (O) while it waits for a qRcmd reply, else
+ * a byte GDB skips while looking for a packet's start, restarting its
+ * timeout (RSP_KEEPALIVE_BYTE).  Between the two calls the caller may only
+ * rsp_conn_send (serialised with the helper), not receive. */
+#define RSP_KEEPALIVE_MS 500
+#define RSP_KEEPALIVE_BYTE ' '
+
+/* Start (or continue) a long request.  Before the first packet (work
+ * done before serving) there is nothing to drop but copies of the first
+ * packet that arrives.  Returns 0, or -1 when no helper could be
+ * started (the request then simply runs without one). */
+int rsp_conn_busy(struct rsp_conn *c);
+/* The request is done: the connection is the caller's again. */
+void rsp_conn_ready(struct rsp_conn *c);
+/* Whether `payload` repeats the packet being worked on or one kept:
+ * while no reply has been sent, an identical packet can only be a
+ * retransmission. */
+bool rsp_conn_is_retransmission(const struct rsp_conn *c,
+				const void *payload, size_t len);
 
 /* ---- client side (tests, console) ------------------------------------- */
 /* Send `request` and read the reply, skipping console output packets

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "protocol/rsp.h"
+#include "protocol/rsp_conn_int.h"
 
 /* GDB itself gives up after a few naks; a peer that keeps rejecting the
  * same frame is broken, not unlucky. */
@@ -25,16 +26,30 @@ void rsp_conn_init(struct rsp_conn *c, const struct rsp_transport *t,
 	c->rpos = 0;
 	c->rlen = 0;
 	rsp_buf_init(&c->frame);
+	rsp_buf_init(&c->delivered);
+	for (unsigned i = 0; i < RSP_KEPT_MAX; i++)
+		rsp_buf_init(&c->kept[i]);
+	c->have_delivered = false;
+	c->nkept = 0;
 	c->bad_checksums = 0;
 	c->retransmits = 0;
+	c->duplicates = 0;
+	c->keepalives = 0;
+	c->patience = NULL;
 	c->error[0] = '\0';
 }
 
 void rsp_conn_close(struct rsp_conn *c)
 {
+	rsp_patience_free(c);
 	rsp_transport_close(&c->t);
 	rsp_decoder_free(&c->dec);
 	rsp_buf_free(&c->frame);
+	rsp_buf_free(&c->delivered);
+	for (unsigned i = 0; i < RSP_KEPT_MAX; i++)
+		rsp_buf_free(&c->kept[i]);
+	c->have_delivered = false;
+	c->nkept = 0;
 	c->rpos = c->rlen = 0;
 }
 
@@ -45,7 +60,8 @@ void rsp_conn_set_noack(struct rsp_conn *c, bool noack)
 
 bool rsp_conn_has_buffered_input(const struct rsp_conn *c)
 {
-	return c->rpos < c->rlen;
+	/* Including what the helper took in while the request was busy. */
+	return c->rpos < c->rlen || c->pending_interrupt || c->nkept > 0;
 }
 
 /* Messages may be cut to fit c->error; the start says what happened. */
@@ -68,7 +84,7 @@ static void set_io_error(struct rsp_conn *c, const char *what, int err)
 
 /* Refill the read buffer.  Returns 1 with data, 0 at EOF, -1 on error,
  * and -2 when `nonblocking` and nothing is available. */
-static int fill(struct rsp_conn *c, bool nonblocking)
+int rsp_conn_fill(struct rsp_conn *c, bool nonblocking)
 {
 	if (c->rpos < c->rlen)
 		return 1;
@@ -110,7 +126,7 @@ static int fill(struct rsp_conn *c, bool nonblocking)
 	}
 }
 
-static int write_all(struct rsp_conn *c, const void *data, size_t len)
+int rsp_conn_write(struct rsp_conn *c, const void *data, size_t len)
 {
 	const char *p = data;
 	bool is_socket = true;
@@ -149,39 +165,58 @@ static int write_all(struct rsp_conn *c, const void *data, size_t len)
 
 static int send_ack(struct rsp_conn *c, char ack)
 {
-	return write_all(c, &ack, 1);
+	return rsp_conn_write(c, &ack, 1);
 }
-
-enum frame_verdict { FRAME_SKIP, FRAME_REJECTED, FRAME_IO_ERROR };
 
 /* Handle a complete frame that is not a good packet.  In ack mode a nak
  * makes the peer retransmit; in no-ack mode nothing can be done but drop
  * it and say so. */
-static enum frame_verdict handle_bad_frame(struct rsp_conn *c,
-					   enum rsp_event ev)
+enum rsp_frame_verdict rsp_conn_bad_frame(struct rsp_conn *c,
+					  enum rsp_event ev)
 {
 	if (ev != RSP_EV_BAD_CHECKSUM && ev != RSP_EV_MALFORMED &&
 	    ev != RSP_EV_OVERSIZE)
-		return FRAME_SKIP;   /* stray acks and noise */
+		return RSP_FRAME_SKIP;   /* stray acks and noise */
 	if (!c->noack && send_ack(c, '-') < 0)
-		return FRAME_IO_ERROR;
+		return RSP_FRAME_IO_ERROR;
 	switch (ev) {
 	case RSP_EV_BAD_CHECKSUM:
 		c->bad_checksums++;
 		if (!c->noack)
-			return FRAME_SKIP;   /* the retransmission follows */
+			return RSP_FRAME_SKIP;   /* the retransmission follows */
 		conn_error(c, "packet with bad checksum dropped on %s "
 			   "(no-ack mode: no retransmission)", c->t.description);
-		return FRAME_REJECTED;
+		return RSP_FRAME_REJECTED;
 	case RSP_EV_MALFORMED:
 		conn_error(c, "malformed packet (bad run-length or escape) "
 			   "rejected on %s", c->t.description);
-		return FRAME_REJECTED;
+		return RSP_FRAME_REJECTED;
 	default:
 		conn_error(c, "packet larger than %zu bytes rejected on %s",
 			   c->dec.max_payload, c->t.description);
-		return FRAME_REJECTED;
+		return RSP_FRAME_REJECTED;
 	}
+}
+
+static void swap_bufs(struct rsp_buf *a, struct rsp_buf *b)
+{
+	struct rsp_buf t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/* The packet handed to the caller lives in c->delivered, out of the
+ * decoder's way: the helper thread decodes into c->dec while the caller
+ * still works on it (rsp_patience.c). */
+static enum rsp_recv_status deliver(struct rsp_conn *c, struct rsp_buf *from,
+				    const char **payload, size_t *len)
+{
+	swap_bufs(&c->delivered, from);
+	rsp_buf_reset(from);
+	c->have_delivered = true;
+	*payload = c->delivered.data;
+	*len = c->delivered.len;
+	return RSP_RECV_PACKET;
 }
 
 enum rsp_recv_status rsp_conn_recv(struct rsp_conn *c, const char **payload,
@@ -191,8 +226,16 @@ enum rsp_recv_status rsp_conn_recv(struct rsp_conn *c, const char **payload,
 		c->pending_interrupt = false;
 		return RSP_RECV_INTERRUPT;
 	}
+	if (c->nkept > 0) {
+		/* Acked when it arrived, while the last request was busy. */
+		enum rsp_recv_status st = deliver(c, &c->kept[0], payload, len);
+		for (unsigned i = 1; i < c->nkept; i++)
+			swap_bufs(&c->kept[i - 1], &c->kept[i]);
+		c->nkept--;
+		return st;
+	}
 	for (;;) {
-		int r = fill(c, false);
+		int r = rsp_conn_fill(c, false);
 		if (r == 0) {
 			conn_error(c, "connection closed by peer on %s",
 				   c->t.description);
@@ -215,16 +258,15 @@ enum rsp_recv_status rsp_conn_recv(struct rsp_conn *c, const char **payload,
 				 * The next send or recv reports the loss. */
 				if (!c->noack)
 					(void)send_ack(c, '+');
-				*payload = c->dec.payload.data;
-				*len = c->dec.payload.len;
-				return RSP_RECV_PACKET;
+				return deliver(c, &c->dec.payload, payload,
+					       len);
 			}
-			switch (handle_bad_frame(c, ev)) {
-			case FRAME_SKIP:
+			switch (rsp_conn_bad_frame(c, ev)) {
+			case RSP_FRAME_SKIP:
 				break;
-			case FRAME_REJECTED:
+			case RSP_FRAME_REJECTED:
 				return RSP_RECV_REJECTED;
-			case FRAME_IO_ERROR:
+			case RSP_FRAME_IO_ERROR:
 				return RSP_RECV_ERROR;
 			}
 		}
@@ -247,7 +289,7 @@ static int wait_for_ack(struct rsp_conn *c)
 	unsigned naks = 0;
 
 	for (;;) {
-		int r = fill(c, false);
+		int r = rsp_conn_fill(c, false);
 		if (r == 0) {
 			conn_error(c, "connection closed by peer on %s "
 				   "while waiting for an ack", c->t.description);
@@ -272,22 +314,33 @@ static int wait_for_ack(struct rsp_conn *c)
 					return -1;
 				}
 				c->retransmits++;
-				if (write_all(c, c->frame.data, c->frame.len) < 0)
+				if (rsp_conn_write(c, c->frame.data, c->frame.len) < 0)
 					return -1;
 			}
 		}
 	}
 }
 
-int rsp_conn_send(struct rsp_conn *c, const void *payload, size_t len)
+int rsp_conn_send_unlocked(struct rsp_conn *c, const void *payload,
+			   size_t len)
 {
 	rsp_buf_reset(&c->frame);
 	rsp_encode_packet(&c->frame, payload, len);
-	if (write_all(c, c->frame.data, c->frame.len) < 0)
+	if (rsp_conn_write(c, c->frame.data, c->frame.len) < 0)
 		return -1;
 	if (c->noack)
 		return 0;
 	return wait_for_ack(c);
+}
+
+int rsp_conn_send(struct rsp_conn *c, const void *payload, size_t len)
+{
+	/* While busy, console output (O packets) shares the line with the
+	 * helper's acks and keepalives. */
+	rsp_patience_lock(c);
+	int rc = rsp_conn_send_unlocked(c, payload, len);
+	rsp_patience_unlock(c);
+	return rc;
 }
 
 int rsp_conn_send_str(struct rsp_conn *c, const char *payload)
@@ -302,7 +355,7 @@ int rsp_conn_poll_interrupt(struct rsp_conn *c)
 		return 1;
 	}
 	for (;;) {
-		int r = fill(c, true);
+		int r = rsp_conn_fill(c, true);
 		if (r == -2)
 			return 0;
 		if (r == 0) {

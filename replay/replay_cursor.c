@@ -3,6 +3,9 @@
  * read by event number. */
 #include "config.h"
 
+#include <errno.h>
+#include <time.h>
+
 #include "replay/replay_int.h"
 
 #include <stdio.h>
@@ -52,6 +55,12 @@ int replay_cursor_advance(struct replayer *r, char *err, size_t errlen)
 		trace_event_free(&r->ev);
 		r->have_ev = false;
 		r->ev_index++;
+	}
+	if (r->slow_ms) {
+		struct timespec pause = { .tv_sec = r->slow_ms / 1000,
+					  .tv_nsec = (long)(r->slow_ms % 1000) * 1000000L };
+		while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+			;
 	}
 	if (r->ev_eof)
 		return 0;

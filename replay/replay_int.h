@@ -170,6 +170,7 @@ struct replayer {
 	bool have_ev;
 	bool ev_eof;
 	uint64_t ev_index;
+	unsigned slow_ms;   /* XRR_TEST_SLOW_REPLAY_MS: pause per event (tests) */
 	struct trace_mmap_record mm;    /* next mmaps record, if have_mm */
 	bool have_mm;
 	struct replay_alter alter;

@@ -440,6 +440,11 @@ struct replayer *replayer_open(const char *trace_dir,
 		r->opts = *opts;
 	snprintf(r->trace_dir, sizeof(r->trace_dir), "%s", trace_dir);
 	r->debug = getenv("XRR_REPLAY_DEBUG") != NULL;
+	/* Test hook: a slow replay, to check that debuggers never time out
+	 * on long requests (testsuite/integration/longops-gdb.sh). */
+	const char *slow = getenv("XRR_TEST_SLOW_REPLAY_MS");
+	if (slow)
+		r->slow_ms = (unsigned)strtoul(slow, NULL, 10);
 	if (replay_alter_parse(getenv("XRR_TEST_ALTER_EVENT"), &r->alter, err,
 			       errlen) < 0 ||
 	    find_stub(r, err, errlen) < 0)

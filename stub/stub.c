@@ -196,6 +196,9 @@ static int pass_interrupt(struct stub *s)
 
 int stub_wait_for_stop(struct stub *s, struct target_stop *stop)
 {
+	/* GDB waits for a stop reply as long as it takes, and the wait
+	 * below watches the connection for ^C itself. */
+	rsp_conn_ready(s->conn);
 	for (;;) {
 		if (rsp_conn_has_buffered_input(s->conn) && pass_interrupt(s) < 0)
 			return -1;
@@ -763,8 +766,12 @@ static void handle_packet(struct stub *s, const char *pkt, size_t len,
 	s->enter_noack = false;
 	if (s->opts.verbose)
 		stub_log(s, "<- %.*s", (int)(len > 200 ? 200 : len), pkt);
+	/* However long the work takes, GDB sees an ack at once and then
+	 * keepalives, never a silence it would time out on. */
+	(void)rsp_conn_busy(s->conn);
 	rsp_dispatch(core_commands, sizeof(core_commands) / sizeof(core_commands[0]),
 		     s, pkt, len, reply);
+	rsp_conn_ready(s->conn);
 	if (s->send_nothing)
 		return;
 	if (s->opts.verbose)
