@@ -1037,6 +1037,138 @@ static const struct unit_test framing_tests[] = {
 	{ NULL, NULL },
 };
 
+/* ---- long requests: the helper thread (rsp_patience.c) ---------------- */
+
+/* Read exactly `n` bytes the connection wrote, waiting up to 5 s. */
+static void peer_read_n(struct pair *p, size_t n, struct rsp_buf *out)
+{
+	rsp_buf_reset(out);
+	while (out->len < n) {
+		struct pollfd pfd = { .fd = p->peer, .events = POLLIN };
+		CU_ASSERT_FATAL(poll(&pfd, 1, 5000) == 1);
+		char buf[256];
+		size_t want = n - out->len < sizeof(buf) ? n - out->len : sizeof(buf);
+		ssize_t got = read(p->peer, buf, want);
+		CU_ASSERT_FATAL(got > 0);
+		rsp_buf_append(out, buf, (size_t)got);
+	}
+}
+
+static void test_busy_drops_retransmission_keeps_new(void)
+{
+	struct pair p;
+	struct rsp_buf got;
+	const char *payload;
+	size_t len;
+
+	rsp_buf_init(&got);
+	pair_open(&p, 0);
+	peer_write_frame(&p, "qRcmd,676f746f");
+	assert_recv_packet(p.c, "qRcmd,676f746f");
+	CU_ASSERT_EQUAL(rsp_conn_busy(p.c), 0);
+	/* GDB timed out: the same request again, then a new one and ^C, in
+	 * one write so the helper has seen all of it once it acked qC. */
+	struct rsp_buf burst;
+	rsp_buf_init(&burst);
+	rsp_encode_packet(&burst, "qRcmd,676f746f", 14);
+	rsp_encode_packet(&burst, "qC", 2);
+	rsp_buf_append(&burst, "\x03", 1);
+	peer_write(&p, burst.data, burst.len);
+	rsp_buf_free(&burst);
+	peer_read_n(&p, 3, &got);   /* acks: the request, its copy, qC */
+	CU_ASSERT_NSTRING_EQUAL(got.data, "+++", 3);
+	rsp_conn_ready(p.c);
+	CU_ASSERT_EQUAL(p.c->duplicates, 1);
+	CU_ASSERT_EQUAL(rsp_conn_recv(p.c, &payload, &len), RSP_RECV_INTERRUPT);
+	assert_recv_packet(p.c, "qC");
+	/* Already acked: nothing more was written. */
+	peer_read_available(&p, &got);
+	CU_ASSERT_EQUAL(got.len, 0);
+	pair_close(&p);
+	rsp_buf_free(&got);
+}
+
+static void test_busy_before_first_packet(void)
+{
+	struct pair p;
+	struct rsp_buf got;
+
+	rsp_buf_init(&got);
+	pair_open(&p, 0);
+	/* Work before serving (xrr replay --stdio -g): GDB's first packet
+	 * comes, and again after its timeout. */
+	CU_ASSERT_EQUAL(rsp_conn_busy(p.c), 0);
+	peer_write_frame(&p, "qSupported:multiprocess+");
+	peer_read_n(&p, 1, &got);
+	peer_write_frame(&p, "qSupported:multiprocess+");
+	peer_read_n(&p, 1, &got);
+	CU_ASSERT_EQUAL(got.data[0], '+');
+	rsp_conn_ready(p.c);
+	CU_ASSERT_EQUAL(p.c->duplicates, 1);
+	CU_ASSERT_TRUE(rsp_conn_has_buffered_input(p.c));
+	assert_recv_packet(p.c, "qSupported:multiprocess+");
+	peer_write_frame(&p, "vMustReplyEmpty");
+	assert_recv_packet(p.c, "vMustReplyEmpty");
+	pair_close(&p);
+	rsp_buf_free(&got);
+}
+
+static void test_busy_sends_keepalives_then_stops(void)
+{
+	struct pair p;
+	struct rsp_buf got;
+
+	rsp_buf_init(&got);
+	pair_open(&p, 0);
+	peer_write_frame(&p, "vRun;");
+	assert_recv_packet(p.c, "vRun;");
+	peer_read_n(&p, 1, &got);   /* the ack */
+	CU_ASSERT_EQUAL(rsp_conn_busy(p.c), 0);
+	peer_read_n(&p, 2, &got);   /* two keepalives, ~1 s */
+	CU_ASSERT_EQUAL(got.data[0], RSP_KEEPALIVE_BYTE);
+	CU_ASSERT_EQUAL(got.data[1], RSP_KEEPALIVE_BYTE);
+	rsp_conn_ready(p.c);
+	usleep((RSP_KEEPALIVE_MS + 200) * 1000);
+	peer_read_available(&p, &got);
+	CU_ASSERT_EQUAL(got.len, 0);
+	CU_ASSERT_TRUE(p.c->keepalives >= 2);
+	pair_close(&p);
+	rsp_buf_free(&got);
+}
+
+static void test_busy_monitor_keepalive_is_console_output(void)
+{
+	struct pair p;
+	struct rsp_buf got;
+
+	rsp_buf_init(&got);
+	pair_open(&p, 0);
+	rsp_conn_set_noack(p.c, true);
+	peer_write_frame(&p, "qRcmd,7768656e");
+	assert_recv_packet(p.c, "qRcmd,7768656e");
+	CU_ASSERT_EQUAL(rsp_conn_busy(p.c), 0);
+	/* An empty O packet: GDB and LLDB print nothing and wait anew. */
+	peer_read_n(&p, 5, &got);
+	CU_ASSERT_NSTRING_EQUAL(got.data, "$O#4f", 5);
+	rsp_conn_ready(p.c);
+	pair_close(&p);
+	rsp_buf_free(&got);
+}
+
+static void test_is_retransmission(void)
+{
+	struct pair p;
+
+	pair_open(&p, 0);
+	CU_ASSERT_FALSE(rsp_conn_is_retransmission(p.c, "g", 1));
+	peer_write_frame(&p, "m1000,4");
+	assert_recv_packet(p.c, "m1000,4");
+	CU_ASSERT_TRUE(rsp_conn_is_retransmission(p.c, "m1000,4", 7));
+	CU_ASSERT_FALSE(rsp_conn_is_retransmission(p.c, "m1000,8", 7));
+	CU_ASSERT_FALSE(rsp_conn_is_retransmission(p.c, "m1000,", 6));
+	pair_close(&p);
+}
+
 static const struct unit_test conn_tests[] = {
 	{ "recv acks", test_conn_recv_acks },
 	{ "coalesced packets", test_conn_coalesced_packets },
@@ -1055,6 +1187,13 @@ static const struct unit_test conn_tests[] = {
 	{ "no-ack bad checksum", test_conn_noack_bad_checksum_dropped },
 	{ "poll interrupt", test_conn_poll_interrupt },
 	{ "recv EOF", test_conn_recv_eof },
+	{ "busy: retransmission dropped, new packet kept",
+	  test_busy_drops_retransmission_keeps_new },
+	{ "busy before the first packet", test_busy_before_first_packet },
+	{ "busy: keepalives, none after", test_busy_sends_keepalives_then_stops },
+	{ "busy: monitor keepalive is console output",
+	  test_busy_monitor_keepalive_is_console_output },
+	{ "is retransmission", test_is_retransmission },
 	{ NULL, NULL },
 };
 
