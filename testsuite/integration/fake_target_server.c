@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "protocol/rsp.h"
@@ -230,10 +231,37 @@ static int f_detach(struct target *t)
 	return 0;
 }
 
+/* A long operation, for tests that the debugger waits it out
+ * (testsuite/integration/longops-gdb.sh). */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* `run`: a live program with the initial registers again,
+ * FAKE_RESTART_MS later. */
+static int f_restart(struct target *t, char *err, size_t errlen)
+{
+	const char *ms = getenv("FAKE_RESTART_MS");
+	if (ms)
+		sleep_ms(atol(ms));
+	fake.exited = false;
+	fill_registers();
+	return 0;
+}
+
 static int f_monitor(struct target *t, const char *cmd, struct rsp_buf *out)
 {
 	if (strcmp(cmd, "help") == 0) {
-		rsp_buf_append_str(out, "  fake-hello         say hello\n");
+		rsp_buf_append_str(out, "  fake-hello         say hello\n"
+				   "  fake-sleep MS      take MS milliseconds\n");
+		return 0;
+	}
+	if (strncmp(cmd, "fake-sleep ", 11) == 0) {
+		sleep_ms(atol(cmd + 11));
+		rsp_buf_append_str(out, "slept\n");
 		return 0;
 	}
 	if (strcmp(cmd, "fake-hello") == 0) {
@@ -258,6 +286,7 @@ static const struct target_ops fake_ops = {
 	.kill = f_kill,
 	.detach = f_detach,
 	.monitor = f_monitor,
+	.restart = f_restart,
 };
 
 int main(int argc, char **argv)

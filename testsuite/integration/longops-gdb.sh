@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Long requests never break the debugger's connection: with the replay
-# slowed down (XRR_TEST_SLOW_REPLAY_MS), reaching -g's event, `monitor
-# goto`, a diversion and `run` take several times GDB's remotetimeout
-# (set to 1 s here: GDB gives up on a reply after 3 tries), over stdio and
-# TCP; LLDB with a 1 s packet timeout; a raw client that retransmits a
-# request gets one reply.
+# slowed down (XRR_TEST_SLOW_REPLAY_MS), reaching -g's event and `monitor
+# goto` take several times GDB's remotetimeout (set to 1 s here: GDB
+# gives up on a reply after 3 tries), over stdio and TCP, with a
+# diversion and `run` in the same session; a slow restart (vRun) and
+# monitor command on a test target; LLDB with a 1 s packet timeout; a
+# raw client that retransmits a request gets one reply.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
 command -v "$GDB" >/dev/null || skip_all "gdb not installed"
 PROBE="$top_builddir/testsuite/integration/rsp_probe"
-plan 19
+plan 22
 
 trace="$TEST_TMP/values"
 "$XRR" record -o "$trace" "$PROGS/replay_values" >"$TEST_TMP/rec.out" 2>&1
@@ -104,6 +105,20 @@ n=$(grep -c 'now at event 60' "$out")
 	fail "a retransmitted goto is answered once (saw $n answers)"
 check "the next request gets its own reply" "$out" '^O Current event: 60'
 check "and the one after too" "$out" '^< QC[0-9a-f]+$'
+
+# ---- a restart (vRun) and a monitor command of 5 s each, on the test
+# target of protocol-gdb.sh (a replay restarts from a checkpoint: fast) ----
+cat >"$TEST_TMP/fake.gdb" <<GDB
+set remotetimeout 1
+target extended-remote | FAKE_RESTART_MS=5000 $top_builddir/testsuite/integration/fake_target_server --stdio
+monitor fake-sleep 5000
+run
+GDB
+run_gdb "$TEST_TMP/fake.out" "$TEST_TMP/fake.gdb" "$PROGS/hello"
+out="$TEST_TMP/fake.out"
+check "a 5 s monitor command answers" "$out" '^slept$'
+check "a 5 s run restarts, and the program runs to its exit" "$out" 'exited with code 07\]'
+no_protocol_trouble "restart" "$out"
 
 # ---- LLDB: a packet timeout of 1 s, monitor goto taking 8 s ----
 if [ -z "${LLDB:-}" ] || ! command -v "$LLDB" >/dev/null; then
