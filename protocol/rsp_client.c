@@ -9,11 +9,12 @@
 #include "protocol/rsp.h"
 #include "protocol/rsp_cmd.h"
 
-/* "O<hex>" is console output; "OK" and anything else starting with 'O'
- * but not followed by whole hex pairs is a real reply. */
+/* "O<hex>" is console output, "O" alone too (the stub's keepalive during
+ * a long monitor command, rsp_patience.c); "OK" and anything else
+ * starting with 'O' but not followed by whole hex pairs is a real reply. */
 static bool is_console_output(const char *p, size_t len)
 {
-	if (len < 3 || p[0] != 'O' || (len - 1) % 2 != 0)
+	if (len < 1 || p[0] != 'O' || (len - 1) % 2 != 0)
 		return false;
 	for (size_t i = 1; i < len; i++)
 		if (rsp_hex_digit(p[i]) < 0)

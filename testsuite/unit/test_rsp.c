@@ -779,17 +779,20 @@ static void test_client_skips_console_output(void)
 	rsp_buf_init(&console);
 	rsp_buf_init(&got);
 	pair_open(&p, 0);
-	/* ack for the request, two console packets, then the reply */
+	/* ack for the request, two console packets, a keepalive (an
+	 * empty one and a space: rsp_patience.c), then the reply */
 	peer_write_str(&p, "+");
 	peer_write_frame(&p, "O68656c6c6f0a");
 	peer_write_frame(&p, "O776f726c64");
+	peer_write_frame(&p, "O");
+	peer_write_str(&p, " ");
 	peer_write_frame(&p, "OK");
 	CU_ASSERT_EQUAL(rsp_client_request(p.c, "qRcmd,6964", &reply, &console),
 			0);
 	CU_ASSERT_STRING_EQUAL(reply.data, "OK");
 	CU_ASSERT_STRING_EQUAL(console.data, "hello\nworld");
 	peer_read_available(&p, &got);
-	CU_ASSERT_STRING_EQUAL(got.data, "$qRcmd,6964#fc+++");
+	CU_ASSERT_STRING_EQUAL(got.data, "$qRcmd,6964#fc++++");
 	pair_close(&p);
 	rsp_buf_free(&reply);
 	rsp_buf_free(&console);
