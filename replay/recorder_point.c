@@ -57,6 +57,7 @@ struct probe {
 	struct task_stop others[PROBE_MAX_OTHERS];
 	size_t nothers;
 	struct point_patch trial;       /* matcher_fits's scratch */
+	uint32_t place_safe;            /* a straight point's window */
 };
 
 static int keep_other(struct probe *pr, const struct task_stop *st)
@@ -224,6 +225,8 @@ static bool matcher_fits(struct probe *pr, uint64_t rip, uint32_t safe)
 static uint32_t patch_safe(struct probe *pr, const struct user_regs_struct *g,
 			   bool loop)
 {
+	if (pr->place_safe)
+		return pr->place_safe;
 	return safe_at(pr, g->rip, loop);
 }
 
@@ -417,6 +420,72 @@ static int step_to(struct probe *pr, size_t i, struct user_regs_struct *g)
 	return g->rip == want ? 1 : 0;
 }
 
+/* Does a relative branch decoded in code[from, to) (base at code[0])
+ * land inside (a, a + n)?  false when it cannot be decoded, or with
+ * `exact` when the decode does not run exactly onto `to`. */
+static bool branches_into(const uint8_t *code, uint64_t base, uint64_t from,
+			  uint64_t to, uint64_t a, uint32_t n, bool *into,
+			  bool exact)
+{
+	struct user_regs_struct none = { 0 };
+	struct insn_info info;
+	uint64_t at = from;
+
+	*into = false;
+	while (at < to) {
+		if (insn_decode_access(code + (at - base), 16, at, &none,
+				       &info) < 0)
+			return false;
+		if ((info.flags & INSN_RELATIVE) && info.branch_target > a &&
+		    info.branch_target < a + n)
+			*into = true;
+		at += info.len;
+	}
+	return at == to || !exact;
+}
+
+/* The straight-line window replay's jump would cover at rip: whole
+ * instructions up to 5 bytes, none a branch, and no relative branch of
+ * the code around it (PROBE_SCAN_BYTES each side, decoded from the
+ * farthest start that falls exactly onto rip) or of the stepped
+ * instructions landing inside.  Its length, or 0. */
+static uint32_t straight_window(struct probe *pr, uint64_t rip)
+{
+	uint8_t code[2 * PROBE_SCAN_BYTES + 2 * 16 + 16];
+	const uint64_t base = rip - PROBE_SCAN_BYTES;
+	struct user_regs_struct at = { .rip = rip };
+	struct insn_info info;
+	uint32_t n = 0;
+	bool into;
+
+	while (n < 5) {
+		at.rip = rip + n;
+		if (decode_at(pr, &at, &info) < 0 ||
+		    (info.flags & (INSN_BRANCH | INSN_RELATIVE)))
+			return 0;
+		n += info.len;
+	}
+	if (n > 16)
+		return 0;
+	for (size_t i = 0; i < pr->ntargets; i++)
+		if (pr->targets[i] > rip && pr->targets[i] < rip + n)
+			return 0;
+	/* Code that cannot be read around it: unknown branches. */
+	if (rec_read_fn(pr->r, base, code, sizeof(code)) < 0)
+		return 0;
+	uint64_t end = rip + n + PROBE_SCAN_BYTES;
+	for (uint64_t from = base; from < rip; from++) {
+		if (!branches_into(code, base, from, rip, rip, n, &into, true))
+			continue;
+		if (into)
+			return 0;
+		break;
+	}
+	if (!branches_into(code, base, rip, end, rip, n, &into, false))
+		return 0;
+	return into ? 0 : n;
+}
+
 /* No loop: the point is where stepping stopped, and replay finds it by
  * the first arrival there with equal registers.  That rip may be hot
  * (the body of a loop longer than the probe, a function called in one):
@@ -433,6 +502,11 @@ static int step_to_patchable(struct probe *pr, struct user_regs_struct *g)
 			return 0;
 		if (info.len >= 5 && matcher_fits(pr, g->rip, info.len))
 			return 1;
+		uint32_t w = straight_window(pr, g->rip);
+		if (w && matcher_fits(pr, g->rip, w)) {
+			pr->place_safe = w;
+			return 1;
+		}
 		if (n == PROBE_PLACE_STEPS || unsteppable(&info))
 			return 0;
 		note_insn(pr, g->rip, &info);
