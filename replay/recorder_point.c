@@ -22,6 +22,7 @@
 
 #include "replay/insn_access.h"
 #include "replay/point.h"
+#include "replay/point_patch.h"
 #include "replay/recorder_internal.h"
 
 /* Instructions stepped to find the loop: 44-59 us each here, so at most
@@ -34,6 +35,9 @@
 #define PROBE_MAX_OTHERS 64
 /* Bytes of the stack named when no loop was found. */
 #define PROBE_STACK_BYTES 128
+/* Instructions stepped on past a straight point to reach one that
+ * replay's matcher can displace (docs/preemption.md, "Place"). */
+#define PROBE_PLACE_STEPS 64
 
 struct probe {
 	struct recorder *r;
@@ -52,6 +56,8 @@ struct probe {
 	 * to the main loop afterwards. */
 	struct task_stop others[PROBE_MAX_OTHERS];
 	size_t nothers;
+	struct point_patch trial;       /* matcher_fits's scratch */
+	uint32_t place_safe;            /* a straight point's window */
 };
 
 static int keep_other(struct probe *pr, const struct task_stop *st)
@@ -179,20 +185,49 @@ static void note_insn(struct probe *pr, uint64_t rip,
  * the middle of an instruction).  Several are, up to the first branch
  * target inside, only in a loop, whose surroundings scan_around decoded;
  * elsewhere nothing is (replay then stops at rip by int3). */
-static uint32_t patch_safe(struct probe *pr, const struct user_regs_struct *g,
-			   bool loop)
+static uint32_t safe_at(struct probe *pr, uint64_t rip, bool loop)
 {
+	struct user_regs_struct at = { .rip = rip };
 	struct insn_info info;
 	uint32_t safe = 16;
 
-	if (decode_at(pr, g, &info) < 0)
+	if (decode_at(pr, &at, &info) < 0)
 		return 0;
 	if (!loop || pr->ntargets == PROBE_MAX_TARGETS)
 		return info.len >= 5 ? info.len : 0;
 	for (size_t i = 0; i < pr->ntargets; i++)
-		if (pr->targets[i] > g->rip && pr->targets[i] - g->rip < safe)
-			safe = (uint32_t)(pr->targets[i] - g->rip);
+		if (pr->targets[i] > rip && pr->targets[i] - rip < safe)
+			safe = (uint32_t)(pr->targets[i] - rip);
 	return safe >= info.len ? safe : 0;
+}
+
+/* Would replay's matcher go at rip, displacing at most `safe` bytes?
+ * The same trial build replay makes (point_patch_build), with a
+ * trampoline in rip's own page: what it refuses there (a call, a
+ * branch, a trapped instruction, an eip-relative operand) replay
+ * refuses too, and would search by int3 instead, one ptrace stop per
+ * arrival: far too slow where the point's rip is hot (a loop, a
+ * function called in one), which it often is. */
+static bool matcher_fits(struct probe *pr, uint64_t rip, uint32_t safe)
+{
+	struct point_target m = { .rip = rip };
+	uint8_t code[32];
+	size_t n = sizeof(code);
+
+	if (safe < 5)
+		return false;
+	while (n && rec_read_fn(pr->r, rip, code, n) < 0)
+		n = n > 8 ? n - 4 : n - 1;
+	return n >= 5 && point_patch_build(&pr->trial, &m, code, n, safe,
+					   rip & ~0xfffull, NULL, 0) == 0;
+}
+
+static uint32_t patch_safe(struct probe *pr, const struct user_regs_struct *g,
+			   bool loop)
+{
+	if (pr->place_safe)
+		return pr->place_safe;
+	return safe_at(pr, g->rip, loop);
 }
 
 static int read_fp_hash(struct probe *pr, uint64_t *hash)
@@ -284,13 +319,20 @@ static bool patchable_at(const struct probe *pr, size_t i)
  * replaces it alone, and no branch can land inside.  Else the first
  * window of several instructions that no branch seen or decoded nearby
  * lands inside; else the head (replay then uses its int3 search). */
-static size_t patchable_index(const struct probe *pr)
+static bool fits_at(struct probe *pr, size_t i)
+{
+	return patchable_at(pr, i) &&
+	       matcher_fits(pr, pr->insns[i].rip,
+			    safe_at(pr, pr->insns[i].rip, true));
+}
+
+static size_t patchable_index(struct probe *pr)
 {
 	for (size_t i = 0; i < pr->ninsns; i++)
-		if (pr->insns[i].len >= 5 && patchable_at(pr, i))
+		if (pr->insns[i].len >= 5 && fits_at(pr, i))
 			return i;
 	for (size_t i = 0; i < pr->ninsns; i++)
-		if (patchable_at(pr, i))
+		if (fits_at(pr, i))
 			return i;
 	return 0;
 }
@@ -378,6 +420,106 @@ static int step_to(struct probe *pr, size_t i, struct user_regs_struct *g)
 	return g->rip == want ? 1 : 0;
 }
 
+/* Does a relative branch decoded in code[from, to) (base at code[0])
+ * land inside (a, a + n)?  false when it cannot be decoded, or with
+ * `exact` when the decode does not run exactly onto `to`. */
+static bool branches_into(const uint8_t *code, uint64_t base, uint64_t from,
+			  uint64_t to, uint64_t a, uint32_t n, bool *into,
+			  bool exact)
+{
+	struct user_regs_struct none = { 0 };
+	struct insn_info info;
+	uint64_t at = from;
+
+	*into = false;
+	while (at < to) {
+		if (insn_decode_access(code + (at - base), 16, at, &none,
+				       &info) < 0)
+			return false;
+		if ((info.flags & INSN_RELATIVE) && info.branch_target > a &&
+		    info.branch_target < a + n)
+			*into = true;
+		at += info.len;
+	}
+	return at == to || !exact;
+}
+
+/* The straight-line window replay's jump would cover at rip: whole
+ * instructions up to 5 bytes, none a branch, and no relative branch of
+ * the code around it (PROBE_SCAN_BYTES each side, decoded from the
+ * farthest start that falls exactly onto rip) or of the stepped
+ * instructions landing inside.  Its length, or 0. */
+static uint32_t straight_window(struct probe *pr, uint64_t rip)
+{
+	uint8_t code[2 * PROBE_SCAN_BYTES + 2 * 16 + 16];
+	const uint64_t base = rip - PROBE_SCAN_BYTES;
+	struct user_regs_struct at = { .rip = rip };
+	struct insn_info info;
+	uint32_t n = 0;
+	bool into;
+
+	while (n < 5) {
+		at.rip = rip + n;
+		if (decode_at(pr, &at, &info) < 0 ||
+		    (info.flags & (INSN_BRANCH | INSN_RELATIVE)))
+			return 0;
+		n += info.len;
+	}
+	if (n > 16)
+		return 0;
+	for (size_t i = 0; i < pr->ntargets; i++)
+		if (pr->targets[i] > rip && pr->targets[i] < rip + n)
+			return 0;
+	/* Code that cannot be read around it: unknown branches. */
+	if (rec_read_fn(pr->r, base, code, sizeof(code)) < 0)
+		return 0;
+	uint64_t end = rip + n + PROBE_SCAN_BYTES;
+	for (uint64_t from = base; from < rip; from++) {
+		if (!branches_into(code, base, from, rip, rip, n, &into, true))
+			continue;
+		if (into)
+			return 0;
+		break;
+	}
+	if (!branches_into(code, base, rip, end, rip, n, &into, false))
+		return 0;
+	return into ? 0 : n;
+}
+
+/* No loop: the point is where stepping stopped, and replay finds it by
+ * the first arrival there with equal registers.  That rip may be hot
+ * (the body of a loop longer than the probe, a function called in one):
+ * step on to an instruction replay's matcher can take, at most
+ * PROBE_PLACE_STEPS, so the search runs at the speed of the code.  1 at
+ * one; 0 not found (the point is where the thread stands); 2 the thread
+ * stopped for the main loop; -1 error. */
+static int step_to_patchable(struct probe *pr, struct user_regs_struct *g)
+{
+	struct insn_info info;
+
+	for (size_t n = 0; n <= PROBE_PLACE_STEPS; n++) {
+		if (decode_at(pr, g, &info) < 0)
+			return 0;
+		if (info.len >= 5 && matcher_fits(pr, g->rip, info.len))
+			return 1;
+		uint32_t w = straight_window(pr, g->rip);
+		if (w && matcher_fits(pr, g->rip, w)) {
+			pr->place_safe = w;
+			return 1;
+		}
+		if (n == PROBE_PLACE_STEPS || unsteppable(&info))
+			return 0;
+		note_insn(pr, g->rip, &info);
+		int rc = step_once(pr);
+		if (rc != 1)
+			return rc;
+		if (task_get_gregs(pr->t->proc, pr->task, g) < 0)
+			return rec_fail(pr->r, "thread %d: registers: %s",
+					(int)pr->t->tid, pr->t->proc->err);
+	}
+	return 0;
+}
+
 int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 		    bool *spinning)
 {
@@ -426,6 +568,11 @@ int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 			goto out;
 		}
 	}
+	if (!loop) {
+		rc = step_to_patchable(pr, &g);
+		if (rc < 0 || rc == 2)
+			goto out;
+	}
 	if (loop) {
 		struct user_regs_struct a = g0, b = g;
 		a.eflags = b.eflags = 0;
@@ -436,6 +583,15 @@ int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 			rc = step_to(pr, i, &g);
 			/* 0: stopped short of it: the point is where the
 			 * thread stands, found by the int3 search. */
+			if (rc < 0 || rc == 2)
+				goto out;
+		} else if (!*spinning && !fits_at(pr, 0)) {
+			/* A loop that makes progress with no place for the
+			 * matcher: its head arrives once per iteration, too
+			 * often for the int3 search.  On to an instruction
+			 * that takes it, in a later iteration or past the
+			 * loop (still named a loop: its memory counts). */
+			rc = step_to_patchable(pr, &g);
 			if (rc < 0 || rc == 2)
 				goto out;
 		}

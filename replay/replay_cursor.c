@@ -73,6 +73,8 @@ int replay_cursor_advance(struct replayer *r, char *err, size_t errlen)
 				"xrr: replay: next event %llu %s tid %d\n",
 				(unsigned long long)r->ev_index,
 				trace_event_name(r->ev.type), (int)r->ev.tid);
+		if (r->debug && r->ev.type == EV_POINT)
+			replay_point_log(r, r->opts.log ? r->opts.log : stderr);
 		return 0;
 	}
 	r->ev_eof = true;

@@ -153,6 +153,11 @@ struct replay_point_search {
 	struct point_patch *patch;
 	uint64_t page;
 	uint64_t arrivals;      /* traps that did not match (XRR_REPLAY_DEBUG) */
+	/* Per event (ev_index + 1 of the event they describe): the matcher
+	 * cannot go at this point (not tried again at every arrival), and
+	 * arrivals of the int3 search so far (a notice when they are many). */
+	uint64_t no_fast_event;
+	uint64_t slow_event, slow_arrivals;
 };
 
 #define REPLAY_MAX_PROCS 1024
@@ -342,6 +347,8 @@ struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real);
 
 /* Points (replay_point.c): is the next event th's EV_POINT? */
 bool replay_point_next(const struct replayer *r, const struct replay_thread *th);
+/* XRR_REPLAY_DEBUG: the next event's point in full (registers, memory). */
+void replay_point_log(const struct replayer *r, FILE *f);
 /* Is t (stopped) at the next event's point?  -1: r->proc->err says why. */
 int replay_point_matches(struct replayer *r, struct task *t, bool *match);
 /* th is at its point: the event is done (a preempted thread waits). */

@@ -29,6 +29,30 @@ bool replay_point_next(const struct replayer *r, const struct replay_thread *th)
 	return r->have_ev && r->ev.type == EV_POINT && r->ev.tid == th->rec_tid;
 }
 
+void replay_point_log(const struct replayer *r, FILE *f)
+{
+	const struct ev_point *p = &r->ev.u.point;
+	const struct user_regs_struct *g = &p->regs;
+	size_t off = 0;
+
+	fprintf(f, "xrr: replay: event %" PRIu64 ": point %s rip %#llx rsp "
+		"%#llx rax %#llx rbx %#llx rcx %#llx rdx %#llx rsi %#llx rdi "
+		"%#llx rbp %#llx r8 %#llx r9 %#llx r10 %#llx r11 %#llx r12 "
+		"%#llx r13 %#llx r14 %#llx r15 %#llx fp %#" PRIx64
+		" patch_safe %u\n", r->ev_index,
+		p->flags & POINT_LOOP ? "loop" : "straight", g->rip, g->rsp,
+		g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->r8,
+		g->r9, g->r10, g->r11, g->r12, g->r13, g->r14, g->r15,
+		p->fp_hash, (unsigned)p->patch_safe);
+	for (size_t i = 0; i < p->nranges; off += p->ranges[i].len, i++) {
+		fprintf(f, "xrr: replay:   %#" PRIx64 " %u:", p->ranges[i].addr,
+			p->ranges[i].len);
+		for (uint32_t b = 0; b < p->ranges[i].len && b < 64; b++)
+			fprintf(f, " %02x", p->bytes[off + b]);
+		fputc('\n', f);
+	}
+}
+
 static int memory_matches(struct replayer *r, const struct ev_point *p,
 			  bool *match)
 {
@@ -53,6 +77,30 @@ static int memory_matches(struct replayer *r, const struct ev_point *p,
 	return 0;
 }
 
+/* XRR_REPLAY_DEBUG: an arrival at the point's rip whose registers do
+ * not match, and which ones differ (what the search is waiting for). */
+static void log_register_mismatch(const struct replayer *r,
+				  const struct user_regs_struct *w,
+				  const struct user_regs_struct *h)
+{
+#define REG(n) { #n, w->n, h->n }
+	const struct { const char *name; unsigned long long want, have; }
+	regs[] = {
+		REG(rsp), REG(rax), REG(rbx), REG(rcx), REG(rdx), REG(rsi),
+		REG(rdi), REG(rbp), REG(r8), REG(r9), REG(r10), REG(r11),
+		REG(r12), REG(r13), REG(r14), REG(r15), REG(fs_base),
+		REG(gs_base),
+	};
+#undef REG
+	fprintf(stderr, "xrr: replay: event %" PRIu64 ": at %#llx, registers"
+		" differ:", r->ev_index, w->rip);
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (regs[i].want != regs[i].have)
+			fprintf(stderr, " %s %#llx (recorded %#llx)",
+				regs[i].name, regs[i].have, regs[i].want);
+	fputc('\n', stderr);
+}
+
 int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 {
 	const struct ev_point *p = &r->ev.u.point;
@@ -62,8 +110,11 @@ int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 	*match = false;
 	if (task_get_gregs(r->proc, t, &g) < 0)
 		return -1;
-	if (!point_regs_match(&p->regs, &g))
+	if (!point_regs_match(&p->regs, &g)) {
+		if (r->debug && g.rip == p->regs.rip)
+			log_register_mismatch(r, &p->regs, &g);
 		return 0;
+	}
 	if (task_get_fpregs(r->proc, t, &fp) < 0)
 		return -1;
 	if (point_fp_hash(&fp) != p->fp_hash) {
@@ -207,7 +258,7 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 	char why[160];
 
 	if (p->patch_safe < 5 || breakpoint_near(r->proc, p->regs.rip) ||
-	    getenv("XRR_POINT_SLOW"))
+	    s->no_fast_event == r->ev_index + 1 || getenv("XRR_POINT_SLOW"))
 		return 1;
 	ssize_t n = process_read_memory_clean(r->proc, p->regs.rip, code,
 					      sizeof(code));
@@ -218,10 +269,20 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 	if (!pp)
 		return -1;
 	matcher_target(p, &m);
-	/* How much the jump covers, from a trial build in place. */
+	/* How much the jump covers, from a trial build in place.  What it
+	 * refuses (a call, a branch, a trapped instruction) no page
+	 * elsewhere makes possible: the int3 search, for the whole event. */
 	if (point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
-			      p->regs.rip & ~0xfffull, why, sizeof(why)) == 0 &&
-	    cur_rip > p->regs.rip && cur_rip < p->regs.rip + pp->displaced) {
+			      p->regs.rip & ~0xfffull, why, sizeof(why)) < 0) {
+		if (r->debug)
+			fprintf(stderr, "xrr: replay: event %" PRIu64 ": no "
+				"matcher at %#llx (%s)\n", r->ev_index,
+				p->regs.rip, why);
+		s->no_fast_event = r->ev_index + 1;
+		free(pp);
+		return 1;
+	}
+	if (cur_rip > p->regs.rip && cur_rip < p->regs.rip + pp->displaced) {
 		free(pp);
 		return 2;
 	}
@@ -400,6 +461,28 @@ bool replay_point_jumped_in(struct replayer *r, struct task *t,
 	return g.rip > s->addr && g.rip <= s->addr + s->patch->displaced;
 }
 
+/* The int3 search costs a ptrace stop per arrival: a point whose rip
+ * the thread passes very often before the match (the recorder avoids
+ * choosing those) looks like a hang.  Say so, once per event, with
+ * what is being searched for. */
+#define SLOW_ARRIVALS_NOTICE 100000
+
+static void note_slow_arrival(struct replayer *r)
+{
+	struct replay_point_search *s = &r->psearch;
+
+	if (s->slow_event != r->ev_index + 1) {
+		s->slow_event = r->ev_index + 1;
+		s->slow_arrivals = 0;
+	}
+	if (++s->slow_arrivals == SLOW_ARRIVALS_NOTICE)
+		fprintf(r->opts.log ? r->opts.log : stderr, "xrr: replay: "
+			"event %" PRIu64 ": thread %d has passed its point's "
+			"rip %#" PRIx64 " %d times without a match (searching by"
+			" int3, one stop each); still searching\n", r->ev_index,
+			(int)r->ev.tid, s->addr, SLOW_ARRIVALS_NOTICE);
+}
+
 int replay_point_trap(struct replayer *r, struct task *t,
 		      const struct task_stop *ts)
 {
@@ -415,6 +498,7 @@ int replay_point_trap(struct replayer *r, struct task *t,
 		if (g.rip - 1 != s->addr)
 			return 0;
 		g.rip = s->addr;
+		note_slow_arrival(r);
 		return task_set_gregs(r->proc, t, &g) == 0;
 	}
 	if (g.rip != s->patch->match_trap)

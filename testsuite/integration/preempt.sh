@@ -3,7 +3,9 @@
 # (issue 12): threads that wait for each other by spinning, spinning
 # threads that block every signal, SIGUSR1 from tgkill, SIGALRM and a
 # 2 ms SIGPROF timer landing in loops without system calls, OpenMP with
-# an active wait policy, and a compute-bound program nothing interrupts.
+# an active wait policy, compute threads preempted in straight code that
+# calls a hot compare (GDB's DWARF workers), and a compute-bound program
+# nothing interrupts.
 #
 # For each testsuite/progs/preempt_* program:
 #   - the native run exits 0 (its own checks pass on this machine);
@@ -24,7 +26,7 @@
 #
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 58
+plan 63
 
 # How `xrr dump` names a point the recorder chose in user code.  The
 # names are not settled yet (issue 12 is in progress): adjust these two
@@ -131,6 +133,9 @@ preempt_prog preempt_spinlock spin "" "$PROGS/preempt_spinlock"
 preempt_prog preempt_pthread_spin spin "" "$PROGS/preempt_pthread_spin"
 preempt_prog preempt_blocked spin "" "$PROGS/preempt_blocked"
 preempt_prog preempt_omp spin "$OMP_ENV" "$PROGS/preempt_omp"
+# Compute threads preempted in straight code that calls a hot compare:
+# points the replay must find without a stop per arrival (in time).
+preempt_prog preempt_calls spin "" "$PROGS/preempt_calls"
 
 # ---- signals that land in loops ------------------------------------------------------------
 preempt_prog preempt_tgkill signal "" "$PROGS/preempt_tgkill"
