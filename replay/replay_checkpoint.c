@@ -801,12 +801,25 @@ static void end_live(struct replayer *r, struct replay_proc *keep)
 static void install(struct replayer *r, const struct replay_checkpoint *c,
 		    struct staged *st, struct replay_proc *keep)
 {
+	/* What is not the replay's position but the session's: options,
+	 * the debugger's syscall catchpoints, the symbol cache (made on
+	 * first use, perhaps after the checkpoint; freed with r). */
 	struct replay_options opts = r->opts;
 	bool debug = r->debug;
+	unsigned slow_ms = r->slow_ms;
+	struct sym_table *syms = r->syms;
+	bool catch_on = r->catch_on, catch_all = r->catch_all;
+	bool catch_which[REPLAY_MAX_CATCH_NR];
+	memcpy(catch_which, r->catch_which, sizeof(catch_which));
 
 	*r = *c->snap;
 	r->opts = opts;
 	r->debug = debug;
+	r->slow_ms = slow_ms;
+	r->syms = syms;
+	r->catch_on = catch_on;
+	r->catch_all = catch_all;
+	memcpy(r->catch_which, catch_which, sizeof(catch_which));
 	r->events = st->k.events;
 	r->data = st->k.data;
 	r->mmaps = st->k.mmaps;
