@@ -211,7 +211,12 @@ static void unmap_matcher_page(struct replayer *r, struct task *t,
 
 /* The matcher compares the registers and up to POINT_MAX_WORDS aligned
  * words of the point's memory; the rest is compared when it traps. */
-static void matcher_target(const struct ev_point *p, struct point_target *m)
+/* What the in-tracee matcher compares: the registers, and the memory
+ * words unless the point may be taken on registers alone (as the int3
+ * search takes it, arrival_matches: outside a loop when rdtsc was not
+ * trapped, memory filled from the TSC differs in replay). */
+static void matcher_target(const struct replayer *r, const struct ev_point *p,
+			   struct point_target *m)
 {
 	const struct user_regs_struct *g = &p->regs;
 	const uint64_t gpr[POINT_NGPR] = {
@@ -223,6 +228,8 @@ static void matcher_target(const struct ev_point *p, struct point_target *m)
 	memset(m, 0, sizeof(*m));
 	m->rip = g->rip;
 	memcpy(m->gpr, gpr, sizeof(gpr));
+	if (!(p->flags & POINT_LOOP) && !trace_header(r->trace)->rdtsc_trapped)
+		return;
 	for (size_t i = 0; i < p->nranges; off += p->ranges[i].len, i++) {
 		const struct point_range *rg = &p->ranges[i];
 		for (uint32_t w = 0; w + 8 <= rg->len; w += 8) {
@@ -268,7 +275,7 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 	struct point_target m;
 	if (!pp)
 		return -1;
-	matcher_target(p, &m);
+	matcher_target(r, p, &m);
 	/* How much the jump covers, from a trial build in place.  What it
 	 * refuses (a call, a branch, a trapped instruction) no page
 	 * elsewhere makes possible: the int3 search, for the whole event. */
