@@ -45,74 +45,17 @@ static int text_fd(const char *name, const char *text, size_t len)
 
 /* ---- maps ------------------------------------------------------------------ */
 
-struct stored_file {
-	char id[TRACE_FILE_ID_LEN + 1];
-	char *path;
-	uint64_t dev, ino;
-};
-
+/* The filemap: every stored file with the names it was recorded under. */
 struct stored_files {
-	struct stored_file *v;
+	struct trace_file_entry *v;
 	size_t n;
 };
 
-static void stored_files_free(struct stored_files *sf)
-{
-	for (size_t i = 0; i < sf->n; i++)
-		free(sf->v[i].path);
-	free(sf->v);
-}
-
-/* Every stored file with the name it was recorded under (the first
- * one, when the same content was stored under several). */
-static int stored_files_read(struct replayer *r, struct stored_files *sf)
-{
-	char err[256];
-	struct trace_reader *rd = trace_stream_reader(r->trace,
-						      TRACE_STREAM_FILEMAP,
-						      err, sizeof(err));
-	struct trace_record rec;
-	size_t cap = 0;
-
-	memset(sf, 0, sizeof(*sf));
-	if (!rd)
-		return -EIO;
-	while (trace_reader_next(rd, &rec) == TRACE_RECORD) {
-		struct trace_file_entry e;
-		if (rec.type != TRACE_REC_FILE_STORED ||
-		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
-			continue;
-		bool known = false;
-		for (size_t i = 0; i < sf->n && !known; i++)
-			known = strcmp(sf->v[i].id, e.id.hex) == 0;
-		if (!known && sf->n == cap) {
-			cap = cap ? 2 * cap : 32;
-			struct stored_file *v = realloc(sf->v, cap * sizeof(*v));
-			if (!v) {
-				trace_file_entry_free(&e);
-				break;
-			}
-			sf->v = v;
-		}
-		if (!known && sf->n < cap) {
-			struct stored_file *f = &sf->v[sf->n++];
-			snprintf(f->id, sizeof(f->id), "%s", e.id.hex);
-			f->path = e.path;
-			f->dev = e.dev;
-			f->ino = e.ino;
-			e.path = NULL;
-		}
-		trace_file_entry_free(&e);
-	}
-	trace_reader_close(rd);
-	return 0;
-}
-
-static const struct stored_file *stored_file(const struct stored_files *sf,
+static const struct trace_file_entry *stored_file(const struct stored_files *sf,
 					     const char *id)
 {
 	for (size_t i = 0; i < sf->n; i++)
-		if (strcmp(sf->v[i].id, id) == 0)
+		if (strcmp(sf->v[i].id.hex, id) == 0)
 			return &sf->v[i];
 	return NULL;
 }
@@ -155,7 +98,7 @@ static bool rewrite_line(struct replayer *r, const struct replay_proc *rp,
 	const char *shown = path;
 	uint64_t dev = makedev(maj, min);
 	if (strncmp(path, prefix, plen) == 0) {
-		const struct stored_file *f = stored_file(sf, path + plen);
+		const struct trace_file_entry *f = stored_file(sf, path + plen);
 		if (f) {
 			shown = f->path;
 			dev = f->dev;
@@ -187,21 +130,22 @@ static int maps_text(struct replayer *r, char **text, size_t *len)
 	FILE *in = fopen(path, "re");
 	if (!in)
 		return -errno;
-	if (stored_files_read(r, &sf) < 0) {
+	char err[256];
+	if (trace_filemap_load(r->trace, &sf.v, &sf.n, err, sizeof(err)) < 0) {
 		fclose(in);
 		return -EIO;
 	}
 	FILE *out = open_memstream(text, len);
 	if (!out) {
 		fclose(in);
-		stored_files_free(&sf);
+		trace_file_entries_free(sf.v, sf.n);
 		return -ENOMEM;
 	}
 	while (fgets(line, sizeof(line), in))
 		rewrite_line(r, rp, &sf, line, out);
 	fclose(in);
 	fclose(out);
-	stored_files_free(&sf);
+	trace_file_entries_free(sf.v, sf.n);
 	return 0;
 }
 

@@ -1700,24 +1700,16 @@ bool replayer_thread_location(struct replayer *r, pid_t tid, char *buf,
 int replayer_open_recorded_file(struct replayer *r, const char *path)
 {
 	char err[256];
-	struct trace_reader *rd = trace_stream_reader(r->trace,
-						      TRACE_STREAM_FILEMAP,
-						      err, sizeof(err));
-	struct trace_record rec;
+	struct trace_file_entry *v;
+	size_t n;
 	char id[TRACE_FILE_ID_LEN + 1] = "";
 
-	if (!rd)
+	if (trace_filemap_load(r->trace, &v, &n, err, sizeof(err)) < 0)
 		return -EIO;
-	while (trace_reader_next(rd, &rec) == TRACE_RECORD) {
-		struct trace_file_entry e;
-		if (rec.type != TRACE_REC_FILE_STORED ||
-		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
-			continue;
-		if (strcmp(e.path, path) == 0)
-			snprintf(id, sizeof(id), "%s", e.id.hex);
-		trace_file_entry_free(&e);
-	}
-	trace_reader_close(rd);
+	for (size_t i = 0; i < n; i++)      /* the last record for path */
+		if (strcmp(v[i].path, path) == 0)
+			snprintf(id, sizeof(id), "%s", v[i].id.hex);
+	trace_file_entries_free(v, n);
 	if (!id[0])
 		return -ENOENT;
 	int fd = trace_open_file(r->trace, id, err, sizeof(err));

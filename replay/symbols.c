@@ -16,35 +16,13 @@
 
 /* ---- the table of stored files ------------------------------------------------ */
 
+/* Best effort: a filemap that does not read leaves names unknown. */
 static void load_filemap(struct sym_table *st)
 {
 	char err[256];
-	struct trace_reader *rd = trace_stream_reader(st->t, TRACE_STREAM_FILEMAP,
-						      err, sizeof(err));
-	struct trace_record rec;
-	size_t cap = 0;
 
-	if (!rd)
-		return;
-	while (trace_reader_next(rd, &rec) == TRACE_RECORD) {
-		struct trace_file_entry e;
-		if (rec.type != TRACE_REC_FILE_STORED ||
-		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
-			continue;
-		if (st->nfilemap == cap) {
-			size_t ncap = cap ? 2 * cap : 32;
-			struct trace_file_entry *v = realloc(st->filemap,
-							     ncap * sizeof(*v));
-			if (!v) {
-				trace_file_entry_free(&e);
-				break;
-			}
-			st->filemap = v;
-			cap = ncap;
-		}
-		st->filemap[st->nfilemap++] = e;
-	}
-	trace_reader_close(rd);
+	(void)trace_filemap_load(st->t, &st->filemap, &st->nfilemap, err,
+				 sizeof(err));
 }
 
 struct sym_table *sym_table_open(const struct trace *t)
@@ -76,9 +54,7 @@ void sym_table_free(struct sym_table *st)
 	for (size_t i = 0; i < st->nobjs; i++)
 		object_free(&st->objs[i]);
 	free(st->objs);
-	for (size_t i = 0; i < st->nfilemap; i++)
-		trace_file_entry_free(&st->filemap[i]);
-	free(st->filemap);
+	trace_file_entries_free(st->filemap, st->nfilemap);
 	free(st);
 }
 

@@ -268,6 +268,12 @@ int trace_file_entry_decode(struct trace_file_entry *e, const void *data,
 void trace_file_entry_encode(const struct trace_file_entry *e,
 			     struct trace_buf *b);
 void trace_file_entry_free(struct trace_file_entry *e);
+/* Every stored-file record of t's filemap, in order (*v calloc'd, free
+ * with trace_file_entries_free).  -1 with err when the stream cannot be
+ * read or memory runs out; records that do not decode are skipped. */
+int trace_filemap_load(const struct trace *t, struct trace_file_entry **v,
+		       size_t *n, char *err, size_t errlen);
+void trace_file_entries_free(struct trace_file_entry *v, size_t n);
 
 /* ---- where traces live ------------------------------------------------------ */
 

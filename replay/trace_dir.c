@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "replay/trace.h"
+#include "replay/trace_internal.h"
 
 #define LATEST_LINK "latest-trace"
 
@@ -43,8 +44,8 @@ int trace_default_root(char *out, size_t outlen, char *err, size_t errlen)
 	return -1;
 }
 
-/* mkdir -p. */
-static int make_dirs(const char *path)
+/* mkdir -p (trace_internal.h). */
+int trace_make_dirs(const char *path)
 {
 	char buf[PATH_MAX];
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
@@ -98,7 +99,7 @@ int trace_make_dir(const char *root, const char *prog, char *out,
 	const char *base = slash ? slash + 1 : prog;
 	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
 		base = "trace";
-	if (make_dirs(root) < 0) {
+	if (trace_make_dirs(root) < 0) {
 		snprintf(err, errlen, "trace directory %s: cannot create: %s",
 			 root, strerror(errno));
 		return -1;

@@ -343,3 +343,55 @@ void trace_file_entry_free(struct trace_file_entry *e)
 	free(e->path);
 	e->path = NULL;
 }
+
+int trace_filemap_load(const struct trace *t, struct trace_file_entry **v,
+		       size_t *n, char *err, size_t errlen)
+{
+	struct trace_reader *rd = trace_stream_reader(t, TRACE_STREAM_FILEMAP,
+						      err, errlen);
+	struct trace_record rec;
+	enum trace_status st;
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (!rd)
+		return -1;
+	while ((st = trace_reader_next(rd, &rec)) == TRACE_RECORD) {
+		struct trace_file_entry e;
+		if (rec.type != TRACE_REC_FILE_STORED ||
+		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 32;
+			struct trace_file_entry *nv = realloc(*v, ncap * sizeof(*nv));
+			if (!nv) {
+				trace_file_entry_free(&e);
+				snprintf(err, errlen, "reading the filemap: out of memory");
+				goto fail;
+			}
+			*v = nv;
+			cap = ncap;
+		}
+		(*v)[(*n)++] = e;
+	}
+	if (st == TRACE_CORRUPT || st == TRACE_IO_ERROR) {
+		snprintf(err, errlen, "%s", trace_reader_error(rd));
+		goto fail;
+	}
+	trace_reader_close(rd);
+	return 0;
+fail:
+	trace_reader_close(rd);
+	trace_file_entries_free(*v, *n);
+	*v = NULL;
+	*n = 0;
+	return -1;
+}
+
+void trace_file_entries_free(struct trace_file_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		trace_file_entry_free(&v[i]);
+	free(v);
+}

@@ -9,6 +9,9 @@
 
 #define TRACE_FILES_DIR "files"
 
+/* mkdir -p path (0755); -1 with errno. */
+int trace_make_dirs(const char *path);
+
 /* A file already stored during this recording, keyed by what stat says,
  * so that every mmap of libc does not re-read libc. */
 struct trace_stored_file {

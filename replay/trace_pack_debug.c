@@ -130,23 +130,16 @@ static bool set_has(const struct pack_debug_set *s, const char *gdb_path)
 /* The paths the trace already names (filemap), to skip: a trace packed
  * in place keeps its debug files' records. */
 struct name_list {
-	char **v;
+	struct trace_file_entry *v;
 	size_t n;
 };
 
 static bool names_have(const struct name_list *l, const char *path)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], path) == 0)
+		if (strcmp(l->v[i].path, path) == 0)
 			return true;
 	return false;
-}
-
-static void names_free(struct name_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
 }
 
 /* A regular file at host_path becomes a set entry named gdb_path.
@@ -282,74 +275,29 @@ static int find_for_file(const struct trace *t, struct pack_debug_set *s,
 	return rc < 0 ? -1 : 0;
 }
 
-struct stored_name {
-	char *path;
-	struct trace_file_id id;
-};
-
-/* Every filemap record: the names to skip, and the files to look at
- * (each id once, under its first name). */
-static int read_filemap(const struct trace *t, struct name_list *names,
-			struct stored_name **files, size_t *nfiles, char *err,
-			size_t errlen)
+/* Whether entry i is the first with its content (each file is looked
+ * at once, under its first name). */
+static bool first_of_its_id(const struct name_list *l, size_t i)
 {
-	struct trace_reader *rd = trace_stream_reader(t, TRACE_STREAM_FILEMAP,
-						      err, errlen);
-	if (!rd)
-		return -1;
-	struct trace_record rec;
-	enum trace_status st;
-	int rc = 0;
-	while (rc == 0 && (st = trace_reader_next(rd, &rec)) == TRACE_RECORD) {
-		struct trace_file_entry e;
-		if (rec.type != TRACE_REC_FILE_STORED ||
-		    trace_file_entry_decode(&e, rec.data, rec.len) != 0)
-			continue;
-		char **gn = realloc(names->v, (names->n + 1) * sizeof(*gn));
-		if (!gn) {
-			rc = -1;
-			trace_file_entry_free(&e);
-			break;
-		}
-		names->v = gn;
-		names->v[names->n++] = e.path;
-		bool seen = false;
-		for (size_t i = 0; i < *nfiles && !seen; i++)
-			seen = strcmp((*files)[i].id.hex, e.id.hex) == 0;
-		if (seen)
-			continue;
-		struct stored_name *gf = realloc(*files, (*nfiles + 1) * sizeof(*gf));
-		if (!gf) {
-			rc = -1;
-			break;
-		}
-		*files = gf;
-		(*files)[(*nfiles)++] = (struct stored_name){ e.path, e.id };
-	}
-	if (rc < 0)
-		snprintf(err, errlen, "trace %s: out of memory", trace_dir(t));
-	else if (st == TRACE_CORRUPT || st == TRACE_IO_ERROR) {
-		snprintf(err, errlen, "%s", trace_reader_error(rd));
-		rc = -1;
-	}
-	trace_reader_close(rd);
-	return rc;
+	for (size_t k = 0; k < i; k++)
+		if (strcmp(l->v[k].id.hex, l->v[i].id.hex) == 0)
+			return false;
+	return true;
 }
 
 int pack_find_debug_files(const struct trace *t, const char *debug_dirs,
 			  struct pack_debug_set *out, char *err, size_t errlen)
 {
 	struct name_list names = { 0 };
-	struct stored_name *files = NULL;       /* paths owned by names */
-	size_t nfiles = 0;
 
 	memset(out, 0, sizeof(*out));
-	int rc = read_filemap(t, &names, &files, &nfiles, err, errlen);
-	for (size_t i = 0; rc == 0 && i < nfiles; i++)
-		rc = find_for_file(t, out, &names, debug_dirs, files[i].path,
-				   files[i].id.hex, err, errlen);
-	free(files);
-	names_free(&names);
+	int rc = trace_filemap_load(t, &names.v, &names.n, err, errlen);
+	for (size_t i = 0; rc == 0 && i < names.n; i++)
+		if (first_of_its_id(&names, i))
+			rc = find_for_file(t, out, &names, debug_dirs,
+					   names.v[i].path, names.v[i].id.hex,
+					   err, errlen);
+	trace_file_entries_free(names.v, names.n);
 	if (rc < 0)
 		pack_debug_set_free(out);
 	return rc;

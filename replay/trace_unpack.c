@@ -45,25 +45,6 @@ static mode_t current_umask(void)
 	return m;
 }
 
-/* mkdir -p. */
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* Absent, or an empty directory (rename replaces that). */
 static bool free_for_trace(const char *path)
 {
@@ -354,31 +335,22 @@ static int verify_stage(struct unpacker *u, char *err, size_t errlen)
 			 u->archive_name, e2);
 		return -1;
 	}
-	struct trace_reader *rd = trace_stream_reader(t, TRACE_STREAM_FILEMAP,
-						      e2, sizeof(e2));
-	int rc = 0;
-	if (!rd) {
+	struct trace_file_entry *v;
+	size_t n;
+	int rc = trace_filemap_load(t, &v, &n, e2, sizeof(e2));
+	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", u->archive_name, e2);
-		rc = -1;
-	}
-	struct trace_record rec;
-	while (rc == 0 && rd && trace_reader_next(rd, &rec) == TRACE_RECORD) {
-		struct trace_file_entry fe;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char rel[sizeof(TRACE_FILES_DIR) + TRACE_FILE_ID_LEN + 2];
-		if (rec.type != TRACE_REC_FILE_STORED ||
-		    trace_file_entry_decode(&fe, rec.data, rec.len) != 0)
-			continue;
-		snprintf(rel, sizeof(rel), TRACE_FILES_DIR "/%s", fe.id.hex);
+		snprintf(rel, sizeof(rel), TRACE_FILES_DIR "/%s", v[i].id.hex);
 		if (faccessat(u->stagefd, rel, F_OK, 0) < 0) {
 			snprintf(err, errlen, "%s: %s/%s is missing (the trace's"
 				 " copy of %s): archive incomplete",
-				 u->archive_name, u->top, rel, fe.path);
+				 u->archive_name, u->top, rel, v[i].path);
 			rc = -1;
 		}
-		trace_file_entry_free(&fe);
 	}
-	if (rd)
-		trace_reader_close(rd);
+	trace_file_entries_free(v, n);
 	trace_close(t, e2, sizeof(e2));
 	return rc;
 }
@@ -449,7 +421,7 @@ int trace_unpack(const char *archive, const char *dest, bool into,
 	char parent[4096], copy[4096];
 	snprintf(copy, sizeof(copy), "%s", dest);
 	snprintf(parent, sizeof(parent), "%s", into ? dest : dirname(copy));
-	if (make_dirs(parent) < 0) {
+	if (trace_make_dirs(parent) < 0) {
 		snprintf(err, errlen, "%s: cannot create: %s", parent,
 			 strerror(errno));
 		return -1;
