@@ -179,6 +179,21 @@ static void note_insn(struct probe *pr, uint64_t rip,
 		pr->targets[pr->ntargets++] = info->branch_target;
 }
 
+/* Note the instruction at g->rip (decoded in info), step it and read the
+ * registers it left in g: step_once's result (1 stepped). */
+static int step_noted(struct probe *pr, struct user_regs_struct *g,
+		      const struct insn_info *info)
+{
+	note_insn(pr, g->rip, info);
+	int rc = step_once(pr);
+	if (rc != 1)
+		return rc;
+	if (task_get_gregs(pr->t->proc, pr->task, g) < 0)
+		return rec_fail(pr->r, "thread %d: registers: %s",
+				(int)pr->t->tid, pr->t->proc->err);
+	return 1;
+}
+
 /* Bytes from rip that no branch seen jumps into (replay may overwrite
  * that much code with a jump to its matcher). */
 /* One instruction of 5 bytes or more is safe whole (no branch lands in
@@ -409,13 +424,9 @@ static int step_to(struct probe *pr, size_t i, struct user_regs_struct *g)
 	for (size_t n = 0; n < PROBE_MAX_STEPS && g->rip != want; n++) {
 		if (decode_at(pr, g, &info) < 0 || unsteppable(&info))
 			return 0;
-		note_insn(pr, g->rip, &info);
-		int rc = step_once(pr);
+		int rc = step_noted(pr, g, &info);
 		if (rc != 1)
 			return rc;
-		if (task_get_gregs(pr->t->proc, pr->task, g) < 0)
-			return rec_fail(pr->r, "thread %d: registers: %s",
-					(int)pr->t->tid, pr->t->proc->err);
 	}
 	return g->rip == want ? 1 : 0;
 }
@@ -509,13 +520,9 @@ static int step_to_patchable(struct probe *pr, struct user_regs_struct *g)
 		}
 		if (n == PROBE_PLACE_STEPS || unsteppable(&info))
 			return 0;
-		note_insn(pr, g->rip, &info);
-		int rc = step_once(pr);
+		int rc = step_noted(pr, g, &info);
 		if (rc != 1)
 			return rc;
-		if (task_get_gregs(pr->t->proc, pr->task, g) < 0)
-			return rec_fail(pr->r, "thread %d: registers: %s",
-					(int)pr->t->tid, pr->t->proc->err);
 	}
 	return 0;
 }
@@ -558,15 +565,9 @@ int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 			goto none;
 		if (steps == PROBE_MAX_STEPS)
 			break;
-		note_insn(pr, g.rip, &info);
-		rc = step_once(pr);
+		rc = step_noted(pr, &g, &info);
 		if (rc != 1)
 			goto out;
-		if (task_get_gregs(t->proc, pr->task, &g) < 0) {
-			rc = rec_fail(r, "thread %d: registers: %s",
-				      (int)t->tid, t->proc->err);
-			goto out;
-		}
 	}
 	if (!loop) {
 		rc = step_to_patchable(pr, &g);
