@@ -101,6 +101,18 @@ static void log_register_mismatch(const struct replayer *r,
 	fputc('\n', stderr);
 }
 
+/* Where rdtsc was not trapped (some VMs), memory the program filled
+ * from the TSC (ld.so keeps its start time) differs in replay.  Outside
+ * a loop, every register equal at rip (rsp included) is the point;
+ * inside one, memory may be all that tells two iterations apart, so it
+ * must match.  The int3 search and the in-tracee matcher both follow
+ * this. */
+static bool registers_suffice(const struct replayer *r,
+			      const struct ev_point *p)
+{
+	return !(p->flags & POINT_LOOP) && !trace_header(r->trace)->rdtsc_trapped;
+}
+
 int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 {
 	const struct ev_point *p = &r->ev.u.point;
@@ -127,13 +139,7 @@ int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 		snprintf(r->proc->err, sizeof(r->proc->err), "out of memory");
 		return -1;
 	}
-	/* Where rdtsc was not trapped (some VMs), memory the program
-	 * filled from the TSC (ld.so keeps its start time) differs in
-	 * replay.  Outside a loop, every register equal at rip (rsp
-	 * included) is the point; inside one, memory may be all that
-	 * tells two iterations apart, so it must match. */
-	if (!*match && !(p->flags & POINT_LOOP) &&
-	    !trace_header(r->trace)->rdtsc_trapped) {
+	if (!*match && registers_suffice(r, p)) {
 		if (r->debug)
 			fprintf(stderr, "xrr: replay: event %" PRIu64 ": taken "
 				"on registers (rdtsc was not trapped)\n",
@@ -212,9 +218,7 @@ static void unmap_matcher_page(struct replayer *r, struct task *t,
 /* The matcher compares the registers and up to POINT_MAX_WORDS aligned
  * words of the point's memory; the rest is compared when it traps. */
 /* What the in-tracee matcher compares: the registers, and the memory
- * words unless the point may be taken on registers alone (as the int3
- * search takes it, arrival_matches: outside a loop when rdtsc was not
- * trapped, memory filled from the TSC differs in replay). */
+ * words unless registers suffice (registers_suffice). */
 static void matcher_target(const struct replayer *r, const struct ev_point *p,
 			   struct point_target *m)
 {
@@ -228,7 +232,7 @@ static void matcher_target(const struct replayer *r, const struct ev_point *p,
 	memset(m, 0, sizeof(*m));
 	m->rip = g->rip;
 	memcpy(m->gpr, gpr, sizeof(gpr));
-	if (!(p->flags & POINT_LOOP) && !trace_header(r->trace)->rdtsc_trapped)
+	if (registers_suffice(r, p))
 		return;
 	for (size_t i = 0; i < p->nranges; off += p->ranges[i].len, i++) {
 		const struct point_range *rg = &p->ranges[i];
