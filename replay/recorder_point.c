@@ -586,12 +586,14 @@ int rec_point_probe(struct recorder *r, struct rthread *t, struct ev_point *pt,
 			 * thread stands, found by the int3 search. */
 			if (rc < 0 || rc == 2)
 				goto out;
-		} else if (!*spinning && !fits_at(pr, 0)) {
-			/* A loop that makes progress with no place for the
-			 * matcher: its head arrives once per iteration, too
-			 * often for the int3 search.  On to an instruction
-			 * that takes it, in a later iteration or past the
-			 * loop (still named a loop: its memory counts). */
+		} else if (!fits_at(pr, 0)) {
+			/* A loop with no place for the matcher: its head
+			 * arrives once per iteration (and a spin loop's also
+			 * from every other call of its function, a GDB
+			 * worker's name compare), too often for the int3
+			 * search.  On to an instruction that takes it, in a
+			 * later iteration or past the loop (still named a
+			 * loop: its memory counts). */
 			rc = step_to_patchable(pr, &g);
 			if (rc < 0 || rc == 2)
 				goto out;
