@@ -453,6 +453,15 @@ static void describe_event(struct event_iter *it, char *line, size_t len)
 			 ts->nwrites == 1 ? "" : "s");
 		return;
 	}
+	case EV_PATCH: {
+		const struct ev_patch *pa = &e->u.patch;
+		snprintf(line, len, "patched the syscall at %#" PRIx64 ": jump "
+			 "at %#" PRIx64 " to a trampoline at %#" PRIx64 "%s",
+			 pa->site, pa->nwrites > 1 ? pa->writes[1].addr : 0,
+			 pa->nwrites ? pa->writes[0].addr : 0,
+			 pa->page ? " (page mapped)" : "");
+		return;
+	}
 	case EV_SYSCALLBUF:
 		snprintf(line, len, "syscallbuf: %zu buffered call%s (buffer %#"
 			 PRIx64 ", bytes %" PRIu64 "-%" PRIu64 ")",
@@ -510,6 +519,9 @@ static bool event_address(const struct trace_event *e, uint64_t *addr)
 	case EV_TRACE_STOP:
 		*addr = e->u.trace_stop.regs.rip;
 		return e->u.trace_stop.has_regs;
+	case EV_PATCH:
+		*addr = e->u.patch.site;
+		return true;
 	}
 	return false;
 }

@@ -516,7 +516,7 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 		return -1;
 	if (t->new_tid && result > 0)
 		return record_thread_create(r, t, flags);
-	return 0;
+	return rec_sitepatch_after_syscall(r, t, &g);
 }
 
 /* exit/exit_group do not return: their event is written at entry. */
@@ -1220,6 +1220,7 @@ static int add_process(struct recorder *r, struct process *p)
 static void remove_process(struct recorder *r, struct process *p)
 {
 	rec_xcr0_drop_process(r, p);
+	rec_sitepatch_forget(r, p);
 	for (size_t i = 0; i < r->nprocs; i++)
 		if (r->procs[i] == p) {
 			r->procs[i] = r->procs[--r->nprocs];
@@ -1362,6 +1363,7 @@ static int exec_stop(struct recorder *r, struct rthread *t,
 	t->ndeferred = 0;
 	t->sb_buffer = 0;       /* a new image loads the library afresh */
 	t->sb_code_start = t->sb_code_end = 0;
+	rec_sitepatch_forget(r, t->proc);
 	int held = rec_ptrace_exec_event(r, t, t->exec_former_tid ?
 					 t->exec_former_tid : t->tid);
 	if (held)
@@ -1477,6 +1479,7 @@ static int dispatch(struct recorder *r, const struct task_stop *st)
 	if (st->kind == TASK_STOP_EXEC) {
 		t->sb_buffer = 0;
 		t->sb_code_start = t->sb_code_end = 0;
+		rec_sitepatch_forget(r, t->proc);
 	}
 	if (st->kind != TASK_STOP_EXITED && st->kind != TASK_STOP_KILLED &&
 	    take_buffered_calls(r, t, false) < 0)
@@ -2115,6 +2118,7 @@ int recorder_run(const struct recorder_options *o, struct recorder_result *res)
 	}
 	close_trace(r);
 	rec_xcr0_finish(r);
+	rec_sitepatch_free(r);
 	free_environment(r->spawn_envp);
 	for (size_t i = 0; i < r->nthreads; i++) {
 		rec_seccomp_forget(&r->threads[i]);

@@ -209,6 +209,9 @@ struct recorder {
 	/* The in-process syscall buffer is on (LD_PRELOAD and the seccomp
 	 * filter were set up for the program). */
 	bool syscall_buffer;
+	/* Patched syscall sites (recorder_sitepatch.c), per process. */
+	struct rec_site_proc *site_procs;
+	size_t nsite_procs;
 	char preload_path[4096];
 	char **spawn_envp;      /* the program's environment with LD_PRELOAD */
 	/* st_dev, st_ino of xrr's own stdout and stderr (0 0: closed). */
@@ -353,6 +356,15 @@ int rec_xcr0_fork(struct recorder *r, struct process *parent,
 		  struct process *child);
 /* A process is gone: drop its sites. */
 void rec_xcr0_drop_process(struct recorder *r, struct process *p);
+
+/* recorder_sitepatch.c: at t's syscall-exit stop (its EV_SYSCALL
+ * written), patch the site of a call the syscall buffer could have made
+ * (replay/sitepatch.h) and write EV_PATCH.  0, or -1 (rec_fail called). */
+int rec_sitepatch_after_syscall(struct recorder *r, struct rthread *t,
+				const struct user_regs_struct *g);
+/* p's address space is gone or new (exit, exec): forget its sites. */
+void rec_sitepatch_forget(struct recorder *r, struct process *p);
+void rec_sitepatch_free(struct recorder *r);
 
 /* recorder_bpf.c: the bpf describer (replay/syscall_bpf.h); ctx is the
  * recorder, as for rec_read_fn. */

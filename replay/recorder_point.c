@@ -18,12 +18,14 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "replay/insn_access.h"
 #include "replay/point.h"
 #include "replay/point_patch.h"
 #include "replay/recorder_internal.h"
+#include "syscallbuf/syscallbuf_abi.h"
 
 /* Instructions stepped to find the loop: 44-59 us each here, so at most
  * ~15 ms per point; loops longer than this are named by registers, the
@@ -306,6 +308,15 @@ static int fill_point(struct probe *pr, const struct user_regs_struct *g,
 		point_ranges_add(&pr->ranges, g->rsp, PROBE_STACK_BYTES);
 	if (read_fp_hash(pr, &pt->fp_hash) < 0)
 		return -1;
+	/* The thread's count of buffered calls tells apart two passes with
+	 * equal registers that buffered calls separate (a loop of patched
+	 * futex wakes between two events). */
+	if (pr->t->sb_buffer) {
+		uint64_t at = pr->t->sb_buffer +
+			      offsetof(struct xrr_sb_header, seq);
+		if (rec_read_fn(pr->r, at, &pt->seq, sizeof(pt->seq)) == 0)
+			pt->seq_addr = at;
+	}
 	return fill_memory(pr, g->rsp, pt);
 }
 

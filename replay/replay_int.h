@@ -341,6 +341,10 @@ void replay_proc_release(struct replay_proc *rp);
 /* The fork of EV_FORK, performed by t (at its fork/vfork/clone entry). */
 int replay_fork(struct replayer *r, struct task *t, struct replay_stop *stop);
 void replay_runq_push(struct replayer *r, pid_t rec, bool front);
+/* EV_PATCH (the current event, of thread th): map its page, write its
+ * code.  0, or 1 with stop filled (an error). */
+int replay_patch_site(struct replayer *r, struct replay_thread *th,
+		      struct replay_stop *stop);
 void replay_runq_remove(struct replayer *r, pid_t rec);
 struct replay_thread *replay_thread_by_rec(struct replayer *r, pid_t rec);
 struct replay_thread *replay_thread_by_real(struct replayer *r, pid_t real);

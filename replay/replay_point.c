@@ -135,6 +135,18 @@ int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 				" match, x87/SSE registers do not\n", r->ev_index);
 		return 0;
 	}
+	if (p->seq_addr) {
+		uint64_t seq;
+		if (process_read_memory(r->proc, p->seq_addr, &seq,
+					sizeof(seq)) != sizeof(seq) ||
+		    seq != p->seq) {
+			if (r->debug)
+				fprintf(stderr, "xrr: replay: event %" PRIu64 ": "
+					"registers match, buffered-call count "
+					"does not\n", r->ev_index);
+			return 0;
+		}
+	}
 	if (memory_matches(r, p, match) < 0) {
 		snprintf(r->proc->err, sizeof(r->proc->err), "out of memory");
 		return -1;
@@ -232,6 +244,11 @@ static void matcher_target(const struct replayer *r, const struct ev_point *p,
 	memset(m, 0, sizeof(*m));
 	m->rip = g->rip;
 	memcpy(m->gpr, gpr, sizeof(gpr));
+	if (p->seq_addr) {
+		m->words[0].addr = p->seq_addr;
+		m->words[0].value = p->seq;
+		m->nwords = 1;
+	}
 	if (registers_suffice(r, p))
 		return;
 	for (size_t i = 0; i < p->nranges; off += p->ranges[i].len, i++) {

@@ -1023,5 +1023,14 @@ int replay_syscall(struct replayer *r, struct task *t, struct replay_stop *stop)
 	}
 	if (replay_cursor_advance(r, err, sizeof(err)) < 0)
 		return replay_error(r, stop, "%s", err);
+	/* The recorder patched this call's site at its exit, before the
+	 * thread ran on (replay/sitepatch.h): so here, before it runs. */
+	if (th && r->have_ev && r->ev.type == EV_PATCH &&
+	    r->ev.tid == th->rec_tid) {
+		if (replay_patch_site(r, th, stop))
+			return 1;
+		if (replay_cursor_advance(r, err, sizeof(err)) < 0)
+			return replay_error(r, stop, "%s", err);
+	}
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -759,6 +760,41 @@ static int trace_stop(struct replayer *r, struct replay_thread *th,
 	return 0;
 }
 
+/* EV_PATCH (trace_events.h): the recorder patched a syscall site of the
+ * thread's process (replay/sitepatch.h); do the same here, a new
+ * trampoline page first. */
+int replay_patch_site(struct replayer *r, struct replay_thread *th,
+		      struct replay_stop *stop)
+{
+	const struct ev_patch *pa = &r->ev.u.patch;
+	struct task *t = th ? thread_task(r, th) : NULL;
+	char err[256] = "";
+
+	if (!t)
+		return replay_error(r, stop, "EV_PATCH of unknown thread %d",
+				    (int)r->ev.tid);
+	replay_use_thread(r, th);
+	if (pa->page) {
+		long args[6] = { (long)pa->page, 4096, PROT_READ | PROT_EXEC,
+				 MAP_PRIVATE | MAP_ANONYMOUS |
+				 MAP_FIXED_NOREPLACE, -1, 0 };
+		long res;
+		if (task_remote_syscall(r->proc, t, SYS_mmap, args, &res) < 0)
+			return replay_error(r, stop, "mapping the trampoline page "
+					    "%#" PRIx64 " of the syscall site at %#"
+					    PRIx64 ": %s", pa->page, pa->site,
+					    r->proc->err);
+		if (res != (long)pa->page)
+			return replay_diverged(r, stop, "the trampoline page %#"
+					       PRIx64 " of the syscall site at %#"
+					       PRIx64 " could not be mapped there "
+					       "(%ld)", pa->page, pa->site, res);
+	}
+	if (replay_write_memory(r, pa->writes, pa->nwrites, err, sizeof(err)) < 0)
+		return replay_error(r, stop, "%s", err);
+	return 0;
+}
+
 /* 1: stop filled; 0: the next event needs its thread to run. */
 static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 {
@@ -808,6 +844,13 @@ static int settle(struct replayer *r, uint64_t target, struct replay_stop *stop)
 				return rc > 0 ? 1 : 0;
 			break;
 		}
+		case EV_PATCH:
+			/* Applied at its thread's syscall exit already
+			 * (replay_syscall), unless that call took another
+			 * way. */
+			if (replay_patch_site(r, th, stop))
+				return 1;
+			break;
 		case EV_RESUME:
 			/* When the recorder resumed it, nobody else was in
 			 * the middle of user code: those still to run their

@@ -34,6 +34,7 @@ const char *trace_event_name(uint32_t type)
 	case EV_RESUME: return "EV_RESUME";
 	case EV_SYSCALLBUF: return "EV_SYSCALLBUF";
 	case EV_TRACE_STOP: return "EV_TRACE_STOP";
+	case EV_PATCH: return "EV_PATCH";
 	}
 	return "unknown";
 }
@@ -256,6 +257,8 @@ static void put_point(struct trace_buf *b, const struct ev_point *p)
 		trace_buf_put_u32(b, p->ranges[i].len);
 	}
 	trace_buf_put_blob(b, p->bytes, p->nbytes);
+	trace_buf_put_u64(b, p->seq_addr);
+	trace_buf_put_u64(b, p->seq);
 }
 
 /* The ranges must add up to the bytes, and stay within the limits the
@@ -283,6 +286,13 @@ static void get_point(struct trace_cursor *c, struct ev_point *p)
 	}
 	if (!c->failed)
 		p->bytes = get_blob_copy(c, &p->nbytes);
+	/* (2.4) The thread's buffered-call count, where it has a buffer. */
+	if (!c->failed && trace_cursor_left(c)) {
+		p->seq_addr = trace_cursor_u64(c);
+		p->seq = trace_cursor_u64(c);
+		if (p->seq_addr & 7)
+			c->failed = true;
+	}
 	if (!c->failed && (total != p->nbytes || total > POINT_MAX_BYTES ||
 			   (p->reason != POINT_PREEMPT && p->reason != POINT_SIGNAL)))
 		c->failed = true;
@@ -325,6 +335,11 @@ static int put_body(struct trace_buf *b, const struct trace_event *ev)
 		if (u->trace_stop.has_regs)
 			put_regs(b, &u->trace_stop.regs);
 		put_writes(b, u->trace_stop.writes, u->trace_stop.nwrites);
+		break;
+	case EV_PATCH:
+		trace_buf_put_u64(b, u->patch.site);
+		trace_buf_put_u64(b, u->patch.page);
+		put_writes(b, u->patch.writes, u->patch.nwrites);
 		break;
 	case EV_SYSCALLBUF:
 		trace_buf_put_u64(b, u->syscallbuf.buffer);
@@ -381,6 +396,15 @@ static int get_body(struct trace_cursor *c, struct trace_event *ev)
 			c->failed = true;
 		if (!c->failed)
 			u->trace_stop.writes = get_writes(c, &u->trace_stop.nwrites);
+		break;
+	case EV_PATCH:
+		u->patch.site = trace_cursor_u64(c);
+		u->patch.page = trace_cursor_u64(c);
+		/* A page-aligned user address, or none. */
+		if (u->patch.page & 0xfff || u->patch.page >= (1ull << 47))
+			c->failed = true;
+		if (!c->failed)
+			u->patch.writes = get_writes(c, &u->patch.nwrites);
 		break;
 	case EV_SYSCALLBUF:
 		u->syscallbuf.buffer = trace_cursor_u64(c);
@@ -445,6 +469,7 @@ void trace_event_free(struct trace_event *ev)
 		break;
 	case EV_SYSCALL: free(ev->u.syscall.writes); break;
 	case EV_TRACE_STOP: free(ev->u.trace_stop.writes); break;
+	case EV_PATCH: free(ev->u.patch.writes); break;
 	case EV_SIGNAL: free(ev->u.signal.frame); break;
 	case EV_POINT:
 		free(ev->u.point.ranges);

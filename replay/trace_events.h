@@ -40,6 +40,9 @@ enum trace_event_type {
 	 * that traces it: replay/recorder_ptrace.c) and ran no further
 	 * until its next event (2.3). */
 	EV_TRACE_STOP = TRACE_TYPE_REQUIRED | 13,
+	/* The recorder patched a syscall site of the program's code
+	 * (replay/sitepatch.h) (2.4). */
+	EV_PATCH = TRACE_TYPE_REQUIRED | 14,
 };
 
 #define TRACE_REC_DATA (TRACE_TYPE_REQUIRED | 1)        /* data stream */
@@ -138,6 +141,12 @@ struct ev_point {
 	size_t nranges;
 	uint8_t *bytes;         /* the ranges' contents, concatenated */
 	size_t nbytes;
+	/* (2.4) Where the thread has a syscall buffer: its header's `seq`
+	 * (the count of calls it buffered) and that count.  Always compared,
+	 * rdtsc trapped or not: between two events a thread may pass the
+	 * point's rip with equal registers many times, buffered calls in
+	 * between.  seq_addr 0: none. */
+	uint64_t seq_addr, seq;
 };
 
 /* EV_SYSCALLBUF: records (syscallbuf/syscallbuf_abi.h) the thread's
@@ -170,6 +179,18 @@ struct ev_trace_stop {
 	int32_t signo;          /* TRACE_STOP_FAULT */
 	bool has_regs;
 	struct user_regs_struct regs;
+	struct trace_mem_write *writes;
+	size_t nwrites;
+};
+
+/* EV_PATCH: code and a trampoline the recorder wrote into the thread's
+ * address space (replay/sitepatch.h), which replay writes at the same
+ * moment: first a page mapped r-x, private and anonymous, at `page`
+ * (0: the trampoline goes on a page an earlier EV_PATCH mapped), then
+ * the writes (the trampoline, then the jump at the site). */
+struct ev_patch {
+	uint64_t site;          /* the syscall instruction patched */
+	uint64_t page;
 	struct trace_mem_write *writes;
 	size_t nwrites;
 };
@@ -210,6 +231,7 @@ struct trace_event {
 		struct ev_point point;
 		struct ev_syscallbuf syscallbuf;
 		struct ev_trace_stop trace_stop;
+		struct ev_patch patch;
 	} u;
 };
 

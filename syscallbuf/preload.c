@@ -166,6 +166,8 @@ extern int *__errno_location(void);
 
 /* The instruction after the common path clears `locked` (sb_call). */
 extern char xrr_sb_unlock_ip[] HIDDEN;
+/* Where patched syscall sites call in (the end of this file). */
+extern char xrr_sb_site_hook[] HIDDEN;
 
 /* ---- memory helpers (the compiler may emit calls to these) ---------- */
 
@@ -313,6 +315,7 @@ __attribute__((constructor)) static void sb_init(void)
 	c->magic = XRR_SB_CONTROL_MAGIC;
 	c->mode = XRR_SB_MODE_OFF;
 	c->version = XRR_SB_VERSION;
+	c->site_hook = (unsigned long long)xrr_sb_site_hook;
 	BARRIER();
 	if (SYS(__NR_mprotect, XRR_SB_PAGE_ADDR, 0x1000,
 		SB_PROT_READ | SB_PROT_EXEC, 0, 0, 0) != 0)
@@ -1482,3 +1485,144 @@ long syscall(long nr, ...)
 	}
 	return ret_errno(sys6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
 }
+
+/* ---- patched syscall sites ------------------------------------------- */
+
+/* Code that makes its own `syscall` instruction (libgomp's futex wakes,
+ * glibc's internal calls) never reaches the wrappers above.  The
+ * recorder patches such a site when it has seen it make a call this
+ * library buffers (replay/sitepatch.h, docs/syscallbuf.md "Patched
+ * sites"): the instructions before the `syscall` become a jump to a
+ * trampoline that runs them, steps over the red zone and calls
+ * xrr_sb_site_hook with the program's registers as the kernel would
+ * see them.  The hook buffers the call, or declines: it then returns
+ * XRR_SB_SITE_DECLINE bytes further on, where the trampoline jumps back
+ * to the original `syscall` (traced as before).  Every register but rax
+ * is as it was, both ways; rax holds the result when the call was
+ * buffered.  The arithmetic flags are not kept (compilers assume a
+ * syscall clobbers them; glibc's assembly tests rax afterwards): saving
+ * them with pushf would also save the trap flag of a thread being
+ * single-stepped (a point's probe, a debugger's stepi), and popf would
+ * then raise a SIGTRAP of its own. */
+
+/* regs: rax, rdi, rsi, rdx, rcx, r8, r9, r10, r11, as the hook pushed
+ * them.  1: buffered, result in regs[0]; 0: declined. */
+HIDDEN int sb_site_call(long *regs);
+
+static int site_bufferable(long nr, const long a[6])
+{
+	switch (nr) {
+	case __NR_futex:
+		return (a[1] & SB_FUTEX_CMD_MASK) == SB_FUTEX_WAKE;
+	case __NR_getpid: case __NR_getppid: case __NR_gettid:
+	case __NR_getuid: case __NR_geteuid: case __NR_getgid:
+	case __NR_getegid: case __NR_clock_gettime: case __NR_gettimeofday:
+	case __NR_time:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+HIDDEN int sb_site_call(long *regs)
+{
+	struct sb_call c = { .nr = regs[0],
+			     .args = { regs[1], regs[2], regs[3], regs[7],
+				       regs[5], regs[6] } };
+	long r;
+
+	if (!site_bufferable(c.nr, c.args))
+		return 0;
+	switch (c.nr) {
+	case __NR_clock_gettime:
+		c.max_out = 16;
+		c.out = OUT_FIXED;
+		c.p = (void *)c.args[1];
+		c.n = 16;
+		break;
+	case __NR_gettimeofday:
+		c.max_out = 24;
+		c.out = OUT_TIMEOFDAY;
+		c.p = (void *)c.args[0];
+		c.p2 = (void *)c.args[1];
+		break;
+	case __NR_time:
+		c.max_out = 8;
+		c.out = OUT_TIME;
+		c.p = (void *)c.args[0];
+		break;
+	default:
+		break;
+	}
+	if (!sb_call(&c, &r))
+		return 0;
+	regs[0] = r;
+	return 1;
+}
+
+/* Entered by `call` from a site's trampoline, the red zone already
+ * skipped.  rbx keeps the stack pointer across the C call (aligned to
+ * 16 for it); the unwind information says where the caller's frame is,
+ * so GDB walks out of a buffered call made here. */
+__asm__(".text\n"
+	".globl xrr_sb_site_hook\n"
+	".hidden xrr_sb_site_hook\n"
+	".type xrr_sb_site_hook, @function\n"
+	"xrr_sb_site_hook:\n\t"
+	".cfi_startproc\n\t"
+	"push %r11\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %r10\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %r9\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %r8\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %rcx\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %rdx\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %rsi\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %rdi\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %rax\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	"push %rbx\n\t"
+	".cfi_adjust_cfa_offset 8\n\t"
+	".cfi_offset %rbx, -88\n\t"
+	"mov %rsp, %rbx\n\t"
+	".cfi_def_cfa_register %rbx\n\t"
+	"lea 8(%rsp), %rdi\n\t"
+	"and $-16, %rsp\n\t"
+	"call sb_site_call\n\t"
+	"mov %rbx, %rsp\n\t"
+	".cfi_def_cfa_register %rsp\n\t"
+	"test %eax, %eax\n\t"
+	"jnz 1f\n\t"
+	"addq $" XRR_SB_SITE_DECLINE_STR ", 80(%rsp)\n"
+	"1:\n\t"
+	"pop %rbx\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	".cfi_restore %rbx\n\t"
+	"pop %rax\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %rdi\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %rsi\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %rdx\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %rcx\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %r8\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %r9\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %r10\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"pop %r11\n\t"
+	".cfi_adjust_cfa_offset -8\n\t"
+	"ret\n\t"
+	".cfi_endproc\n"
+	".size xrr_sb_site_hook, .-xrr_sb_site_hook\n");

@@ -56,6 +56,9 @@ struct xrr_sb_control {
 	 * recorded effects: a large write to a file that may be one of them
 	 * takes the ptrace path, where replay decides whether to echo it. */
 	unsigned long long out_dev, out_ino, err_dev, err_ino;
+	/* Where patched syscall sites call in (xrr_sb_site_hook), written
+	 * by the library when it maps the page (replay/sitepatch.h). */
+	unsigned long long site_hook;
 };
 #define XRR_SB_VERSION          1u
 
@@ -65,6 +68,13 @@ struct xrr_sb_control {
 					    * code end): 0 = buffering on */
 #define XRR_SYS_SB_FLUSH        0x7a5201   /* the buffer is full: take its records */
 #define XRR_SYS_SB_WAIT         0x7a5202   /* replay only: (nr, seq) not written yet */
+
+/* Patched syscall sites (replay/sitepatch.h): the site's trampoline calls
+ * the hook (the control page's site_hook).  Declining a call, the hook returns this many bytes past
+ * its return address, where the trampoline jumps back to the site's own
+ * `syscall` instruction. */
+#define XRR_SB_SITE_DECLINE     13
+#define XRR_SB_SITE_DECLINE_STR "13"
 
 #define XRR_SB_BUFFER_SIZE      (1024u * 1024u)
 /* The last bytes of each buffer are the library's own stack for the part

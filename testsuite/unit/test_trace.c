@@ -384,7 +384,7 @@ static void test_header_roundtrip(void)
 	CU_ASSERT_EQUAL(h.nthread_xcr0, 2);     /* tid 100 replaced, not added */
 	trace_buf_init(&b);
 	CU_ASSERT_FATAL(trace_header_encode(&h, &b) == 0);
-	CU_ASSERT(memcmp(b.data, "xrr-trace 2.3\n", 14) == 0);
+	CU_ASSERT(memcmp(b.data, "xrr-trace 2.4\n", 14) == 0);
 	CU_ASSERT_FATAL(trace_header_decode(&back, b.data, b.len, "hdr", err,
 					    sizeof(err)) == 0);
 	assert_headers_equal(&h, &back);
