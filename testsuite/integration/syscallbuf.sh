@@ -10,12 +10,16 @@
 #     empty pipe, a fork whose child buffers in its own copy, SIGALRM
 #     handlers interrupting loops of buffered calls;
 #   - a static program (no library loaded) records through ptrace;
+#   - sb_sites: the program's own syscall instructions (libgomp's and
+#     glibc's shape) are patched to go through the buffer (EV_PATCH in
+#     xrr dump), a shared site declines a call the buffer cannot make,
+#     and GDB stops in the patched code path;
 #   - under real GDB: a breakpoint on getppid hits every buffered call,
 #     `monitor when` names the event, `print getppid()` runs in a
 #     diversion (real calls, the buffer off) and the replay goes on,
 #     reverse-continue steps back to the previous buffered call.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 26
+plan 40
 
 T="$TEST_TMP"
 deterministic() { grep -v '^v: ' "$1"; }
@@ -100,6 +104,45 @@ if [ "$nalrm" -ge 5 ]; then
 	ok "sb_threads: $nalrm SIGALRM handlers ran between buffered calls"
 else
 	fail "sb_threads: $nalrm SIGALRM deliveries recorded (want >= 5)"
+fi
+
+# ---- patched syscall sites ---------------------------------------------------------------
+record_and_replay sb_sites "$PROGS/sb_sites"
+npatch=$(grep -c 'patched the syscall at' "$T/sb_sites.dump")
+if [ "$npatch" -ge 4 ]; then
+	ok "sb_sites: $npatch of the program's syscall sites patched"
+else
+	fail "sb_sites: $npatch syscall sites patched (want the wake, getpid, clock and shared sites: >= 4)"
+	grep -i 'patch' "$T/sb_sites.rec.err" | head -n 5 | sed 's/^/#   /'
+fi
+n=$(buffered_count sb_sites)
+if [ "${n:-0}" -ge 80000 ]; then
+	ok "sb_sites: $n calls went through the buffer (80,000 raw futex wakes)"
+else
+	fail "sb_sites: ${n:-no} calls buffered (want >= 80000)"
+fi
+check "sb_sites: the shared site declines FUTEX_WAIT to the ptrace path" "$T/sb_sites.dump" \
+	'^ *[0-9]+ +[0-9]+ futex\(0x[0-9a-f]+, FUTEX_WAIT_PRIVATE, 1, NULL.*= -1 EAGAIN'
+check "sb_sites: the shared site buffers getppid" "$T/sb_sites.dump" \
+	'buffered #[0-9]+: getppid\(\) = [0-9]+'
+record_and_replay sb_sites_nobuf "$PROGS/sb_sites" --no-syscall-buffer
+check_not "--no-syscall-buffer: no site patched" "$T/sb_sites_nobuf.dump" 'patched the syscall'
+if command -v "$GDB" >/dev/null && [ -f "$T/sb_sites/version" ]; then
+	cat >"$T/gs.gdb" <<GDB
+target extended-remote | $XRR replay -q --stdio $T/sb_sites
+break round_done if id == 2 && i == 5000
+continue
+printf "SITE id=%ld i=%d w=%ld\n", id, i, w
+bt 2
+delete
+continue
+GDB
+	run_gdb "$T/gs.out" "$T/gs.gdb" "$PROGS/sb_sites"
+	check "GDB: a conditional breakpoint after patched wakes stops at thread 2's round 5000" "$T/gs.out" '^SITE id=2 i=5000 w=0$'
+	check "GDB: the caller is the program's worker" "$T/gs.out" '^#1 .*worker'
+	check "GDB: the replay runs on to the recorded end" "$T/gs.out" 'exited normally|end of the recording'
+else
+	for i in 1 2 3; do skip "gdb not installed or no trace"; done
 fi
 
 # ---- a static program: no library, the ptrace path ---------------------------------------

@@ -1254,7 +1254,7 @@ static uint8_t frame[200] = { 9, 8, 7 };
 static char *exec_argv[] = { "sort", "-r" };
 static struct point_range point_ranges[] = { { 0x601000, 16 }, { 0x7ffe0000, 8 } };
 static uint8_t point_bytes[24] = { 1, 2, 3, 4, [23] = 0x55 };
-#define NEVENTS 11
+#define NEVENTS 12
 
 static void make_events(struct trace_event *ev)
 {
@@ -1300,7 +1300,13 @@ static void make_events(struct trace_event *ev)
 					   .nbytes = sizeof(point_bytes) };
 	ev[9].u.point.regs.rip = 0x401777;
 	ev[9].u.point.regs.r15 = 42;
+	ev[9].u.point.seq_addr = 0x7ff7f0000020;
+	ev[9].u.point.seq = 4711;
 	ev[10] = (struct trace_event){ .type = EV_RESUME, .tid = 11 };
+	ev[11] = (struct trace_event){ .type = EV_PATCH, .tid = 11 };
+	ev[11].u.patch = (struct ev_patch){ .site = 0x7ffff7f83088,
+					    .page = 0x7ffff8f83000,
+					    .writes = writes, .nwrites = 2 };
 }
 
 static void assert_events_equal(const struct trace_event *a,
@@ -1363,8 +1369,16 @@ static void assert_events_equal(const struct trace_event *a,
 		}
 		CU_ASSERT(pb->nbytes == pa->nbytes &&
 			  memcmp(pa->bytes, pb->bytes, pa->nbytes) == 0);
+		CU_ASSERT_EQUAL(pa->seq_addr, pb->seq_addr);
+		CU_ASSERT_EQUAL(pa->seq, pb->seq);
 		break;
 	}
+	case EV_PATCH:
+		CU_ASSERT_EQUAL(a->u.patch.site, b->u.patch.site);
+		CU_ASSERT_EQUAL(a->u.patch.page, b->u.patch.page);
+		CU_ASSERT(b->u.patch.nwrites == 2 &&
+			  memcmp(b->u.patch.writes, writes, sizeof(writes)) == 0);
+		break;
 	default:
 		/* Plain scalars: compare the union bytes. */
 		CU_ASSERT(memcmp(&a->u, &b->u, sizeof(a->u)) == 0);
@@ -1427,6 +1441,23 @@ static void test_events_point_limits(void)
 	trace_buf_free(&b);
 }
 
+/* A patch's page must be a page-aligned user address. */
+static void test_events_patch_page(void)
+{
+	struct trace_event ev[NEVENTS], back;
+	struct trace_buf b;
+	make_events(ev);
+	trace_buf_init(&b);
+	ev[11].u.patch.page = 0x7ffff8f83010;
+	CU_ASSERT_FATAL(trace_event_encode(&ev[11], &b) == 0);
+	CU_ASSERT_EQUAL(trace_event_decode(&back, EV_PATCH, b.data, b.len), -1);
+	trace_buf_reset(&b);
+	ev[11].u.patch.page = 1ull << 47;
+	CU_ASSERT_FATAL(trace_event_encode(&ev[11], &b) == 0);
+	CU_ASSERT_EQUAL(trace_event_decode(&back, EV_PATCH, b.data, b.len), -1);
+	trace_buf_free(&b);
+}
+
 /* Any shortened event record fails to decode, cleanly. */
 static void test_events_truncated_decode(void)
 {
@@ -1435,7 +1466,7 @@ static void test_events_truncated_decode(void)
 	make_events(ev);
 	trace_buf_init(&b);
 	int wrongly_accepted = 0, legacy_accepted = 0, legacy_syscalls = 0;
-	int nsyscalls = 0;
+	int nsyscalls = 0, npoints = 0, legacy_points = 0;
 	/* EV_EXEC without its argv (appended in 2.0) is a 1.x record:
 	 * "sort", "-r" are 8+4 and 8+2 bytes after the 8-byte count.
 	 * EV_THREAD_CREATE and EV_FORK without their u32 ns_tid (appended
@@ -1454,6 +1485,8 @@ static void test_events_truncated_decode(void)
 					      len == b.len - 4;
 			bool no_ns_tid = (ev[i].type == EV_THREAD_CREATE ||
 					  ev[i].type == EV_FORK) && len == b.len - 4;
+			/* EV_POINT without seq_addr, seq (2.4) is a 2.3 one. */
+			bool no_seq = ev[i].type == EV_POINT && len == b.len - 16;
 			if (trace_event_decode(&back, ev[i].type, copy, len) != -1) {
 				if (legacy && back.u.exec.argc == 0)
 					legacy_accepted++;
@@ -1462,6 +1495,9 @@ static void test_events_truncated_decode(void)
 				else if (no_ns_tid && back.u.fork.ns_tid == 0 &&
 					 back.u.fork.new_tid == ev[i].u.fork.new_tid)
 					legacy_accepted++;
+				else if (no_seq && back.u.point.seq_addr == 0 &&
+					 back.u.point.seq == 0)
+					legacy_points++;
 				else
 					wrongly_accepted++;
 				trace_event_free(&back);
@@ -1469,10 +1505,14 @@ static void test_events_truncated_decode(void)
 			free(copy);
 		}
 	}
-	for (int i = 0; i < NEVENTS; i++)
+	for (int i = 0; i < NEVENTS; i++) {
 		nsyscalls += ev[i].type == EV_SYSCALL;
+		npoints += ev[i].type == EV_POINT;
+	}
 	CU_ASSERT_EQUAL(wrongly_accepted, 0);
 	CU_ASSERT_EQUAL(legacy_accepted, 3);
+	CU_ASSERT(npoints > 0);
+	CU_ASSERT_EQUAL(legacy_points, npoints);
 	CU_ASSERT(nsyscalls > 0);
 	CU_ASSERT_EQUAL(legacy_syscalls, nsyscalls);
 	CU_ASSERT_EQUAL(trace_event_decode(&back, 0x12345, b.data, b.len), 1);
@@ -1592,6 +1632,7 @@ static const struct unit_test tests[] = {
 	{ "default root from the environment", test_default_root_env },
 	{ "events round trip", test_events_roundtrip },
 	{ "events truncated decode", test_events_truncated_decode },
+	{ "events: a patch's page", test_events_patch_page },
 	{ "events: point limits", test_events_point_limits },
 	{ "events stream unknown types", test_events_stream_unknown_types },
 	{ "events malformed record: file and offset", test_events_malformed_names_offset },
