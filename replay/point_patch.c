@@ -624,7 +624,8 @@ static int emit_branch(struct tasm *a, const struct moved_insn *m,
 
 static int emit_displaced(struct tasm *a, const struct window *w,
 			  const uint8_t *code, uint64_t rip,
-			  uint64_t tramp_addr, char *why, size_t whylen)
+			  uint64_t tramp_addr, uint16_t *moved_to,
+			  char *why, size_t whylen)
 {
 	for (size_t i = 0; i < w->n; i++) {
 		const struct moved_insn *m = &w->insn[i];
@@ -633,6 +634,8 @@ static int emit_displaced(struct tasm *a, const struct window *w,
 
 		if (m->kind == MOVED_PAD)
 			continue;
+		if (m->off)
+			moved_to[m->off] = (uint16_t)at;
 		if (m->kind != MOVED_PLAIN) {
 			if (emit_branch(a, m, code, rip, tramp_addr, why,
 					whylen) < 0)
@@ -748,8 +751,8 @@ static int assemble(struct point_patch *p, const struct point_target *t,
 
 	emit_compares(&a, t);
 	emit_exits(&a, &trap);
-	if (emit_displaced(&a, w, code, p->rip, p->tramp_addr, why,
-			   whylen) < 0 ||
+	if (emit_displaced(&a, w, code, p->rip, p->tramp_addr, p->moved_to,
+			   why, whylen) < 0 ||
 	    emit_jump_back(&a, w, p->tramp_addr, p->rip, why, whylen) < 0)
 		return -1;
 	emit_data(&a, p->tramp_addr);

@@ -86,6 +86,12 @@ struct point_patch {
 	size_t tramp_len;
 	uint64_t match_trap;    /* rip of the SIGTRAP of the match int3
 				 * (the address just after it) */
+	/* For each byte offset from rip where a displaced instruction
+	 * starts: the offset in tramp of its relocated copy (0: none, and
+	 * for rip itself).  A thread standing inside the displaced bytes
+	 * goes on there, the same instructions with the same effect (a
+	 * loop that lies wholly in them never leaves them by steps). */
+	uint16_t moved_to[POINT_MAX_DISPLACED];
 };
 
 /* Builds the trampoline for target t, to live at tramp_addr.

@@ -1355,6 +1355,10 @@ static void test_branch_encodings(void)
 	CU_ASSERT_EQUAL(tramp + off + 11 + (uint64_t)(int64_t)r2,
 			rip + 7 + 0x1000);
 	CU_ASSERT_EQUAL(j[11], 0xcc);
+	/* A thread standing on the jmp goes on at its copy. */
+	CU_ASSERT_EQUAL(p.moved_to[0], 0);
+	CU_ASSERT_EQUAL(p.moved_to[1], 0);
+	CU_ASSERT_EQUAL(p.moved_to[2], off + 6);
 
 	/* A destination out of rel32 reach of the trampoline. */
 	static const uint8_t far_jmp[] = { 0xe9, 0xf0, 0xff, 0xff, 0x7f };
