@@ -220,9 +220,10 @@ static uint32_t safe_at(struct probe *pr, uint64_t rip, bool loop)
  * The same trial build replay makes (point_patch_build), with a
  * trampoline in rip's own page: what it refuses there (an indirect
  * branch, a return, a trapped instruction, a relative branch into the
- * displaced bytes, an eip-relative operand) replay refuses too, and would search by int3 instead, one ptrace stop per
- * arrival: far too slow where the point's rip is hot (a loop, a
- * function called in one), which it often is. */
+ * displaced bytes, an eip-relative operand) replay refuses too, and
+ * would search by int3 instead, one ptrace stop per arrival: far too
+ * slow where the point's rip is hot (a loop, a function called in one),
+ * which it often is. */
 static bool matcher_fits(struct probe *pr, uint64_t rip, uint32_t safe)
 {
 	struct point_target m = { .rip = rip };

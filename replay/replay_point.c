@@ -269,8 +269,9 @@ static int redirect_inside(struct replayer *r, struct task *t, uint64_t to)
 	return task_set_gregs(r->proc, t, &g);
 }
 
-/* 0 armed fast; 1 not possible here (use the int3 search); 2 t stands
- * inside the code the jump would replace (step it first); -1 error. */
+/* 0 armed fast (t moved into the trampoline if it stood inside the
+ * displaced bytes); 1 not possible here (use the int3 search); 2 t
+ * stands inside them where no copy starts (step it first); -1 error. */
 static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 {
 	struct replay_point_search *s = &r->psearch;
@@ -291,8 +292,9 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 		return -1;
 	matcher_target(r, p, &m);
 	/* How much the jump covers, from a trial build in place.  What it
-	 * refuses (an indirect branch, a return, a trapped instruction) no page
-	 * elsewhere makes possible: the int3 search, for the whole event. */
+	 * refuses (an indirect branch, a return, a trapped instruction) no
+	 * page elsewhere makes possible: the int3 search, for the whole
+	 * event. */
 	if (point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
 			      p->regs.rip & ~0xfffull, why, sizeof(why)) < 0) {
 		if (r->debug)
