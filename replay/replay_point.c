@@ -279,9 +279,20 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 	uint8_t code[32];
 	char why[160];
 
-	if (p->patch_safe < 5 || breakpoint_near(r->proc, p->regs.rip) ||
-	    s->no_fast_event == r->ev_index + 1 || getenv("XRR_POINT_SLOW"))
+	if (s->no_fast_event == r->ev_index + 1 || getenv("XRR_POINT_SLOW"))
 		return 1;
+	if (p->patch_safe < 5 || breakpoint_near(r->proc, p->regs.rip)) {
+		if (r->debug)
+			fprintf(stderr, "xrr: replay: event %" PRIu64 ": no "
+				"matcher at %#llx (%s)\n", r->ev_index,
+				p->regs.rip, p->patch_safe < 5 ?
+				"patch_safe is under 5 bytes" :
+				"a debugger's breakpoint is within 16 bytes");
+		/* Once per event for patch_safe; a breakpoint may go. */
+		if (p->patch_safe < 5)
+			s->no_fast_event = r->ev_index + 1;
+		return 1;
+	}
 	ssize_t n = process_read_memory_clean(r->proc, p->regs.rip, code,
 					      sizeof(code));
 	if (n < 5)
