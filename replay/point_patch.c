@@ -20,8 +20,9 @@
  * nomatch:
  *   RESTORE
  * displaced:
- *   <instructions from rip, rip-relative operands relocated>
- *   jmp rip+displaced
+ *   <instructions from rip, rip-relative operands relocated, relative
+ *    branches re-encoded to their original destinations (below)>
+ *   jmp rip+displaced       unless the window ended in a jmp or call
  *   <int3 padding to 8>  <pool: K_x>  <int3 padding to 2 KB (absolute)>
  *   S_RAX (8 bytes)  S_FLAGS (8 bytes, 2 used; zero before the first pass)
  *
@@ -38,7 +39,22 @@
  * Nothing is pushed: the thread's stack, red zone or not, is not written.
  *
  * The no-match path, taken on almost every pass, falls straight through
- * into the displaced instructions. */
+ * into the displaced instructions.
+ *
+ * Relative branches in the window go where they went from rip, never
+ * into the trampoline's copy: a destination inside the displaced bytes
+ * is refused, except rip itself, where the jump to the trampoline is (a
+ * loop's back-edge to rip re-enters the compare, and every branch
+ * leaves the trampoline's page, which step_out_of_matcher relies on):
+ *   jcc rel8/rel32          0f 8x rel32
+ *   jmp rel8/rel32          e9 rel32; ends the window: after it only
+ *                           padding (nop, int3) may be covered
+ *   call rel32              push qword [rip+K_RET]; e9 rel32 (K_RET the
+ *                           original return address: rsp, the stack
+ *                           and the flags as the call leaves them); the
+ *                           window ends with it (the return lands on
+ *                           the original code after it)
+ *   loop/jrcxz/jecxz rel8   the same with rel8 2; eb 05; e9 rel32 */
 #include "config.h"
 
 #include "replay/point_patch.h"
@@ -104,15 +120,31 @@ static void put_le32(uint8_t *at, int32_t v)
 
 /* ---- the displaced instructions -------------------------------------- */
 
+/* How a displaced instruction is re-emitted in the trampoline. */
+enum moved_kind {
+	MOVED_PLAIN,    /* copied (a rip-relative disp32 relocated) */
+	MOVED_JCC,      /* jcc rel8/rel32 -> jcc rel32 to the same target */
+	MOVED_JMP,      /* jmp rel8/rel32 -> jmp rel32; ends the window */
+	MOVED_CALL,     /* call rel32 -> push return address, jmp rel32;
+			 * ends the window */
+	MOVED_LOOP,     /* loop/loope/loopne/jrcxz/jecxz rel8 -> the same
+			 * with rel8 2, over a short jmp, to a jmp rel32 */
+	MOVED_PAD,      /* nop or int3 after a jmp: covered, never run */
+};
+
 struct moved_insn {
 	size_t off, len;        /* in the original code, from rip */
+	enum moved_kind kind;
 	bool riprel;
 	size_t disp_off;        /* of the disp32 inside the instruction */
-	uint64_t target;        /* absolute address the operand names */
+	uint64_t target;        /* absolute address the operand names, or
+				 * the branch's destination */
+	uint8_t cc;             /* MOVED_JCC: the condition (opcode & 15) */
 };
 
 struct window {
 	size_t n, len;
+	bool falls_through;     /* false after a jmp or a call */
 	struct moved_insn insn[POINT_MAX_DISPLACED];
 };
 
@@ -134,14 +166,16 @@ static bool is_traced_mnemonic(ZydisMnemonic m)
 	}
 }
 
-/* Why an instruction cannot run elsewhere than at its address, or NULL. */
+/* Why an instruction cannot run elsewhere than at its address, or NULL.
+ * Relative jcc, jmp, call, loop and jrcxz are classified before this
+ * (branch_kind) and re-encoded instead. */
 static const char *refusal(const ZydisDecodedInstruction *insn,
 			   const ZydisDecodedOperand *ops)
 {
 	switch (insn->meta.category) {
 	case ZYDIS_CATEGORY_COND_BR: return "is a conditional branch";
-	case ZYDIS_CATEGORY_UNCOND_BR: return "is a jump";
-	case ZYDIS_CATEGORY_CALL: return "is a call";
+	case ZYDIS_CATEGORY_UNCOND_BR: return "is an indirect or prefixed jump";
+	case ZYDIS_CATEGORY_CALL: return "is an indirect or prefixed call";
 	case ZYDIS_CATEGORY_RET: return "is a return";
 	case ZYDIS_CATEGORY_SYSCALL:
 	case ZYDIS_CATEGORY_SYSRET: return "is a system call";
@@ -173,6 +207,70 @@ static const char *refusal(const ZydisDecodedInstruction *insn,
 	return NULL;
 }
 
+static bool is_jcc(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO:
+	case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JNB:
+	case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_JNZ:
+	case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JNBE:
+	case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JNS:
+	case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JNP:
+	case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL:
+	case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_JNLE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A relative branch the trampoline can re-encode (MOVED_PLAIN: not
+ * one).  Only the plain encodings: with an operand-size prefix a near
+ * branch truncates rip to 16 bits on AMD, and xbegin is refused as
+ * well. */
+static enum moved_kind branch_kind(const ZydisDecodedInstruction *insn,
+				   const ZydisDecodedOperand *ops)
+{
+	if (insn->operand_count_visible < 1 ||
+	    ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+	    !ops[0].imm.is_relative ||
+	    (insn->attributes & ZYDIS_ATTRIB_HAS_OPERANDSIZE))
+		return MOVED_PLAIN;
+	switch (insn->mnemonic) {
+	case ZYDIS_MNEMONIC_JMP:
+		return MOVED_JMP;
+	case ZYDIS_MNEMONIC_CALL:
+		return MOVED_CALL;
+	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE:
+	case ZYDIS_MNEMONIC_LOOPNE: case ZYDIS_MNEMONIC_JRCXZ:
+	case ZYDIS_MNEMONIC_JECXZ:
+		/* rel8 only; its byte is the instruction's last. */
+		return insn->raw.imm[0].size == 8 &&
+		       insn->raw.imm[0].offset + 1 == insn->length ?
+		       MOVED_LOOP : MOVED_PLAIN;
+	default:
+		break;
+	}
+	if (!is_jcc(insn->mnemonic))
+		return MOVED_PLAIN;
+	/* 7x rel8 or 0f 8x rel32: the condition is the low nibble. */
+	if ((insn->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+	     (insn->opcode & 0xf0) == 0x70) ||
+	    (insn->opcode_map == ZYDIS_OPCODE_MAP_0F &&
+	     (insn->opcode & 0xf0) == 0x80))
+		return MOVED_JCC;
+	return MOVED_PLAIN;
+}
+
+/* Padding after a jmp: bytes nothing falls into and, by patch_safe,
+ * nothing seen jumps into.  Only nop and int3 are taken: other code
+ * after a jmp is there to be jumped to from somewhere. */
+static bool is_padding(const ZydisDecodedInstruction *insn)
+{
+	return insn->mnemonic == ZYDIS_MNEMONIC_NOP ||
+	       insn->mnemonic == ZYDIS_MNEMONIC_INT3;
+}
+
 /* Fills m for a rip-relative memory operand, if the instruction has one. */
 static void note_riprel(struct moved_insn *m, uint64_t at,
 			const ZydisDecodedInstruction *insn,
@@ -190,7 +288,78 @@ static void note_riprel(struct moved_insn *m, uint64_t at,
 	}
 }
 
-/* Whole instructions from rip until at least 5 bytes, all within limit. */
+/* One decoded instruction of the window at rip+off as m; -1 with why. */
+static int take_insn(struct window *w, struct moved_insn *m, uint64_t rip,
+		     size_t off, const ZydisDecodedInstruction *insn,
+		     const ZydisDecodedOperand *ops, char *why, size_t whylen)
+{
+	const char *mn = ZydisMnemonicGetString(insn->mnemonic);
+
+	memset(m, 0, sizeof(*m));
+	m->off = off;
+	m->len = insn->length;
+	if (!w->falls_through) {
+		if (!is_padding(insn)) {
+			say(why, whylen, "instruction at rip+%zu (%s) follows a "
+			    "jmp inside the 5 bytes and is not padding (nop, "
+			    "int3): it is there to be jumped to", off,
+			    mn ? mn : "?");
+			return -1;
+		}
+		m->kind = MOVED_PAD;
+		return 0;
+	}
+	m->kind = branch_kind(insn, ops);
+	if (m->kind == MOVED_PLAIN) {
+		const char *no = refusal(insn, ops);
+		if (no) {
+			say(why, whylen, "instruction at rip+%zu (%s) %s", off,
+			    mn ? mn : "?", no);
+			return -1;
+		}
+		note_riprel(m, rip + off, insn, ops);
+		return 0;
+	}
+	if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(insn, &ops[0], rip + off,
+						 &m->target))) {
+		say(why, whylen, "no target for the branch at rip+%zu (%s)",
+		    off, mn ? mn : "?");
+		return -1;
+	}
+	m->cc = (uint8_t)(insn->opcode & 0x0f);
+	if (m->kind == MOVED_JMP)
+		w->falls_through = false;
+	/* A call returns to the instruction after it, which must stay
+	 * where it is: the window ends with the call (a call rel32 is 5
+	 * bytes, so it always reaches the jump's 5). */
+	if (m->kind == MOVED_CALL)
+		w->falls_through = false;
+	return 0;
+}
+
+/* A branch of the window that lands inside what the jump covers would
+ * land in a jmp's rel32 or its int3 padding.  rip itself is fine: the
+ * jump to the trampoline is there, and a back-edge to rip is an arrival
+ * the matcher must compare. */
+static int check_inner_targets(const struct window *w, uint64_t rip,
+			       char *why, size_t whylen)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		const struct moved_insn *m = &w->insn[i];
+		if (m->kind == MOVED_PLAIN || m->kind == MOVED_PAD)
+			continue;
+		if (m->target > rip && m->target < rip + w->len) {
+			say(why, whylen, "branch at rip+%zu goes to rip+%llu, "
+			    "inside the displaced bytes", m->off,
+			    (unsigned long long)(m->target - rip));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Whole instructions from rip until at least 5 bytes, all within limit:
+ * straight code and relative branches; after a jmp only padding. */
 static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
 		       size_t code_len, size_t limit, char *why, size_t whylen)
 {
@@ -198,6 +367,7 @@ static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
 
 	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	memset(w, 0, sizeof(*w));
+	w->falls_through = true;
 	while (w->len < JMP_REL32_LEN) {
 		ZydisDecodedInstruction insn;
 		ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -216,31 +386,26 @@ static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
 			    off);
 			return -1;
 		}
-		const char *mn = ZydisMnemonicGetString(insn.mnemonic);
-		const char *no = refusal(&insn, ops);
-		if (no) {
-			say(why, whylen, "instruction at rip+%zu (%s) %s", off,
-			    mn ? mn : "?", no);
+		if (take_insn(w, &w->insn[w->n], rip, off, &insn, ops, why,
+			      whylen) < 0)
 			return -1;
-		}
 		if (off + insn.length > limit) {
+			const char *mn = ZydisMnemonicGetString(insn.mnemonic);
 			say(why, whylen, "instruction at rip+%zu (%s, %u bytes) "
 			    "ends past the %zu bytes that may be displaced", off,
 			    mn ? mn : "?", (unsigned)insn.length, limit);
 			return -1;
 		}
-		struct moved_insn *m = &w->insn[w->n++];
-		m->off = off;
-		m->len = insn.length;
-		note_riprel(m, rip + off, &insn, ops);
+		w->n++;
 		w->len += insn.length;
 	}
-	return 0;
+	return check_inner_targets(w, rip, why, whylen);
 }
 
 /* ---- a tiny assembler --------------------------------------------------- */
 
-#define POOL_MAX (POINT_NGPR + POINT_MAX_WORDS)
+/* Registers, words, and the return address of a displaced call. */
+#define POOL_MAX (POINT_NGPR + POINT_MAX_WORDS + 1)
 
 struct tasm {
 	uint8_t *b;
@@ -290,6 +455,17 @@ static size_t emit_hole(struct tasm *a)
 	return at;
 }
 
+/* A disp32 naming a new pool constant `value`. */
+static void emit_pool_ref(struct tasm *a, uint64_t value)
+{
+	if (a->npool == POOL_MAX) {
+		a->overflow = true;
+		return;
+	}
+	a->pool[a->npool] = value;
+	a->pool_ref[a->npool++] = emit_hole(a);
+}
+
 /* cmp REG,[rip+K] with K = value in the pool. */
 static void emit_cmp_const(struct tasm *a, unsigned hw, uint64_t value)
 {
@@ -300,8 +476,7 @@ static void emit_cmp_const(struct tasm *a, unsigned hw, uint64_t value)
 	};
 
 	emit(a, op, sizeof(op));
-	a->pool[a->npool] = value;
-	a->pool_ref[a->npool++] = emit_hole(a);
+	emit_pool_ref(a, value);
 }
 
 static size_t emit_jne(struct tasm *a)
@@ -385,8 +560,71 @@ static void emit_exits(struct tasm *a, size_t *trap)
 	emit_restore(a);                        /* nomatch */
 }
 
+/* A rel32 field just emitted at `at` (the instruction ends after it)
+ * pointed at the absolute address `to`. */
+static int fill_rel32(struct tasm *a, uint64_t tramp_addr, size_t at,
+		      uint64_t to, const char *what, char *why, size_t whylen)
+{
+	int32_t rel;
+
+	if (a->overflow)
+		return 0;
+	if (!rel32_reaches(tramp_addr + at + 4, to, &rel)) {
+		say(why, whylen, "%s 0x%llx is out of rel32 reach of the "
+		    "trampoline at 0x%llx", what, (unsigned long long)to,
+		    (unsigned long long)tramp_addr);
+		return -1;
+	}
+	put_le32(a->b + at, rel);
+	return 0;
+}
+
+/* jmp rel32 to an absolute address. */
+static int emit_jmp_to(struct tasm *a, uint64_t tramp_addr, uint64_t to,
+		       const char *what, char *why, size_t whylen)
+{
+	EMIT(a, 0xe9);
+	return fill_rel32(a, tramp_addr, emit_hole(a), to, what, why, whylen);
+}
+
+/* A relative branch of the window, to its original destination (which
+ * is never inside the displaced bytes but may be rip itself: the jump
+ * to the trampoline, so a back-edge re-enters the compare). */
+static int emit_branch(struct tasm *a, const struct moved_insn *m,
+		       const uint8_t *code, uint64_t rip, uint64_t tramp_addr,
+		       char *why, size_t whylen)
+{
+	static const char dest[] = "branch destination";
+	uint8_t jcc[2] = { 0x0f, (uint8_t)(0x80 | m->cc) };
+
+	switch (m->kind) {
+	case MOVED_JCC:
+		emit(a, jcc, sizeof(jcc));
+		return fill_rel32(a, tramp_addr, emit_hole(a), m->target,
+				  dest, why, whylen);
+	case MOVED_JMP:
+		return emit_jmp_to(a, tramp_addr, m->target, dest, why, whylen);
+	case MOVED_CALL:
+		/* push qword [rip+K] with K the original return address,
+		 * then jmp: rsp, [rsp] and the flags (push changes none)
+		 * exactly as the call leaves them. */
+		EMIT(a, 0xff, 0x35);
+		emit_pool_ref(a, rip + m->off + m->len);
+		return emit_jmp_to(a, tramp_addr, m->target, dest, why, whylen);
+	case MOVED_LOOP:
+		/* The same loop/jrcxz (prefixes kept) over `jmp +5` to a
+		 * jmp rel32: taken, it lands on the jmp rel32. */
+		emit(a, code + m->off, m->len - 1);
+		EMIT(a, 0x02, 0xeb, 0x05);
+		return emit_jmp_to(a, tramp_addr, m->target, dest, why, whylen);
+	default:
+		return 0;
+	}
+}
+
 static int emit_displaced(struct tasm *a, const struct window *w,
-			  const uint8_t *code, uint64_t tramp_addr,
+			  const uint8_t *code, uint64_t rip,
+			  uint64_t tramp_addr, uint16_t *moved_to,
 			  char *why, size_t whylen)
 {
 	for (size_t i = 0; i < w->n; i++) {
@@ -394,6 +632,16 @@ static int emit_displaced(struct tasm *a, const struct window *w,
 		size_t at = a->len;
 		int32_t rel;
 
+		if (m->kind == MOVED_PAD)
+			continue;
+		if (m->off)
+			moved_to[m->off] = (uint16_t)at;
+		if (m->kind != MOVED_PLAIN) {
+			if (emit_branch(a, m, code, rip, tramp_addr, why,
+					whylen) < 0)
+				return -1;
+			continue;
+		}
 		emit(a, code + m->off, m->len);
 		if (!m->riprel || a->overflow)
 			continue;
@@ -410,22 +658,15 @@ static int emit_displaced(struct tasm *a, const struct window *w,
 	return 0;
 }
 
-static int emit_jump_back(struct tasm *a, uint64_t tramp_addr, uint64_t to,
-			  char *why, size_t whylen)
+/* After the window, unless it ended in a jmp or a call. */
+static int emit_jump_back(struct tasm *a, const struct window *w,
+			  uint64_t tramp_addr, uint64_t rip, char *why,
+			  size_t whylen)
 {
-	int32_t rel;
-
-	if (!rel32_reaches(tramp_addr + a->len + JMP_REL32_LEN, to, &rel)) {
-		say(why, whylen, "rip+displaced 0x%llx is out of rel32 reach "
-		    "of the trampoline at 0x%llx", (unsigned long long)to,
-		    (unsigned long long)tramp_addr);
-		return -1;
-	}
-	EMIT(a, 0xe9);
-	size_t at = emit_hole(a);
-	if (!a->overflow)
-		put_le32(a->b + at, rel);
-	return 0;
+	if (!w->falls_through)
+		return 0;
+	return emit_jmp_to(a, tramp_addr, rip + w->len, "rip+displaced",
+			   why, whylen);
 }
 
 /* int3s up to an address (tramp_addr + len) aligned to `align`. */
@@ -510,9 +751,9 @@ static int assemble(struct point_patch *p, const struct point_target *t,
 
 	emit_compares(&a, t);
 	emit_exits(&a, &trap);
-	if (emit_displaced(&a, w, code, p->tramp_addr, why, whylen) < 0 ||
-	    emit_jump_back(&a, p->tramp_addr, p->rip + w->len, why,
-			   whylen) < 0)
+	if (emit_displaced(&a, w, code, p->rip, p->tramp_addr, p->moved_to,
+			   why, whylen) < 0 ||
+	    emit_jump_back(&a, w, p->tramp_addr, p->rip, why, whylen) < 0)
 		return -1;
 	emit_data(&a, p->tramp_addr);
 	if (a.overflow) {

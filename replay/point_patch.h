@@ -28,9 +28,13 @@
  *     what they held when the thread arrived at rip; rip is match_trap;
  *   - the trampoline writes no memory but its own slots inside
  *     [tramp_addr, tramp_addr + tramp_len): nothing on the thread's stack,
- *     below rsp or above, red zone or not;
+ *     below rsp or above, red zone or not (beyond what the displaced
+ *     instructions write themselves: a displaced call's return address);
  *   - on no match, the displaced instructions run with identical effect
- *     and execution continues at rip + displaced;
+ *     and execution continues where they lead: rip + displaced, or the
+ *     original destination of a branch among them (rip itself for a
+ *     back-edge: the next arrival is compared too); every way out of the
+ *     trampoline leaves its page;
  *   - resuming at match_trap without changing anything also continues
  *     the program correctly (the int3 is followed by a jump into the
  *     displaced instructions), so the replayer may remove the patch or
@@ -82,6 +86,12 @@ struct point_patch {
 	size_t tramp_len;
 	uint64_t match_trap;    /* rip of the SIGTRAP of the match int3
 				 * (the address just after it) */
+	/* For each byte offset from rip where a displaced instruction
+	 * starts: the offset in tramp of its relocated copy (0: none, and
+	 * for rip itself).  A thread standing inside the displaced bytes
+	 * goes on there, the same instructions with the same effect (a
+	 * loop that lies wholly in them never leaves them by steps). */
+	uint16_t moved_to[POINT_MAX_DISPLACED];
 };
 
 /* Builds the trampoline for target t, to live at tramp_addr.
@@ -98,16 +108,23 @@ struct point_patch {
  * page (the slots start zeroed; their content between passes is the
  * trampoline's, and need not be restored).
  *
- * Whole instructions are taken from rip until at least 5 bytes.  Refused:
- * anything whose effect depends on its address or changes control flow
- * (jumps, jcc, loop/jrcxz, calls, ret, syscall/sysenter, int/int3/int1/
- * into, ud0/ud1/ud2, hlt, xbegin/xabort), the instructions the tracer
- * traps and emulates (cpuid, rdtsc, rdtscp, xgetbv, the xsave/xrstor
- * family), eip-relative operands, undecodable bytes, and memory words
- * that overlap the patched bytes or the trampoline (its slots included).
+ * Whole instructions are taken from rip until at least 5 bytes.  Relative
+ * branches among them are re-encoded to their original destinations
+ * (jcc and jmp rel8/rel32, call rel32 as push of its return address and
+ * jmp, loop/loope/loopne/jrcxz/jecxz rel8); a destination inside the
+ * displaced bytes other than rip is refused.  After a jmp only padding
+ * (nop, int3) may be covered; a call ends the window (it returns to
+ * the instruction after it, which stays in place).  Refused: anything else whose
+ * effect depends on its address or changes control flow (indirect jumps
+ * and calls, branches with an operand-size prefix, ret,
+ * syscall/sysenter, int/int3/int1/into, ud0/ud1/ud2, hlt,
+ * xbegin/xabort), the instructions the tracer traps and emulates (cpuid,
+ * rdtsc, rdtscp, xgetbv, the xsave/xrstor family), eip-relative
+ * operands, undecodable bytes, and memory words that overlap the patched
+ * bytes or the trampoline (its slots included).
  *
- * Returns 0, or -1 with a reason in why ("instruction at rip+3 (jnz) is
- * a conditional branch"). */
+ * Returns 0, or -1 with a reason in why ("instruction at rip+3 (ret) is
+ * a return").  */
 int point_patch_build(struct point_patch *p, const struct point_target *t,
 		      const uint8_t *code, size_t code_len, size_t safe_len,
 		      uint64_t tramp_addr, char *why, size_t whylen);

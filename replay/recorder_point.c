@@ -220,11 +220,12 @@ static uint32_t safe_at(struct probe *pr, uint64_t rip, bool loop)
 
 /* Would replay's matcher go at rip, displacing at most `safe` bytes?
  * The same trial build replay makes (point_patch_build), with a
- * trampoline in rip's own page: what it refuses there (a call, a
- * branch, a trapped instruction, an eip-relative operand) replay
- * refuses too, and would search by int3 instead, one ptrace stop per
- * arrival: far too slow where the point's rip is hot (a loop, a
- * function called in one), which it often is. */
+ * trampoline in rip's own page: what it refuses there (an indirect
+ * branch, a return, a trapped instruction, a relative branch into the
+ * displaced bytes, an eip-relative operand) replay refuses too, and
+ * would search by int3 instead, one ptrace stop per arrival: far too
+ * slow where the point's rip is hot (a loop, a function called in one),
+ * which it often is. */
 static bool matcher_fits(struct probe *pr, uint64_t rip, uint32_t safe)
 {
 	struct point_target m = { .rip = rip };
@@ -320,35 +321,16 @@ static int fill_point(struct probe *pr, const struct user_regs_struct *g,
 	return fill_memory(pr, g->rsp, pt);
 }
 
-/* Could replay put its 5-byte jump at insns[i]: straight-line code from
- * there, no branch in it, no branch landing inside it? */
-static bool patchable_at(const struct probe *pr, size_t i)
-{
-	uint64_t start = pr->insns[i].rip, end = start;
-
-	for (size_t j = i; j < pr->ninsns && end - start < 5; j++) {
-		if (pr->insns[j].rip != end || (pr->insns[j].flags & INSN_BRANCH))
-			return false;
-		end += pr->insns[j].len;
-	}
-	if (end - start < 5)
-		return false;
-	for (size_t k = 0; k < pr->ntargets; k++)
-		if (pr->targets[k] > start && pr->targets[k] < end)
-			return false;
-	return true;
-}
-
 /* Where in the loop the point goes, so that replay can put its jump
  * there and find loops that make progress at the speed of the code, not
  * of ptrace stops.  Best an instruction of 5 bytes or more: the jump
  * replaces it alone, and no branch can land inside.  Else the first
- * window of several instructions that no branch seen or decoded nearby
- * lands inside; else the head (replay then uses its int3 search). */
+ * window of several instructions (relative branches among them: the
+ * matcher relocates those) that no branch seen or decoded nearby lands
+ * inside; else the head (replay then uses its int3 search). */
 static bool fits_at(struct probe *pr, size_t i)
 {
-	return patchable_at(pr, i) &&
-	       matcher_fits(pr, pr->insns[i].rip,
+	return matcher_fits(pr, pr->insns[i].rip,
 			    safe_at(pr, pr->insns[i].rip, true));
 }
 
@@ -466,11 +448,12 @@ static bool branches_into(const uint8_t *code, uint64_t base, uint64_t from,
 	return at == to || !exact;
 }
 
-/* The straight-line window replay's jump would cover at rip: whole
- * instructions up to 5 bytes, none a branch, and no relative branch of
- * the code around it (PROBE_SCAN_BYTES each side, decoded from the
- * farthest start that falls exactly onto rip) or of the stepped
- * instructions landing inside.  Its length, or 0. */
+/* The window replay's jump would cover at rip: whole instructions up to
+ * 5 bytes (relative branches among them are the matcher's to judge:
+ * matcher_fits), and no relative branch of the code around it
+ * (PROBE_SCAN_BYTES each side, decoded from the farthest start that
+ * falls exactly onto rip; the window's own branches included) or of
+ * the stepped instructions landing inside.  Its length, or 0. */
 static uint32_t straight_window(struct probe *pr, uint64_t rip)
 {
 	uint8_t code[2 * PROBE_SCAN_BYTES + 2 * 16 + 16];
@@ -482,8 +465,7 @@ static uint32_t straight_window(struct probe *pr, uint64_t rip)
 
 	while (n < 5) {
 		at.rip = rip + n;
-		if (decode_at(pr, &at, &info) < 0 ||
-		    (info.flags & (INSN_BRANCH | INSN_RELATIVE)))
+		if (decode_at(pr, &at, &info) < 0)
 			return 0;
 		n += info.len;
 	}

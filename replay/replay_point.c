@@ -276,8 +276,19 @@ static bool breakpoint_near(const struct process *p, uint64_t rip)
 	return false;
 }
 
-/* 0 armed fast; 1 not possible here (use the int3 search); 2 t stands
- * inside the code the jump would replace (step it first); -1 error. */
+static int redirect_inside(struct replayer *r, struct task *t, uint64_t to)
+{
+	struct user_regs_struct g;
+
+	if (task_get_gregs(r->proc, t, &g) < 0)
+		return -1;
+	g.rip = to;
+	return task_set_gregs(r->proc, t, &g);
+}
+
+/* 0 armed fast (t moved into the trampoline if it stood inside the
+ * displaced bytes); 1 not possible here (use the int3 search); 2 t
+ * stands inside them where no copy starts (step it first); -1 error. */
 static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 {
 	struct replay_point_search *s = &r->psearch;
@@ -285,9 +296,20 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 	uint8_t code[32];
 	char why[160];
 
-	if (p->patch_safe < 5 || breakpoint_near(r->proc, p->regs.rip) ||
-	    s->no_fast_event == r->ev_index + 1 || getenv("XRR_POINT_SLOW"))
+	if (s->no_fast_event == r->ev_index + 1 || getenv("XRR_POINT_SLOW"))
 		return 1;
+	if (p->patch_safe < 5 || breakpoint_near(r->proc, p->regs.rip)) {
+		if (r->debug)
+			fprintf(stderr, "xrr: replay: event %" PRIu64 ": no "
+				"matcher at %#llx (%s)\n", r->ev_index,
+				p->regs.rip, p->patch_safe < 5 ?
+				"patch_safe is under 5 bytes" :
+				"a debugger's breakpoint is within 16 bytes");
+		/* Once per event for patch_safe; a breakpoint may go. */
+		if (p->patch_safe < 5)
+			s->no_fast_event = r->ev_index + 1;
+		return 1;
+	}
 	ssize_t n = process_read_memory_clean(r->proc, p->regs.rip, code,
 					      sizeof(code));
 	if (n < 5)
@@ -298,8 +320,9 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 		return -1;
 	matcher_target(r, p, &m);
 	/* How much the jump covers, from a trial build in place.  What it
-	 * refuses (a call, a branch, a trapped instruction) no page
-	 * elsewhere makes possible: the int3 search, for the whole event. */
+	 * refuses (an indirect branch, a return, a trapped instruction) no
+	 * page elsewhere makes possible: the int3 search, for the whole
+	 * event. */
 	if (point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
 			      p->regs.rip & ~0xfffull, why, sizeof(why)) < 0) {
 		if (r->debug)
@@ -310,9 +333,17 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 		free(pp);
 		return 1;
 	}
+	/* Standing inside the bytes the jump covers (stepped there from
+	 * rip): it goes on in the trampoline's copy of its instruction.
+	 * Stepping out instead would never end where the whole loop lies
+	 * in those bytes (inc; cmp; jne back to rip). */
+	size_t inside = 0;
 	if (cur_rip > p->regs.rip && cur_rip < p->regs.rip + pp->displaced) {
-		free(pp);
-		return 2;
+		inside = (size_t)(cur_rip - p->regs.rip);
+		if (!pp->moved_to[inside]) {
+			free(pp);
+			return 2;
+		}
 	}
 	uint64_t page = map_matcher_page(r, t, p->regs.rip);
 	if (!page || point_patch_build(pp, &m, code, (size_t)n, p->patch_safe,
@@ -330,11 +361,17 @@ static int arm_fast(struct replayer *r, struct task *t, uint64_t cur_rip)
 		free(pp);
 		return 1;
 	}
+	if (inside && redirect_inside(r, t, page + pp->moved_to[inside]) < 0) {
+		task_mem_write_raw(r->proc, pp->rip, pp->orig, pp->displaced);
+		unmap_matcher_page(r, t, page);
+		free(pp);
+		return -1;
+	}
 	if (r->debug)
 		fprintf(stderr, "xrr: replay: event %" PRIu64 ": matcher at %#"
-			PRIx64 " for %#llx (%zu bytes displaced, %zu words)\n",
+			PRIx64 " for %#llx (%zu bytes displaced, %zu words%s)\n",
 			r->ev_index, page, p->regs.rip, pp->displaced,
-			m.nwords);
+			m.nwords, inside ? ", thread moved into it" : "");
 	s->fast = true;
 	s->patch = pp;
 	s->page = page;

@@ -4,8 +4,9 @@
 # threads that block every signal, SIGUSR1 from tgkill, SIGALRM and a
 # 2 ms SIGPROF timer landing in loops without system calls, OpenMP with
 # an active wait policy, compute threads preempted in straight code that
-# calls a hot compare (GDB's DWARF workers), and a compute-bound program
-# nothing interrupts.
+# calls a hot compare (GDB's DWARF workers), threads in a loop of tiny
+# instructions ending in its back-edge (no point may fall back to the
+# int3 search), and a compute-bound program nothing interrupts.
 #
 # For each testsuite/progs/preempt_* program:
 #   - the native run exits 0 (its own checks pass on this machine);
@@ -26,7 +27,7 @@
 #
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 63
+plan 70
 
 # How `xrr dump` names a point the recorder chose in user code.  The
 # names are not settled yet (issue 12 is in progress): adjust these two
@@ -136,6 +137,27 @@ preempt_prog preempt_omp spin "$OMP_ENV" "$PROGS/preempt_omp"
 # Compute threads preempted in straight code that calls a hot compare:
 # points the replay must find without a stop per arrival (in time).
 preempt_prog preempt_calls spin "" "$PROGS/preempt_calls"
+# Threads preempted in a loop no 5 bytes of which are free of a branch
+# (inc; cmp; jne): replay's matcher relocates the jne, and no point is
+# left to the int3 search (XRR_REPLAY_DEBUG=1 says "no matcher at" for
+# one), which would take minutes here (2 tests).
+preempt_prog preempt_branchy spin "" "$PROGS/preempt_branchy"
+if [ -f "$T/preempt_branchy/version" ]; then
+	XRR_REPLAY_DEBUG=1 timeout -k 5 "$TIMEOUT" "$XRR" replay -a "$T/preempt_branchy" \
+		>"$T/preempt_branchy.dbg" 2>"$T/preempt_branchy.dbg.err" </dev/null
+	if cmp -s "$T/preempt_branchy.rec" "$T/preempt_branchy.dbg" &&
+	   grep -q 'matcher at .* for ' "$T/preempt_branchy.dbg.err"; then
+		ok "preempt_branchy: replay finds points in the branchy loop with the in-tracee matcher"
+	else
+		fail "preempt_branchy: replay with the matcher: output differs or no matcher was armed"
+		grep -E 'matcher|diverg|error' "$T/preempt_branchy.dbg.err" | tail -n 5 | sed 's/^/#   /'
+	fi
+	check_not "preempt_branchy: no point falls back to the int3 search" \
+		"$T/preempt_branchy.dbg.err" 'no matcher at'
+else
+	fail "preempt_branchy: replay with the matcher: no trace"
+	fail "preempt_branchy: no point falls back to the int3 search: no trace"
+fi
 
 # ---- signals that land in loops ------------------------------------------------------------
 preempt_prog preempt_tgkill signal "" "$PROGS/preempt_tgkill"

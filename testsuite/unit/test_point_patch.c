@@ -200,6 +200,99 @@ static size_t put_loop_flags(struct code *c)
 	return l;
 }
 
+/* Offsets in code_buf of places inside the branch loops below. */
+static size_t mark_a, mark_b, mark_c;
+static size_t loop_pad;         /* loop H: nops after its jmp */
+
+/* A rel8 branch (opcode op) to `label`, filled in at once (backward) or
+ * by fix_rel8 (forward); returns where its rel8 is. */
+static size_t put_rel8(struct code *c, uint8_t op, size_t label)
+{
+	uint8_t j[2] = { op, (uint8_t)(int8_t)((long)label - (long)(c->len + 2)) };
+	put(c, j, 2);
+	return c->len - 1;
+}
+
+static void fix_rel8(struct code *c, size_t at)
+{
+	c->b[at] = (uint8_t)(int8_t)((long)c->len - (long)(at + 1));
+}
+
+/* Loop G, a back-edge inside the displaced window (no 5 bytes without
+ * it): returns n.
+ *   L: inc eax; cmp eax,edi; jne L */
+static size_t put_loop_backedge(struct code *c)
+{
+	size_t l = c->len;
+
+	PUT(c, 0xff, 0xc0, 0x39, 0xf8);
+	put_rel8(c, 0x75, l);
+	return l;
+}
+
+/* Loop H, a forward jcc and a jmp: returns ((16 + 3(n-1)) << 32) + n.
+ *   L: inc eax; cmp eax,edi
+ *   A: je OUT
+ *   B: add ebx,3
+ *   C: jmp L
+ *      nop x loop_pad
+ * OUT: shl rbx,32; add rax,rbx */
+static size_t put_loop_fwd(struct code *c)
+{
+	size_t l = c->len;
+
+	PUT(c, 0xff, 0xc0, 0x39, 0xf8);
+	mark_a = c->len;
+	size_t out = put_rel8(c, 0x74, 0);
+	mark_b = c->len;
+	PUT(c, 0x83, 0xc3, 0x03);
+	mark_c = c->len;
+	put_rel8(c, 0xeb, l);
+	for (size_t i = 0; i < loop_pad; i++)
+		PUT(c, 0x90);
+	fix_rel8(c, out);
+	PUT(c, 0x48, 0xc1, 0xe3, 0x20, 0x48, 0x01, 0xd8);
+	return l;
+}
+
+/* Loop K, a call: returns ((16 + 3n) << 32) + n.
+ *   L: inc eax
+ *   A: call F
+ *      cmp eax,edi; jne L; jmp OUT
+ *   F: add ebx,3; ret
+ * OUT: shl rbx,32; add rax,rbx */
+static size_t put_loop_call(struct code *c)
+{
+	size_t l = c->len;
+
+	PUT(c, 0xff, 0xc0);
+	mark_a = c->len;
+	PUT(c, 0xe8, 0, 0, 0, 0);
+	size_t call_end = c->len;
+	PUT(c, 0x39, 0xf8);
+	put_rel8(c, 0x75, l);
+	size_t out = put_rel8(c, 0xeb, 0);
+	int32_t rel = (int32_t)(c->len - call_end);
+	memcpy(c->b + call_end - 4, &rel, 4);
+	PUT(c, 0x83, 0xc3, 0x03, 0xc3);
+	fix_rel8(c, out);
+	PUT(c, 0x48, 0xc1, 0xe3, 0x20, 0x48, 0x01, 0xd8);
+	return l;
+}
+
+/* Loop I, the loop instruction (rcx counts down from n): returns
+ * 16 + 3n.
+ *   L: add ebx,3; loop L; mov rax,rbx */
+static size_t put_loop_loop(struct code *c)
+{
+	size_t l = c->len;
+
+	PUT(c, 0x83, 0xc3, 0x03);
+	put_rel8(c, 0xe2, l);
+	PUT(c, 0x48, 0x89, 0xd8);
+	return l;
+}
+
 /* Assembles prologue, one loop, epilogue; returns the loop head. */
 static uint64_t assemble(size_t (*loop)(struct code *))
 {
@@ -907,16 +1000,21 @@ static void expect_refusal(const uint8_t *code, size_t len, size_t safe_len,
 static void test_refusals(void)
 {
 	const uint64_t rip = 0x400000, near = 0x500000;
-	/* cmp rax,rdi; jne: the jne is in the window. */
-	static const uint8_t jcc[] = { 0x48, 0x39, 0xf8, 0x75, 0xf5 };
+	/* jmp to rip+3, inside the 5 bytes (nops after it as padding). */
 	static const uint8_t jmp8[] = { 0x90, 0xeb, 0x00 };
-	static const uint8_t call[] = { 0xe8, 0, 0, 0, 0 };
+	/* jne +1 over a nop, to rip+3. */
+	static const uint8_t jcc_in[] = { 0x75, 0x01, 0x90, 0x90, 0x90 };
+	/* jmp +2, then code that is not padding. */
+	static const uint8_t jmp_code[] = { 0xeb, 0x10, 0x48, 0x89, 0xc3 };
+	/* jmp rel16 (operand-size prefix), xbegin. */
+	static const uint8_t jmp16[] = { 0x66, 0xe9, 0x10, 0x00 };
+	static const uint8_t xbegin[] = { 0xc7, 0xf8, 0x10, 0, 0, 0 };
 	static const uint8_t ret[] = { 0x90, 0x90, 0xc3 };
 	static const uint8_t sys[] = { 0x0f, 0x05 };
 	static const uint8_t ud2[] = { 0x0f, 0x0b };
 	static const uint8_t int3[] = { 0x90, 0xcc };
-	static const uint8_t loop[] = { 0xe2, 0xfe };
 	static const uint8_t jmp_ind[] = { 0xff, 0xe0 };         /* jmp rax */
+	static const uint8_t call_ind[] = { 0xff, 0xd0 };        /* call rax */
 	static const uint8_t rdtsc[] = { 0x0f, 0x31 };
 	static const uint8_t bad[] = { 0x06 };                  /* push es */
 	static const uint8_t nops[] = { 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
@@ -926,16 +1024,23 @@ static void test_refusals(void)
 	/* lea eax,[eip+0] */
 	static const uint8_t eiprel[] = { 0x67, 0x8d, 0x05, 0, 0, 0, 0 };
 
-	expect_refusal(jcc, sizeof(jcc), 16, rip, near,
-		       "instruction at rip+3 (jnz) is a conditional branch");
-	expect_refusal(jmp8, sizeof(jmp8), 16, rip, near, "rip+1 (jmp) is a jump");
-	expect_refusal(call, sizeof(call), 16, rip, near, "is a call");
+	expect_refusal(jmp8, sizeof(jmp8), 16, rip, near,
+		       "branch at rip+1 goes to rip+3, inside the displaced");
+	expect_refusal(jcc_in, sizeof(jcc_in), 16, rip, near,
+		       "branch at rip+0 goes to rip+3");
+	expect_refusal(jmp_code, sizeof(jmp_code), 16, rip, near,
+		       "rip+2 (mov) follows a jmp");
+	expect_refusal(jmp16, sizeof(jmp16), 16, rip, near,
+		       "indirect or prefixed jump");
+	expect_refusal(xbegin, sizeof(xbegin), 16, rip, near, "xbegin");
 	expect_refusal(ret, sizeof(ret), 16, rip, near, "is a return");
 	expect_refusal(sys, sizeof(sys), 16, rip, near, "system call");
 	expect_refusal(ud2, sizeof(ud2), 16, rip, near, "undefined-opcode");
 	expect_refusal(int3, sizeof(int3), 16, rip, near, "interrupt");
-	expect_refusal(loop, sizeof(loop), 16, rip, near, "conditional branch");
-	expect_refusal(jmp_ind, sizeof(jmp_ind), 16, rip, near, "is a jump");
+	expect_refusal(jmp_ind, sizeof(jmp_ind), 16, rip, near,
+		       "indirect or prefixed jump");
+	expect_refusal(call_ind, sizeof(call_ind), 16, rip, near,
+		       "indirect or prefixed call");
 	expect_refusal(rdtsc, sizeof(rdtsc), 16, rip, near, "emulated");
 	expect_refusal(bad, sizeof(bad), 16, rip, near, "cannot decode");
 	expect_refusal(eiprel, sizeof(eiprel), 16, rip, near, "eip-relative");
@@ -1043,6 +1148,226 @@ static void test_speed(void)
 	       plain * 1e9 / (double)n, patched * 1e9 / (double)n);
 }
 
+/* ---- relative branches in the displaced window ----------------------- */
+
+static uint64_t at_mark(size_t off)
+{
+	return (uint64_t)(uintptr_t)code_buf + off;
+}
+
+/* One branch loop patched at rip: a match at the target (registers,
+ * eflags, the stack as the unpatched code leaves it), then, with rax off
+ * so that nothing matches, the loop's own result and stack.  ret_addr:
+ * a call's return address expected just below rsp (0: none). */
+static void check_branch_loop(size_t (*loop)(struct code *),
+			      const uint64_t regs[POINT_NGPR],
+			      struct point_target *t, uint64_t eflags,
+			      size_t displaced, uint64_t want,
+			      uint64_t ret_addr)
+{
+	struct point_patch p;
+	int sig;
+
+	assemble(loop);
+	if (ret_addr) {
+		/* The native call leaves its return address there. */
+		size_t at = (size_t)(regs[POINT_RSP] -
+				     (uint64_t)(uintptr_t)stack_buf) - 8;
+		memcpy(stack_ref + at, &ret_addr, 8);
+	}
+	int rc = build(&p, t, 16);
+	if (rc)
+		printf("\n  refused: %s", why);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	CU_ASSERT_EQUAL(p.displaced, displaced);
+	apply(&p);
+	run(regs, &sig);
+	CU_ASSERT_EQUAL(sig, SIGTRAP);
+	check_trap(&p, t, eflags);
+
+	assemble(loop);
+	t->gpr[POINT_RAX] += 1u << 20;
+	CU_ASSERT_EQUAL_FATAL(build(&p, t, 16), 0);
+	apply(&p);
+	CU_ASSERT_EQUAL(run(regs, &sig), want);
+	CU_ASSERT_EQUAL(sig, 0);
+	CU_ASSERT(stack_untouched());
+}
+
+/* Loop G: the window is inc, cmp and the jne back to rip; every arrival
+ * through the back-edge is compared (pass k matches; without a match
+ * the slot holds rax of the last arrival, pass n - 1). */
+static void test_backedge_in_window(void)
+{
+	const uint64_t n = 1000, k = 777;
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+	struct point_patch p;
+	int sig;
+
+	uint64_t rip = assemble(put_loop_backedge);
+	initial_regs(regs, n);
+	target_at(&t, rip, regs);
+	t.gpr[POINT_RAX] = k;
+	check_branch_loop(put_loop_backedge, regs, &t, flags_cmp(k, n),
+			  6, n, 0);
+
+	assemble(put_loop_backedge);
+	t.gpr[POINT_RAX] = n + 5;
+	CU_ASSERT_EQUAL_FATAL(build(&p, &t, 16), 0);
+	apply(&p);
+	CU_ASSERT_EQUAL(run(regs, &sig), n);
+	uint64_t last;
+	memcpy(&last, tramp_slots(&p), 8);
+	CU_ASSERT_EQUAL(last, n - 1);
+	/* Nothing to fall back to under 6 bytes: the jne is needed. */
+	assemble(put_loop_backedge);
+	CU_ASSERT_EQUAL(build(&p, &t, 5), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "ends past the 5 bytes"));
+}
+
+/* Loop H: a forward je out of the loop, then the jmp back to its head,
+ * and the jmp followed by padding. */
+static void test_forward_jcc_and_jmp(void)
+{
+	const uint64_t n = 1000, k = 321;
+	const uint64_t want = ((0x10 + 3 * (n - 1)) << 32) + n;
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+	struct point_patch p;
+
+	/* At je OUT (je; add ebx,3): rax k, rbx before this pass's add. */
+	loop_pad = 0;
+	assemble(put_loop_fwd);
+	initial_regs(regs, n);
+	target_at(&t, at_mark(mark_a), regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * (k - 1);
+	check_branch_loop(put_loop_fwd, regs, &t, flags_cmp(k, n), 5,
+			  want, 0);
+
+	/* At add ebx,3 (add; jmp L): the window ends with the jmp. */
+	assemble(put_loop_fwd);
+	target_at(&t, at_mark(mark_b), regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * (k - 1);
+	check_branch_loop(put_loop_fwd, regs, &t, flags_cmp(k, n), 5,
+			  want, 0);
+
+	/* At jmp L: what follows is the exit code, not padding. */
+	assemble(put_loop_fwd);
+	target_at(&t, at_mark(mark_c), regs);
+	CU_ASSERT_EQUAL(build(&p, &t, 16), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "not padding"));
+
+	/* With three nops after it: jmp and padding, flags from the add. */
+	loop_pad = 3;
+	assemble(put_loop_fwd);
+	target_at(&t, at_mark(mark_c), regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * k;
+	check_branch_loop(put_loop_fwd, regs, &t,
+			  flags_add(0x10 + 3 * (k - 1), 3), 5, want, 0);
+	/* The padding must be within what may be displaced. */
+	assemble(put_loop_fwd);
+	CU_ASSERT_EQUAL(build(&p, &t, 4), -1);
+	loop_pad = 0;
+}
+
+/* Loop K: the call is re-encoded as push of the original return address
+ * and jmp; F returns into the original code. */
+static void test_call_in_window(void)
+{
+	const uint64_t n = 1000, k = 600;
+	const uint64_t want = ((0x10 + 3 * n) << 32) + n;
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+
+	/* At the loop head: inc eax; call F (7 bytes). */
+	uint64_t rip = assemble(put_loop_call);
+	uint64_t ret = at_mark(mark_a) + 5;
+	initial_regs(regs, n);
+	target_at(&t, rip, regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * k;
+	check_branch_loop(put_loop_call, regs, &t, flags_cmp(k, n), 7,
+			  want, ret);
+
+	/* At the call alone: flags from the inc after the cmp. */
+	initial_regs(regs, n);
+	assemble(put_loop_call);
+	target_at(&t, at_mark(mark_a), regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * (k - 1);
+	check_branch_loop(put_loop_call, regs, &t,
+			  flags_cmp_inc(k - 1, n, k - 1), 5, want, ret);
+}
+
+/* Loop I: loop rel8 over a short jmp to a jmp rel32. */
+static void test_loop_insn_in_window(void)
+{
+	const uint64_t n = 1000, k = 999;
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+
+	uint64_t rip = assemble(put_loop_loop);
+	initial_regs(regs, n);
+	regs[POINT_RCX] = n;
+	target_at(&t, rip, regs);
+	t.gpr[POINT_RCX] = n - k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * k;
+	check_branch_loop(put_loop_loop, regs, &t,
+			  flags_add(0x10 + 3 * (k - 1), 3), 5, 0x10 + 3 * n, 0);
+}
+
+/* The re-encoded branches, read back from the trampoline: each goes
+ * where the original went. */
+static void test_branch_encodings(void)
+{
+	const uint64_t rip = 0x400000, tramp = 0x500000;
+	struct point_target t;
+	struct point_patch p;
+	uint8_t code[32];
+
+	memset(code, 0x90, sizeof(code));
+	memset(&t, 0, sizeof(t));
+	t.rip = rip;
+	/* jne -0x10 (to rip - 0x0e); jmp rel32 +0x1000. */
+	static const uint8_t jj[] = { 0x75, 0xf0, 0xe9, 0x00, 0x10, 0, 0 };
+	memcpy(code, jj, sizeof(jj));
+	CU_ASSERT_EQUAL_FATAL(point_patch_build(&p, &t, code, sizeof(code), 16,
+						tramp, why, sizeof(why)), 0);
+	CU_ASSERT_EQUAL(p.displaced, 7);
+	/* The trampoline's last code: 0f 85 rel32, e9 rel32, then int3
+	 * padding (no jump back after a jmp). */
+	const uint8_t *j = NULL;
+	for (size_t i = 0; i + 11 <= p.tramp_len; i++)
+		if (p.tramp[i] == 0x0f && p.tramp[i + 1] == 0x85 &&
+		    p.tramp[i + 6] == 0xe9) {
+			j = p.tramp + i;
+		}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	size_t off = (size_t)(j - p.tramp);
+	int32_t r1, r2;
+	memcpy(&r1, j + 2, 4);
+	memcpy(&r2, j + 7, 4);
+	CU_ASSERT_EQUAL(tramp + off + 6 + (uint64_t)(int64_t)r1, rip + 2 - 0x10);
+	CU_ASSERT_EQUAL(tramp + off + 11 + (uint64_t)(int64_t)r2,
+			rip + 7 + 0x1000);
+	CU_ASSERT_EQUAL(j[11], 0xcc);
+	/* A thread standing on the jmp goes on at its copy. */
+	CU_ASSERT_EQUAL(p.moved_to[0], 0);
+	CU_ASSERT_EQUAL(p.moved_to[1], 0);
+	CU_ASSERT_EQUAL(p.moved_to[2], off + 6);
+
+	/* A destination out of rel32 reach of the trampoline. */
+	static const uint8_t far_jmp[] = { 0xe9, 0xf0, 0xff, 0xff, 0x7f };
+	memcpy(code, far_jmp, sizeof(far_jmp));
+	CU_ASSERT_EQUAL(point_patch_build(&p, &t, code, sizeof(code), 16,
+					  rip - 0x100000, why, sizeof(why)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "branch destination"));
+}
+
 /* ---- setup ---------------------------------------------------------------- */
 
 /* An RWX page within rel32 reach of code_buf, found by trying addresses
@@ -1102,6 +1427,10 @@ static const struct unit_test run_tests[] = {
 	{ "memory words tell passes apart", test_memory_word },
 	{ "nothing below rsp is written", test_stack_untouched },
 	{ "all six arithmetic flags and DF exact", test_flags_exact },
+	{ "jcc back-edge to rip inside the window", test_backedge_in_window },
+	{ "forward jcc, jmp, jmp and padding", test_forward_jcc_and_jmp },
+	{ "call as push of its return address and jmp", test_call_in_window },
+	{ "loop instruction in the window", test_loop_insn_in_window },
 	{ "speed of a non-matching pass", test_speed },
 	{ NULL, NULL },
 };
@@ -1109,6 +1438,7 @@ static const struct unit_test build_tests[] = {
 	{ "jump, saved bytes, largest trampoline", test_layout },
 	{ "refused instructions and reach", test_refusals },
 	{ "refused memory words", test_bad_words },
+	{ "re-encoded branch destinations", test_branch_encodings },
 	{ NULL, NULL },
 };
 static const struct unit_suite suites[] = {
