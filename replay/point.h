@@ -21,6 +21,19 @@ uint64_t point_fp_hash(const struct user_fpregs_struct *fp);
  * (-1 in user code, whatever stop reported it), not the selectors. */
 bool point_regs_match(const struct user_regs_struct *want,
 		      const struct user_regs_struct *have);
+/* The same, leaving out the general registers in `skip` (bit i: the
+ * i-th of rax rbx rcx rdx rsi rdi rbp rsp r8-r15, point_patch.h's
+ * enum point_gpr order). */
+bool point_regs_match_except(const struct user_regs_struct *want,
+			     const struct user_regs_struct *have,
+			     uint16_t skip);
+/* The general registers of g in that order. */
+void point_gprs(const struct user_regs_struct *g, uint64_t out[16]);
+/* Which of g's general registers hold a time-stamp counter value read
+ * in the last minute or so, given the counter now: where rdtsc is not
+ * trapped, replay reads other values, so such a register cannot name
+ * the point (ld.so keeps its start time in one for a while). */
+uint16_t point_tsc_regs(const struct user_regs_struct *g, uint64_t tsc_now);
 
 /* A set of memory ranges, merged as they are added, up to the limits of
  * an EV_POINT (POINT_MAX_RANGES, POINT_MAX_BYTES).  Ranges that do not

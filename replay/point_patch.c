@@ -537,6 +537,8 @@ static void emit_compares(struct tasm *a, const struct point_target *t)
 {
 	emit_save(a);
 	for (unsigned r = 0; r < POINT_NGPR; r++) {
+		if (t->skip_gpr & (1u << r))
+			continue;
 		emit_cmp_const(a, hw_reg[r], t->gpr[r]);
 		a->jne[a->njne++] = emit_jne(a);
 	}

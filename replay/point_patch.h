@@ -72,6 +72,7 @@ struct point_target {
 	/* At the point, in this order: rax rbx rcx rdx rsi rdi rbp rsp
 	 * r8 r9 r10 r11 r12 r13 r14 r15 (enum point_gpr). */
 	uint64_t gpr[POINT_NGPR];
+	uint16_t skip_gpr;                      /* bit r: gpr[r] not compared */
 	size_t nwords;                          /* <= POINT_MAX_WORDS */
 	struct point_word words[POINT_MAX_WORDS];  /* must hold these too */
 };

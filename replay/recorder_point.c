@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <x86intrin.h>
 
 #include "replay/insn_access.h"
 #include "replay/point.h"
@@ -309,6 +310,8 @@ static int fill_point(struct probe *pr, const struct user_regs_struct *g,
 		point_ranges_add(&pr->ranges, g->rsp, PROBE_STACK_BYTES);
 	if (read_fp_hash(pr, &pt->fp_hash) < 0)
 		return -1;
+	if (!trace_header(pr->r->trace)->rdtsc_trapped)
+		pt->tsc_regs = point_tsc_regs(g, __rdtsc());
 	/* The thread's count of buffered calls tells apart two passes with
 	 * equal registers that buffered calls separate (a loop of patched
 	 * futex wakes between two events). */

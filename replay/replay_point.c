@@ -122,7 +122,7 @@ int replay_point_matches(struct replayer *r, struct task *t, bool *match)
 	*match = false;
 	if (task_get_gregs(r->proc, t, &g) < 0)
 		return -1;
-	if (!point_regs_match(&p->regs, &g)) {
+	if (!point_regs_match_except(&p->regs, &g, p->tsc_regs)) {
 		if (r->debug && g.rip == p->regs.rip)
 			log_register_mismatch(r, &p->regs, &g);
 		return 0;
@@ -244,6 +244,7 @@ static void matcher_target(const struct replayer *r, const struct ev_point *p,
 	memset(m, 0, sizeof(*m));
 	m->rip = g->rip;
 	memcpy(m->gpr, gpr, sizeof(gpr));
+	m->skip_gpr = p->tsc_regs;
 	if (p->seq_addr) {
 		m->words[0].addr = p->seq_addr;
 		m->words[0].value = p->seq;

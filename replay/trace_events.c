@@ -259,6 +259,7 @@ static void put_point(struct trace_buf *b, const struct ev_point *p)
 	trace_buf_put_blob(b, p->bytes, p->nbytes);
 	trace_buf_put_u64(b, p->seq_addr);
 	trace_buf_put_u64(b, p->seq);
+	trace_buf_put_u32(b, p->tsc_regs);
 }
 
 /* The ranges must add up to the bytes, and stay within the limits the
@@ -290,8 +291,11 @@ static void get_point(struct trace_cursor *c, struct ev_point *p)
 	if (!c->failed && trace_cursor_left(c)) {
 		p->seq_addr = trace_cursor_u64(c);
 		p->seq = trace_cursor_u64(c);
-		if (p->seq_addr & 7)
+		uint32_t tsc = trace_cursor_u32(c);
+		/* Never rsp (bit 7); 16 registers. */
+		if ((p->seq_addr & 7) || (tsc & ~0xff7fu))
 			c->failed = true;
+		p->tsc_regs = (uint16_t)tsc;
 	}
 	if (!c->failed && (total != p->nbytes || total > POINT_MAX_BYTES ||
 			   (p->reason != POINT_PREEMPT && p->reason != POINT_SIGNAL)))

@@ -147,6 +147,10 @@ struct ev_point {
 	 * point's rip with equal registers many times, buffered calls in
 	 * between.  seq_addr 0: none. */
 	uint64_t seq_addr, seq;
+	/* (2.4) General registers (bit i: point_patch.h's enum point_gpr)
+	 * that held a recent time-stamp counter value where rdtsc was not
+	 * trapped: replay reads other values, so they are not compared. */
+	uint16_t tsc_regs;
 };
 
 /* EV_SYSCALLBUF: records (syscallbuf/syscallbuf_abi.h) the thread's

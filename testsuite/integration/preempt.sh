@@ -27,7 +27,7 @@
 #
 # XRR_RECORD_ARGS (e.g. "--xcr0 0x7") is added to every xrr record.
 . "${top_srcdir:-$(dirname "$0")/../..}/testsuite/lib.sh"
-plan 70
+plan 72
 
 # How `xrr dump` names a point the recorder chose in user code.  The
 # names are not settled yet (issue 12 is in progress): adjust these two
@@ -134,6 +134,13 @@ preempt_prog preempt_spinlock spin "" "$PROGS/preempt_spinlock"
 preempt_prog preempt_pthread_spin spin "" "$PROGS/preempt_pthread_spin"
 preempt_prog preempt_blocked spin "" "$PROGS/preempt_blocked"
 preempt_prog preempt_omp spin "$OMP_ENV" "$PROGS/preempt_omp"
+# libgomp wakes its threads from its own syscall instructions: the
+# recorder patches those sites into the syscall buffer (docs/syscallbuf.md
+# "Patched sites"), and the points that follow still replay (above).
+check "preempt_omp: libgomp's futex wake sites are patched" "$T/preempt_omp.dump" \
+	'patched the syscall at 0x[0-9a-f]+: jump at'
+check "preempt_omp: futex wakes went through the buffer" "$T/preempt_omp.dump" \
+	'buffered #[0-9]+: futex\(0x[0-9a-f]+, FUTEX_WAKE_PRIVATE'
 # Compute threads preempted in straight code that calls a hot compare:
 # points the replay must find without a stop per arrival (in time).
 preempt_prog preempt_calls spin "" "$PROGS/preempt_calls"

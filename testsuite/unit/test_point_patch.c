@@ -23,6 +23,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "replay/point.h"
 #include "replay/point_patch.h"
 #include "testsuite/unit/cunit_main.h"
 
@@ -655,6 +656,52 @@ static void test_each_register_compared(void)
 		CU_ASSERT_EQUAL(sig, 0);
 		CU_ASSERT_EQUAL(res, ((0x10 + 3 * n) << 32) + n);
 	}
+}
+
+/* A register left out (a time-stamp counter value replay reads anew)
+ * does not stop the match. */
+static void test_skipped_register(void)
+{
+	const uint64_t n = 300, k = 100;
+	uint64_t regs[POINT_NGPR];
+	struct point_target t;
+	struct point_patch p;
+	int sig;
+
+	uint64_t rip = assemble(put_loop_regs);
+	initial_regs(regs, n);
+	target_at(&t, rip, regs);
+	t.gpr[POINT_RAX] = k;
+	t.gpr[POINT_RBX] = 0x10 + 3 * k;
+	t.gpr[POINT_R9] += 12345;
+	t.skip_gpr = 1u << POINT_R9;
+	CU_ASSERT_EQUAL_FATAL(build(&p, &t, 10), 0);
+	apply(&p);
+	run(regs, &sig);
+	CU_ASSERT_EQUAL(sig, SIGTRAP);
+}
+
+/* Which registers look like a recent time-stamp counter value. */
+static void test_tsc_regs(void)
+{
+	struct user_regs_struct g, h;
+	const uint64_t now = 1ull << 50;
+
+	memset(&g, 0, sizeof(g));
+	g.r9 = now - 1000;              /* read a moment ago */
+	g.rax = 0x7ffff7fc06e8;         /* a pointer */
+	g.rbx = now + 5;                /* not yet read: not one */
+	g.rsp = now - 5;                /* never rsp */
+	g.r15 = now - (1ull << 40);     /* long ago */
+	CU_ASSERT_EQUAL(point_tsc_regs(&g, now), 1u << POINT_R9);
+	CU_ASSERT_EQUAL(point_tsc_regs(&g, 1000), 0);   /* machine just up */
+	h = g;
+	h.r9 = now + 777;
+	CU_ASSERT_FALSE(point_regs_match(&g, &h));
+	CU_ASSERT_TRUE(point_regs_match_except(&g, &h, 1u << POINT_R9));
+	CU_ASSERT_FALSE(point_regs_match_except(&g, &h, 1u << POINT_R8));
+	h.rip = g.rip + 1;
+	CU_ASSERT_FALSE(point_regs_match_except(&g, &h, 1u << POINT_R9));
 }
 
 /* Resuming at match_trap unchanged goes on with the program. */
@@ -1422,6 +1469,7 @@ static const struct unit_test run_tests[] = {
 	{ "match one instruction into the loop", test_match_second_insn },
 	{ "no match runs the displaced instructions", test_no_match_runs_through },
 	{ "every register is compared", test_each_register_compared },
+	{ "a skipped register is not", test_skipped_register },
 	{ "resuming at match_trap continues the program", test_resume_after_match },
 	{ "rip-relative operand relocated", test_riprel_displaced },
 	{ "memory words tell passes apart", test_memory_word },
@@ -1439,6 +1487,7 @@ static const struct unit_test build_tests[] = {
 	{ "refused instructions and reach", test_refusals },
 	{ "refused memory words", test_bad_words },
 	{ "re-encoded branch destinations", test_branch_encodings },
+	{ "time-stamp counter registers", test_tsc_regs },
 	{ NULL, NULL },
 };
 static const struct unit_suite suites[] = {

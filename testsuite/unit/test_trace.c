@@ -1302,6 +1302,7 @@ static void make_events(struct trace_event *ev)
 	ev[9].u.point.regs.r15 = 42;
 	ev[9].u.point.seq_addr = 0x7ff7f0000020;
 	ev[9].u.point.seq = 4711;
+	ev[9].u.point.tsc_regs = 0x0201;       /* rax and r9 */
 	ev[10] = (struct trace_event){ .type = EV_RESUME, .tid = 11 };
 	ev[11] = (struct trace_event){ .type = EV_PATCH, .tid = 11 };
 	ev[11].u.patch = (struct ev_patch){ .site = 0x7ffff7f83088,
@@ -1371,6 +1372,7 @@ static void assert_events_equal(const struct trace_event *a,
 			  memcmp(pa->bytes, pb->bytes, pa->nbytes) == 0);
 		CU_ASSERT_EQUAL(pa->seq_addr, pb->seq_addr);
 		CU_ASSERT_EQUAL(pa->seq, pb->seq);
+		CU_ASSERT_EQUAL(pa->tsc_regs, pb->tsc_regs);
 		break;
 	}
 	case EV_PATCH:
@@ -1485,8 +1487,9 @@ static void test_events_truncated_decode(void)
 					      len == b.len - 4;
 			bool no_ns_tid = (ev[i].type == EV_THREAD_CREATE ||
 					  ev[i].type == EV_FORK) && len == b.len - 4;
-			/* EV_POINT without seq_addr, seq (2.4) is a 2.3 one. */
-			bool no_seq = ev[i].type == EV_POINT && len == b.len - 16;
+			/* EV_POINT without seq_addr, seq, tsc_regs (2.4) is a
+			 * 2.3 one. */
+			bool no_seq = ev[i].type == EV_POINT && len == b.len - 20;
 			if (trace_event_decode(&back, ev[i].type, copy, len) != -1) {
 				if (legacy && back.u.exec.argc == 0)
 					legacy_accepted++;
@@ -1496,7 +1499,8 @@ static void test_events_truncated_decode(void)
 					 back.u.fork.new_tid == ev[i].u.fork.new_tid)
 					legacy_accepted++;
 				else if (no_seq && back.u.point.seq_addr == 0 &&
-					 back.u.point.seq == 0)
+					 back.u.point.seq == 0 &&
+					 back.u.point.tsc_regs == 0)
 					legacy_points++;
 				else
 					wrongly_accepted++;
