@@ -30,6 +30,7 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x0000127c, BLKDISCARDZEROES, 4),
 	IO(0x0000127e, BLKROTATIONAL, 2),
 	IO(0x00004b33, KDGKBTYPE, 1),
+	IO(0x00004b3b, KDGETMODE, 4),
 	/* loop devices: the control device and /dev/loopN (tests make and
 	   mount file systems on them); only GET_STATUS(64) write back */
 	IO(0x00004c00, LOOP_SET_FD, 0),
@@ -46,7 +47,6 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x00004c80, LOOP_CTL_ADD, 0),
 	IO(0x00004c81, LOOP_CTL_REMOVE, 0),
 	IO(0x00004c82, LOOP_CTL_GET_FREE, 0),
-	IO(0x00004b3b, KDGETMODE, 4),
 	IO(0x00005401, TCGETS, SZ_KTERMIOS),
 	IO(0x00005402, TCSETS, 0),
 	IO(0x00005403, TCSETSW, 0),
