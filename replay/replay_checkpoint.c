@@ -131,7 +131,8 @@ static bool replay_state_ok(const struct replayer *r, char *err,
 			      "and keeps tables that are not copied yet");
 	if (r->nshms)
 		return refuse(r, err, errlen, "%zu SysV shared memory "
-			      "segment(s) were attached: their memory would be "
+			      "segment(s) or shared file mapping(s) were made: "
+			      "their memory would be "
 			      "shared by the checkpoint and the live replay",
 			      r->nshms);
 	list_procs(r, pids, sizeof(pids));

@@ -211,11 +211,13 @@ struct replayer {
 	pid_t runq[REPLAY_MAX_THREADS];
 	size_t nrunq;
 
-	/* SysV segments attached so far: one memfd of ours each, which
-	 * every replayed attachment maps, so that they share as the
-	 * recorded attachments did (replay_syscall.c). */
+	/* SysV segments attached so far, and files mapped MAP_SHARED
+	 * (2.4 traces name them by device and inode): one memfd of ours
+	 * each, which every replayed attachment or mapping maps, so that
+	 * they share as the recorded ones did (replay_syscall.c). */
 	struct replay_shm {
-		int32_t shmid;
+		int32_t shmid;          /* -1 for a file */
+		uint64_t dev, ino;      /* 0, 0 for a SysV segment */
 		int memfd;
 		uint64_t size;
 	} *shms;

@@ -29,7 +29,7 @@
  * things an older reader may ignore (optional header keys, optional
  * record types), see docs/trace-format.md. */
 #define TRACE_FORMAT_MAJOR 2
-#define TRACE_FORMAT_MINOR 3
+#define TRACE_FORMAT_MINOR 4
 /* The oldest major this xrr still reads (docs/trace-format.md: a 1.x
  * trace is one process whose children were not recorded). */
 #define TRACE_FORMAT_MAJOR_OLDEST 1
