@@ -131,8 +131,7 @@ static bool replay_state_ok(const struct replayer *r, char *err,
 			      "and keeps tables that are not copied yet");
 	if (r->nshms)
 		return refuse(r, err, errlen, "%zu SysV shared memory "
-			      "segment(s) or shared file mapping(s) were made: "
-			      "their memory would be "
+			      "segment(s) were attached: their memory would be "
 			      "shared by the checkpoint and the live replay",
 			      r->nshms);
 	list_procs(r, pids, sizeof(pids));
@@ -494,6 +493,8 @@ static int snapshot(struct replay_checkpoint *c, const struct replayer *r,
 	s->sites = NULL;
 	s->have_sites = false;
 	s->shms = NULL;
+	s->sfiles = NULL;
+	s->nsfiles = 0;
 	memset(&s->psearch, 0, sizeof(s->psearch));
 	repoint(s, r->procs[0], c->rp);
 	if (copy_fdts(s->threads, r->threads, r->nthreads) < 0 ||

@@ -348,21 +348,22 @@ static int perform_mmap_with_contents(struct replayer *r, struct task *t,
 static int shm_memfd(struct replayer *r, int32_t shmid, uint64_t dev,
 		     uint64_t ino, uint64_t size, char *err, size_t errlen)
 {
+	struct replay_shm **tab = shmid >= 0 ? &r->shms : &r->sfiles;
+	size_t *n = shmid >= 0 ? &r->nshms : &r->nsfiles;
 	struct replay_shm *e = NULL;
 
-	for (size_t i = 0; i < r->nshms && !e; i++)
-		if (r->shms[i].shmid == shmid && r->shms[i].dev == dev &&
-		    r->shms[i].ino == ino)
-			e = &r->shms[i];
+	for (size_t i = 0; i < *n && !e; i++)
+		if ((*tab)[i].shmid == shmid && (*tab)[i].dev == dev &&
+		    (*tab)[i].ino == ino)
+			e = &(*tab)[i];
 	if (!e) {
-		struct replay_shm *more = realloc(r->shms, (r->nshms + 1) *
-						  sizeof(*more));
+		struct replay_shm *more = realloc(*tab, (*n + 1) * sizeof(*more));
 		if (!more) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		r->shms = more;
-		e = &r->shms[r->nshms];
+		*tab = more;
+		e = &(*tab)[*n];
 		e->shmid = shmid;
 		e->dev = dev;
 		e->ino = ino;
@@ -373,7 +374,7 @@ static int shm_memfd(struct replayer *r, int32_t shmid, uint64_t dev,
 			snprintf(err, errlen, "memfd_create: %s", strerror(errno));
 			return -1;
 		}
-		r->nshms++;
+		(*n)++;
 	}
 	if (size > e->size) {
 		if (ftruncate(e->memfd, (off_t)size) < 0) {
@@ -471,6 +472,11 @@ void replay_shm_forget(struct replayer *r)
 	free(r->shms);
 	r->shms = NULL;
 	r->nshms = 0;
+	for (size_t i = 0; i < r->nsfiles; i++)
+		close(r->sfiles[i].memfd);
+	free(r->sfiles);
+	r->sfiles = NULL;
+	r->nsfiles = 0;
 }
 static int replay_shmat(struct replayer *r, struct task *t,
 			const struct ev_syscall *s, struct replay_stop *stop)
