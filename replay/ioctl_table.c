@@ -23,12 +23,15 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x00001265, BLKFRAGET, 8),
 	IO(0x00001267, BLKSECTGET, 2),
 	IO(0x00001268, BLKSSZGET, 4),
+	IO(0x00001277, BLKDISCARD, 0),          /* reads a u64 range */
 	IO(0x00001278, BLKIOMIN, 4),
 	IO(0x00001279, BLKIOOPT, 4),
 	IO(0x0000127a, BLKALIGNOFF, 4),
 	IO(0x0000127b, BLKPBSZGET, 4),
 	IO(0x0000127c, BLKDISCARDZEROES, 4),
+	IO(0x0000127d, BLKSECDISCARD, 0),
 	IO(0x0000127e, BLKROTATIONAL, 2),
+	IO(0x0000127f, BLKZEROOUT, 0),
 	IO(0x00004b33, KDGKBTYPE, 1),
 	IO(0x00004b3b, KDGETMODE, 4),
 	/* loop devices: the control device and /dev/loopN (tests make and
@@ -47,6 +50,9 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x00004c80, LOOP_CTL_ADD, 0),
 	IO(0x00004c81, LOOP_CTL_REMOVE, 0),
 	IO(0x00004c82, LOOP_CTL_GET_FREE, 0),
+	/* what mkfs's device probing asks (libblkid): CD-ROM drives */
+	IO(0x00005331, CDROM_GET_CAPABILITY, 0), /* the result says it */
+	IO(0x00005395, CDROM_LAST_WRITTEN, 8),   /* a long */
 	IO(0x00005401, TCGETS, SZ_KTERMIOS),
 	IO(0x00005402, TCSETS, 0),
 	IO(0x00005403, TCSETSW, 0),
@@ -139,6 +145,7 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x80087601, FS_IOC_GETVERSION, 4),
 	IO(0x80111500, FS_IOC_GETFSUUID, 17),
 	IO(0x801c581f, FS_IOC_FSGETXATTR, SZ_FSXATTR),
+	IO(0x80280215, FDGETFDCSTAT, SZ_FDC_STATE), /* floppy controller */
 	IO(0x802c542a, TCGETS2, SZ_KTERMIOS2),
 	IO(0x80811501, FS_IOC_GETFSSYSFSPATH, 129),
 	IO(0x81009431, FS_IOC_GETFSLABEL, 256),

@@ -3,11 +3,14 @@
  * is attached to it, its status is set and read back in both layouts
  * (LOOP_GET_STATUS64 and the old LOOP_GET_STATUS write structs the
  * replay must reproduce), its size is read as a block device, and it is
- * detached. Without root or the loop driver the first outcome prints
+ * detached. mkfs's probing of the device (is it a floppy, a CD-ROM?)
+ * and its discards come in between. Without root or the loop driver the first outcome prints
  * as a category and nothing else is tried. */
 #include "conf_sys.h"
 
 #include <fcntl.h>
+#include <linux/cdrom.h>
+#include <linux/fd.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <stdint.h>
@@ -61,6 +64,20 @@ static void status_round_trip(int loop)
 	      "LOOP_GET_STATUS: the name set, offset 0");
 }
 
+/* What mke2fs's libblkid asks before it writes a file system. */
+static void probed_like_mkfs(int loop)
+{
+	struct floppy_fdc_state fdc;
+	long last = 0;
+	uint64_t range[2] = { 0, 65536 };
+
+	OUTCOME("FDGETFDCSTAT", ioctl(loop, FDGETFDCSTAT, &fdc));
+	OUTCOME("CDROM_GET_CAPABILITY", ioctl(loop, CDROM_GET_CAPABILITY, 0));
+	OUTCOME("CDROM_LAST_WRITTEN", ioctl(loop, CDROM_LAST_WRITTEN, &last));
+	OUTCOME("BLKDISCARD of 64 KiB", ioctl(loop, BLKDISCARD, range));
+	OUTCOME("BLKZEROOUT of 64 KiB", ioctl(loop, BLKZEROOUT, range));
+}
+
 static void as_block_device(int loop)
 {
 	uint64_t bytes = 0;
@@ -97,6 +114,7 @@ int main(void)
 	OUTCOME("LOOP_CTL_GET_FREE and LOOP_SET_FD", loop);
 	if (loop >= 0) {
 		status_round_trip(loop);
+		probed_like_mkfs(loop);
 		as_block_device(loop);
 		CHECK(ioctl(loop, LOOP_CLR_FD, 0) == 0, "LOOP_CLR_FD");
 		close(loop);
