@@ -612,6 +612,8 @@ const struct sc_subop sc_fcntl_cmds[] = {
 	OPN(1024, F_SETLEASE),
 	OPN(1025, F_GETLEASE),
 	OPN(1026, F_NOTIFY),
+	OPN(1027, F_DUPFD_QUERY),       /* Linux 6.10: the result says */
+	OPN(1028, F_CREATED_QUERY),     /* Linux 6.12: the result says */
 	OPN(1030, F_DUPFD_CLOEXEC),
 	OPN(1031, F_SETPIPE_SZ),
 	OPN(1032, F_GETPIPE_SZ),
