@@ -120,6 +120,22 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x00008921, SIOCGIFMTU, SZ_IFREQ),
 	IO(0x00008927, SIOCGIFHWADDR, SZ_IFREQ),
 	IO(0x00008933, SIOCGIFINDEX, SZ_IFREQ),
+	/* namespace files (nsfs): USERNS and PARENT return a new fd */
+	IO(0x0000b701, NS_GET_USERNS, 0),
+	IO(0x0000b702, NS_GET_PARENT, 0),
+	IO(0x0000b703, NS_GET_NSTYPE, 0),
+	IO(0x0000b704, NS_GET_OWNER_UID, 4),    /* _IO, yet writes a uid_t */
+	/* pidfds: a new fd for a namespace of the process */
+	IO(0x0000ff01, PIDFD_GET_CGROUP_NAMESPACE, 0),
+	IO(0x0000ff02, PIDFD_GET_IPC_NAMESPACE, 0),
+	IO(0x0000ff03, PIDFD_GET_MNT_NAMESPACE, 0),
+	IO(0x0000ff04, PIDFD_GET_NET_NAMESPACE, 0),
+	IO(0x0000ff05, PIDFD_GET_PID_NAMESPACE, 0),
+	IO(0x0000ff06, PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE, 0),
+	IO(0x0000ff07, PIDFD_GET_TIME_NAMESPACE, 0),
+	IO(0x0000ff08, PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE, 0),
+	IO(0x0000ff09, PIDFD_GET_USER_NAMESPACE, 0),
+	IO(0x0000ff0a, PIDFD_GET_UTS_NAMESPACE, 0),
 	IO(0x40045431, TIOCSPTLCK, 0),
 	IO(0x40045436, TIOCSIG, 0),
 	IO(0x40049409, FICLONE, 0),
@@ -138,6 +154,7 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x80045438, TIOCGPKT, 4),
 	IO(0x80045439, TIOCGPTLCK, 4),
 	IO(0x80045440, TIOCGEXCL, 4),
+	IO(0x800454cf, TUNGETFEATURES, 4),
 	IO(0x80081270, BLKBSZGET, 4),
 	IO(0x80081272, BLKGETSIZE64, 8),
 	IO(0x80081280, BLKGETDISKSEQ, 8),
@@ -151,6 +168,10 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x81009431, FS_IOC_GETFSLABEL, 256),
 	/* the header, then fm_extent_count extents (mapped ones are filled) */
 	IOV(0xc020660b, FS_IOC_FIEMAP, SZ_FIEMAP, FIEMAP_EXTENT_COUNT, SZ_FIEMAP_EXTENT),
+	/* the struct's size is in the request: the kernel writes that many
+	   bytes back (Linux 6.13's 72-byte struct pidfd_info; other sizes
+	   are other requests) */
+	IO(0xc048ff0b, PIDFD_GET_INFO, 72),
 };
 
 const size_t ioctl_table_len = sizeof(ioctl_table) / sizeof(ioctl_table[0]);
