@@ -386,6 +386,8 @@ static int shm_memfd(struct replayer *r, int32_t shmid, uint64_t dev,
 	return e->memfd;
 }
 
+#define SHARED_FILE_SPAN (1ULL << 40)
+
 /* A file mapped MAP_SHARED (named by device and inode, 2.4): our memfd
  * for that file stands for it, mapped at the recorded offset, so that
  * every mapping of the file shares memory as the recorded ones did, in
@@ -399,8 +401,15 @@ static int replay_mmap_shared_file(struct replayer *r, struct task *t,
 {
 	uint64_t len = m->map.end - m->map.start;
 	char err[256] = "", path[64];
-	int memfd = shm_memfd(r, -1, m->shared_dev, m->shared_ino,
-			      a[5] + len, err, sizeof(err));
+	/* The file's size is not in the trace, and the program may grow
+	 * the mapping with mremap after growing the file: a sparse memfd
+	 * far larger than any mapping (costs nothing; a recorded SIGBUS
+	 * past the end of the file is then a divergence, not a silent
+	 * difference). */
+	uint64_t size = a[5] + len > SHARED_FILE_SPAN ? a[5] + len
+						      : SHARED_FILE_SPAN;
+	int memfd = shm_memfd(r, -1, m->shared_dev, m->shared_ino, size,
+			      err, sizeof(err));
 	if (memfd < 0)
 		return replay_error(r, stop, "shared mapping of %s: %s",
 				    m->map.path, err);

@@ -1,8 +1,9 @@
 /* A file mapped MAP_SHARED by a parent and, independently, by its
  * children: one after exec (it opens the file by name and maps it, as a
  * test harness's results page is shared with the programs it runs), one
- * after a plain fork. The parent sees every change through its own mapping, which it made
- * before any child existed. */
+ * after a plain fork. The parent sees every change through its own
+ * mapping, which it made before any child existed. Then the file grows
+ * and the parent's mapping grows over it with mremap. */
 #include "conf_proc.h"
 #include <fcntl.h>
 #include <stdint.h>
@@ -88,6 +89,21 @@ int main(int argc, char **argv)
 	check("the forked child's count reached my mapping", mine->counter == 12);
 	check("and its note", strcmp(mine->note, "from a forked child") == 0);
 
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, 3 * 4096) < 0) {
+		conf_fail("grow the file");
+	} else {
+		char *big = mremap(mine, 4096, 3 * 4096, MREMAP_MAYMOVE);
+		check("mremap over the grown file", big != MAP_FAILED);
+		if (big != MAP_FAILED) {
+			big[2 * 4096 + 10] = 'z';
+			char c = 0;
+			check("its third page reaches the file",
+			      pread(fd, &c, 1, 2 * 4096 + 10) == 1 && c == 'z');
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	unlink(path);
 	return conf_finish("shared_file");
 }
