@@ -1196,8 +1196,11 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 		return resume(r, t, TASK_RESUME_SINGLESTEP, 0);
 	}
 	/* An ignored signal does nothing natively (the kernel queues it
-	 * only because we trace): drop it, wherever it arrives. */
-	if (!rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
+	 * only because we trace): drop it, wherever it arrives. Unless a
+	 * recorded tracer traces the thread: natively its tracer sees
+	 * every signal, ignored ones too (recorder_ptrace.c). */
+	if (!t->tracee &&
+	    !rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
 	    st->signo != SIGSEGV &&
 	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED) {
 		if (r->debug)
