@@ -15,11 +15,14 @@
 const struct ioctl_desc ioctl_table[] = {
 	IO(0x00000001, FIBMAP, 4),              /* block number in and out */
 	IO(0x00000002, FIGETBSZ, 4),
+	IO(0x0000125d, BLKROSET, 0),            /* reads an int */
 	IO(0x0000125e, BLKROGET, 4),
 	IO(0x0000125f, BLKRRPART, 0),
 	IO(0x00001260, BLKGETSIZE, 8),
 	IO(0x00001261, BLKFLSBUF, 0),
+	IO(0x00001262, BLKRASET, 0),            /* the value is the argument */
 	IO(0x00001263, BLKRAGET, 8),
+	IO(0x00001264, BLKFRASET, 0),
 	IO(0x00001265, BLKFRAGET, 8),
 	IO(0x00001267, BLKSECTGET, 2),
 	IO(0x00001268, BLKSSZGET, 4),

@@ -85,6 +85,15 @@ static void as_block_device(int loop)
 
 	CHECK(ioctl(loop, BLKGETSIZE64, &bytes) == 0 && bytes == BACKING_SIZE,
 	      "BLKGETSIZE64: 1 MiB");
+	int ro = 1, now = -1;
+	CHECK(ioctl(loop, BLKROSET, &ro) == 0 && ioctl(loop, BLKROGET, &now) == 0 &&
+		      now == 1, "BLKROSET 1, BLKROGET: 1");
+	ro = 0;
+	CHECK(ioctl(loop, BLKROSET, &ro) == 0 && ioctl(loop, BLKROGET, &now) == 0 &&
+		      now == 0, "BLKROSET 0, BLKROGET: 0");
+	long ra = -1;
+	CHECK(ioctl(loop, BLKRASET, 64UL) == 0 && ioctl(loop, BLKRAGET, &ra) == 0 &&
+		      ra == 64, "BLKRASET 64, BLKRAGET: 64");
 	CHECK(ioctl(loop, LOOP_SET_CAPACITY, 0) == 0, "LOOP_SET_CAPACITY");
 	CHECK(ioctl(loop, LOOP_SET_DIRECT_IO, 0) == 0, "LOOP_SET_DIRECT_IO 0");
 	memset(block, 'L', sizeof(block));
