@@ -22,6 +22,10 @@
 #define K_FIONCLEX              0x5450
 #define K_FIOCLEX               0x5451
 #define K_TIOCGPTPEER           0x5441
+#define K_NS_GET_USERNS         0xb701
+#define K_NS_GET_PARENT         0xb702
+#define K_PIDFD_GET_NS_FIRST    0xff01  /* PIDFD_GET_CGROUP_NAMESPACE */
+#define K_PIDFD_GET_NS_LAST     0xff0a  /* PIDFD_GET_UTS_NAMESPACE */
 #define K_CLOSE_RANGE_UNSHARE   (1U << 1)
 #define K_CLOSE_RANGE_CLOEXEC   (1U << 2)
 #define K_SOL_SOCKET            1
@@ -466,9 +470,14 @@ int fdtable_syscall(struct fdtable **tp, long nr, const uint64_t args[SC_MAX_ARG
 			set_cloexec(t, args[0], false);
 			return 0;
 		case K_TIOCGPTPEER:
+		case K_NS_GET_USERNS:
+		case K_NS_GET_PARENT:
 			forget(t, (uint32_t)result);
 			return 0;
 		default:
+			if ((uint32_t)args[1] >= K_PIDFD_GET_NS_FIRST &&
+			    (uint32_t)args[1] <= K_PIDFD_GET_NS_LAST)
+				forget(t, (uint32_t)result);
 			return 0;
 		}
 	case FX_CLOSE_RANGE: {

@@ -15,22 +15,47 @@
 const struct ioctl_desc ioctl_table[] = {
 	IO(0x00000001, FIBMAP, 4),              /* block number in and out */
 	IO(0x00000002, FIGETBSZ, 4),
+	IO(0x0000125d, BLKROSET, 0),            /* reads an int */
 	IO(0x0000125e, BLKROGET, 4),
 	IO(0x0000125f, BLKRRPART, 0),
 	IO(0x00001260, BLKGETSIZE, 8),
 	IO(0x00001261, BLKFLSBUF, 0),
+	IO(0x00001262, BLKRASET, 0),            /* the value is the argument */
 	IO(0x00001263, BLKRAGET, 8),
+	IO(0x00001264, BLKFRASET, 0),
 	IO(0x00001265, BLKFRAGET, 8),
 	IO(0x00001267, BLKSECTGET, 2),
 	IO(0x00001268, BLKSSZGET, 4),
+	IO(0x00001277, BLKDISCARD, 0),          /* reads a u64 range */
 	IO(0x00001278, BLKIOMIN, 4),
 	IO(0x00001279, BLKIOOPT, 4),
 	IO(0x0000127a, BLKALIGNOFF, 4),
 	IO(0x0000127b, BLKPBSZGET, 4),
 	IO(0x0000127c, BLKDISCARDZEROES, 4),
+	IO(0x0000127d, BLKSECDISCARD, 0),
 	IO(0x0000127e, BLKROTATIONAL, 2),
+	IO(0x0000127f, BLKZEROOUT, 0),
 	IO(0x00004b33, KDGKBTYPE, 1),
 	IO(0x00004b3b, KDGETMODE, 4),
+	/* loop devices: the control device and /dev/loopN (tests make and
+	   mount file systems on them); only GET_STATUS(64) write back */
+	IO(0x00004c00, LOOP_SET_FD, 0),
+	IO(0x00004c01, LOOP_CLR_FD, 0),
+	IO(0x00004c02, LOOP_SET_STATUS, 0),
+	IO(0x00004c03, LOOP_GET_STATUS, SZ_LOOP_INFO),
+	IO(0x00004c04, LOOP_SET_STATUS64, 0),
+	IO(0x00004c05, LOOP_GET_STATUS64, SZ_LOOP_INFO64),
+	IO(0x00004c06, LOOP_CHANGE_FD, 0),
+	IO(0x00004c07, LOOP_SET_CAPACITY, 0),
+	IO(0x00004c08, LOOP_SET_DIRECT_IO, 0),
+	IO(0x00004c09, LOOP_SET_BLOCK_SIZE, 0),
+	IO(0x00004c0a, LOOP_CONFIGURE, 0),       /* reads a loop_config */
+	IO(0x00004c80, LOOP_CTL_ADD, 0),
+	IO(0x00004c81, LOOP_CTL_REMOVE, 0),
+	IO(0x00004c82, LOOP_CTL_GET_FREE, 0),
+	/* what mkfs's device probing asks (libblkid): CD-ROM drives */
+	IO(0x00005331, CDROM_GET_CAPABILITY, 0), /* the result says it */
+	IO(0x00005395, CDROM_LAST_WRITTEN, 8),   /* a long */
 	IO(0x00005401, TCGETS, SZ_KTERMIOS),
 	IO(0x00005402, TCSETS, 0),
 	IO(0x00005403, TCSETSW, 0),
@@ -98,6 +123,22 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x00008921, SIOCGIFMTU, SZ_IFREQ),
 	IO(0x00008927, SIOCGIFHWADDR, SZ_IFREQ),
 	IO(0x00008933, SIOCGIFINDEX, SZ_IFREQ),
+	/* namespace files (nsfs): USERNS and PARENT return a new fd */
+	IO(0x0000b701, NS_GET_USERNS, 0),
+	IO(0x0000b702, NS_GET_PARENT, 0),
+	IO(0x0000b703, NS_GET_NSTYPE, 0),
+	IO(0x0000b704, NS_GET_OWNER_UID, 4),    /* _IO, yet writes a uid_t */
+	/* pidfds: a new fd for a namespace of the process */
+	IO(0x0000ff01, PIDFD_GET_CGROUP_NAMESPACE, 0),
+	IO(0x0000ff02, PIDFD_GET_IPC_NAMESPACE, 0),
+	IO(0x0000ff03, PIDFD_GET_MNT_NAMESPACE, 0),
+	IO(0x0000ff04, PIDFD_GET_NET_NAMESPACE, 0),
+	IO(0x0000ff05, PIDFD_GET_PID_NAMESPACE, 0),
+	IO(0x0000ff06, PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE, 0),
+	IO(0x0000ff07, PIDFD_GET_TIME_NAMESPACE, 0),
+	IO(0x0000ff08, PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE, 0),
+	IO(0x0000ff09, PIDFD_GET_USER_NAMESPACE, 0),
+	IO(0x0000ff0a, PIDFD_GET_UTS_NAMESPACE, 0),
 	IO(0x40045431, TIOCSPTLCK, 0),
 	IO(0x40045436, TIOCSIG, 0),
 	IO(0x40049409, FICLONE, 0),
@@ -116,6 +157,7 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x80045438, TIOCGPKT, 4),
 	IO(0x80045439, TIOCGPTLCK, 4),
 	IO(0x80045440, TIOCGEXCL, 4),
+	IO(0x800454cf, TUNGETFEATURES, 4),
 	IO(0x80081270, BLKBSZGET, 4),
 	IO(0x80081272, BLKGETSIZE64, 8),
 	IO(0x80081280, BLKGETDISKSEQ, 8),
@@ -123,11 +165,16 @@ const struct ioctl_desc ioctl_table[] = {
 	IO(0x80087601, FS_IOC_GETVERSION, 4),
 	IO(0x80111500, FS_IOC_GETFSUUID, 17),
 	IO(0x801c581f, FS_IOC_FSGETXATTR, SZ_FSXATTR),
+	IO(0x80280215, FDGETFDCSTAT, SZ_FDC_STATE), /* floppy controller */
 	IO(0x802c542a, TCGETS2, SZ_KTERMIOS2),
 	IO(0x80811501, FS_IOC_GETFSSYSFSPATH, 129),
 	IO(0x81009431, FS_IOC_GETFSLABEL, 256),
 	/* the header, then fm_extent_count extents (mapped ones are filled) */
 	IOV(0xc020660b, FS_IOC_FIEMAP, SZ_FIEMAP, FIEMAP_EXTENT_COUNT, SZ_FIEMAP_EXTENT),
+	/* the struct's size is in the request: the kernel writes that many
+	   bytes back (Linux 6.13's 72-byte struct pidfd_info; other sizes
+	   are other requests) */
+	IO(0xc048ff0b, PIDFD_GET_INFO, 72),
 };
 
 const size_t ioctl_table_len = sizeof(ioctl_table) / sizeof(ioctl_table[0]);

@@ -447,6 +447,43 @@ static int record_thread_create(struct recorder *r, struct rthread *t,
 }
 
 /* The syscall-exit stop of t: write its EV_SYSCALL (or EV_EXEC). */
+#define K_ERESTART_RESTARTBLOCK 516
+
+/* The kernel's writes for t's call. restart_syscall (the kernel's
+ * continuation of a call a signal interrupted) writes what the original
+ * call writes: its row is used with its arguments, which the thread
+ * noted when that call came back with ERESTART_RESTARTBLOCK. */
+static int restart_aware_effects(struct rthread *t, int64_t result,
+				 struct sc_region *regions, size_t max,
+				 char *err, size_t errlen, struct recorder *r)
+{
+	const struct syscall_desc *d = t->desc;
+	const uint64_t *args = t->args;
+	const struct sc_entry_state *est = &t->est;
+
+	if (t->nr == SYS_restart_syscall && !t->skipped && t->restart.valid) {
+		d = t->restart.desc;
+		args = t->restart.args;
+		est = &t->restart.est;
+	}
+	int n = syscall_memory_effects(d, args, result, est, rec_read_fn, r,
+				       regions, max, err, errlen);
+	if (n >= 0 && !t->skipped && result == -K_ERESTART_RESTARTBLOCK &&
+	    d && d->replay != SC_UNSUPPORTED) {
+		/* Copied first: args may point into t->restart itself. */
+		uint64_t keep[SC_MAX_ARGS];
+		struct sc_entry_state kest = *est;
+		memcpy(keep, args, sizeof(keep));
+		memcpy(t->restart.args, keep, sizeof(keep));
+		t->restart.desc = d;
+		t->restart.est = kest;
+		t->restart.valid = true;
+	} else if (t->nr == SYS_restart_syscall && !t->skipped) {
+		t->restart.valid = false;
+	}
+	return n;
+}
+
 static int finish_syscall(struct recorder *r, struct rthread *t)
 {
 	struct user_regs_struct g;
@@ -469,9 +506,8 @@ static int finish_syscall(struct recorder *r, struct rthread *t)
 		return rec_record_exec(r, t);
 	}
 	int64_t result = (int64_t)g.rax;
-	int n = syscall_memory_effects(t->desc, t->args, result, &t->est,
-				       rec_read_fn, r, regions, MAX_REGIONS - 2,
-				       err, sizeof(err));
+	int n = restart_aware_effects(t, result, regions, MAX_REGIONS - 2,
+				      err, sizeof(err), r);
 	if (n < 0)
 		return rec_fail(r, "thread %d: %s", (int)t->tid, err);
 	uint64_t flags = clone_flags_of(r, t);
@@ -1160,8 +1196,11 @@ static int signal_stop(struct recorder *r, struct rthread *t,
 		return resume(r, t, TASK_RESUME_SINGLESTEP, 0);
 	}
 	/* An ignored signal does nothing natively (the kernel queues it
-	 * only because we trace): drop it, wherever it arrives. */
-	if (!rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
+	 * only because we trace): drop it, wherever it arrives. Unless a
+	 * recorded tracer traces the thread: natively its tracer sees
+	 * every signal, ignored ones too (recorder_ptrace.c). */
+	if (!t->tracee &&
+	    !rec_synchronous_signal(&st->siginfo) && st->signo != SIGILL &&
 	    st->signo != SIGSEGV &&
 	    signal_disposition(r, t->tid, &st->siginfo) == DISP_IGNORED) {
 		if (r->debug)

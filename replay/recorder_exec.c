@@ -705,7 +705,14 @@ int rec_record_mmap(struct recorder *r, struct rthread *t, uint64_t addr,
 			return rec_fail(r, "event %" PRIu64 ": storing %s (mmap of"
 					" fd %d): %s", r->nevents, path, fd, err);
 	} else if (S_ISREG(st.st_mode)) {
-		/* Anonymous in replay, contents as regions (no file id). */
+		/* Anonymous in replay, contents as regions (no file id);
+		 * shared ones name their file, so that replay gives every
+		 * mapping of it (another process's, after an exec) one
+		 * memory. */
+		if (shared) {
+			m.shared_dev = (uint64_t)st.st_dev;
+			m.shared_ino = (uint64_t)st.st_ino;
+		}
 		*nregions += mapped_extents(fdpath, addr, m.map.end - addr,
 					    offset, regions + *nregions,
 					    extents_room(max, *nregions));

@@ -97,6 +97,15 @@ struct rthread {
 	const struct syscall_desc *desc;
 	struct sc_entry_state est;
 	struct user_regs_struct entry_regs;
+	/* The last call the kernel left for restart_syscall (it returned
+	 * ERESTART_RESTARTBLOCK: nanosleep, clock_nanosleep, poll, futex
+	 * waits): a restart_syscall's writes are that call's. */
+	struct {
+		bool valid;
+		uint64_t args[SC_MAX_ARGS];
+		const struct syscall_desc *desc;
+		struct sc_entry_state est;
+	} restart;
 	pid_t new_tid;          /* thread made by this clone, 0: none */
 	/* Asynchronous signals waiting for the next syscall boundary. */
 	siginfo_t deferred[RT_MAX_DEFERRED];

@@ -677,6 +677,62 @@ static long disable_buffer(struct recorder *r, struct rthread *b)
 	return emit_trace_stop(r, b, &page, 1) < 0 ? -1 : 0;
 }
 
+/* The credentials the kernel's attach check compares, from
+ * /proc/PID/status: real, effective and saved uids and gids, and the
+ * effective capabilities. */
+struct ptrace_creds {
+	unsigned uid[3], gid[3];
+	uint64_t cap_eff;
+};
+
+static bool read_creds(pid_t tid, struct ptrace_creds *c)
+{
+	char path[64], line[256];
+	int got = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long cap;
+		if (sscanf(line, "Uid: %u %u %u", &c->uid[0], &c->uid[1],
+			   &c->uid[2]) == 3)
+			got |= 1;
+		else if (sscanf(line, "Gid: %u %u %u", &c->gid[0], &c->gid[1],
+				&c->gid[2]) == 3)
+			got |= 2;
+		else if (sscanf(line, "CapEff: %llx", &cap) == 1) {
+			c->cap_eff = cap;
+			got |= 4;
+		}
+	}
+	fclose(f);
+	return got == 7;
+}
+
+#define CAP_SYS_PTRACE_BIT 19
+
+/* May thread a attach to thread b?  The kernel's credential rule for
+ * PTRACE_MODE_ATTACH_REALCREDS, which the recorder (root, the real
+ * tracer of both) would never meet: a's real uid and gid are b's real,
+ * effective and saved ones, or a has CAP_SYS_PTRACE. Not modelled:
+ * b's dumpable flag, Yama's ptrace_scope, capabilities held in a user
+ * namespace other than the one the recorder sees. */
+static bool may_attach(const struct rthread *a, const struct rthread *b)
+{
+	struct ptrace_creds ca, cb;
+
+	if (!read_creds(a->tid, &ca) || !read_creds(b->tid, &cb))
+		return true;    /* gone: the next steps say so */
+	if (ca.cap_eff & (1ULL << CAP_SYS_PTRACE_BIT))
+		return true;
+	for (int i = 0; i < 3; i++)
+		if (cb.uid[i] != ca.uid[0] || cb.gid[i] != ca.gid[0])
+			return false;
+	return true;
+}
+
 /* PTRACE_SEIZE: traced from now on, not stopped; a tracee in a
  * group-stop reports it (PTRACE_EVENT_STOP with the stop signal). */
 static long seize(struct recorder *r, struct rthread *a, pid_t pid)
@@ -685,7 +741,7 @@ static long seize(struct recorder *r, struct rthread *a, pid_t pid)
 
 	if (!b || b->proc == a->proc)
 		return b ? -EPERM : -ESRCH;
-	if (b->tracee)
+	if (b->tracee || !may_attach(a, b))
 		return -EPERM;
 	if (check_options(r, a, PTRACE_SEIZE, a->args[3]) < 0)
 		return -1;
@@ -705,7 +761,7 @@ static long attach(struct recorder *r, struct rthread *a, pid_t pid)
 
 	if (!b || b->proc == a->proc)
 		return b ? -EPERM : -ESRCH;
-	if (b->tracee)
+	if (b->tracee || !may_attach(a, b))
 		return -EPERM;
 	if (new_tracee(r, b, a->proc->pid, false, 0) < 0)
 		return -1;

@@ -493,6 +493,8 @@ static int snapshot(struct replay_checkpoint *c, const struct replayer *r,
 	s->sites = NULL;
 	s->have_sites = false;
 	s->shms = NULL;
+	s->sfiles = NULL;
+	s->nsfiles = 0;
 	memset(&s->psearch, 0, sizeof(s->psearch));
 	repoint(s, r->procs[0], c->rp);
 	if (copy_fdts(s->threads, r->threads, r->nthreads) < 0 ||

@@ -211,15 +211,20 @@ struct replayer {
 	pid_t runq[REPLAY_MAX_THREADS];
 	size_t nrunq;
 
-	/* SysV segments attached so far: one memfd of ours each, which
-	 * every replayed attachment maps, so that they share as the
-	 * recorded attachments did (replay_syscall.c). */
+	/* SysV segments attached so far (shms), and files mapped
+	 * MAP_SHARED (sfiles; 2.4 traces name them by device and inode):
+	 * one memfd of ours each, which every replayed attachment or
+	 * mapping maps, so that they share as the recorded ones did
+	 * (replay_syscall.c). A checkpoint is refused while a segment is
+	 * attached, or while a shared writable mapping exists (then it
+	 * starts with no sfiles: later mappings get fresh memfds). */
 	struct replay_shm {
-		int32_t shmid;
+		int32_t shmid;          /* -1 for a file */
+		uint64_t dev, ino;      /* 0, 0 for a SysV segment */
 		int memfd;
 		uint64_t size;
-	} *shms;
-	size_t nshms;
+	} *shms, *sfiles;
+	size_t nshms, nsfiles;
 
 	bool ended;
 	int exit_status;

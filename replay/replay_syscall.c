@@ -341,6 +341,94 @@ static int perform_mmap_with_contents(struct replayer *r, struct task *t,
 	return 0;
 }
 
+/* shmat: the segment is a memfd of ours, mapped shared where it was
+ * attached, by every attachment and every process: what one writes, the
+ * others see, as with the recorded segment.  The recorded contents at
+ * attach time are written over it.  shmdt unmaps that mapping. */
+static int shm_memfd(struct replayer *r, int32_t shmid, uint64_t dev,
+		     uint64_t ino, uint64_t size, char *err, size_t errlen)
+{
+	struct replay_shm **tab = shmid >= 0 ? &r->shms : &r->sfiles;
+	size_t *n = shmid >= 0 ? &r->nshms : &r->nsfiles;
+	struct replay_shm *e = NULL;
+
+	for (size_t i = 0; i < *n && !e; i++)
+		if ((*tab)[i].shmid == shmid && (*tab)[i].dev == dev &&
+		    (*tab)[i].ino == ino)
+			e = &(*tab)[i];
+	if (!e) {
+		struct replay_shm *more = realloc(*tab, (*n + 1) * sizeof(*more));
+		if (!more) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		*tab = more;
+		e = &(*tab)[*n];
+		e->shmid = shmid;
+		e->dev = dev;
+		e->ino = ino;
+		e->size = 0;
+		e->memfd = memfd_create(shmid >= 0 ? "xrr-sysv-shm" :
+					"xrr-shared-file", MFD_CLOEXEC);
+		if (e->memfd < 0) {
+			snprintf(err, errlen, "memfd_create: %s", strerror(errno));
+			return -1;
+		}
+		(*n)++;
+	}
+	if (size > e->size) {
+		if (ftruncate(e->memfd, (off_t)size) < 0) {
+			snprintf(err, errlen, "ftruncate: %s", strerror(errno));
+			return -1;
+		}
+		e->size = size;
+	}
+	return e->memfd;
+}
+
+#define SHARED_FILE_SPAN (1ULL << 40)
+
+/* A file mapped MAP_SHARED (named by device and inode, 2.4): our memfd
+ * for that file stands for it, mapped at the recorded offset, so that
+ * every mapping of the file shares memory as the recorded ones did, in
+ * any process (a child that reopens and maps a file after exec). The
+ * recorded contents at this mmap are written over it; they are what
+ * every other mapping of the file held then. */
+static int replay_mmap_shared_file(struct replayer *r, struct task *t,
+				   const struct ev_syscall *s,
+				   const struct trace_mmap_record *m,
+				   const uint64_t a[6], struct replay_stop *stop)
+{
+	uint64_t len = m->map.end - m->map.start;
+	char err[256] = "", path[64];
+	/* The file's size is not in the trace, and the program may grow
+	 * the mapping with mremap after growing the file: a sparse memfd
+	 * far larger than any mapping (costs nothing; a recorded SIGBUS
+	 * past the end of the file is then a divergence, not a silent
+	 * difference). */
+	uint64_t size = a[5] + len > SHARED_FILE_SPAN ? a[5] + len
+						      : SHARED_FILE_SPAN;
+	int memfd = shm_memfd(r, -1, m->shared_dev, m->shared_ino, size,
+			      err, sizeof(err));
+	if (memfd < 0)
+		return replay_error(r, stop, "shared mapping of %s: %s",
+				    m->map.path, err);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), memfd);
+	long fd = replay_space_open_path_in_tracee(r, t, path, O_RDWR, err,
+						   sizeof(err));
+	if (fd < 0)
+		return replay_error(r, stop, "shared mapping of %s: %s",
+				    m->map.path, err);
+	const uint64_t ma[6] = { a[0], a[1], a[2],
+				 (a[3] & ~(uint64_t)MAP_TYPE & ~(uint64_t)MAP_SYNC) |
+				 MAP_SHARED, (uint64_t)fd, a[5] };
+	int rc = perform_mmap_with_contents(r, t, ma, s, stop);
+	const long ca[6] = { fd };
+	long ignored;
+	task_remote_syscall(r->proc, t, SYS_close, ca, &ignored);
+	return rc;
+}
+
 static int replay_mmap(struct replayer *r, struct task *t,
 		       const struct ev_syscall *s, struct replay_stop *stop)
 {
@@ -364,6 +452,8 @@ static int replay_mmap(struct replayer *r, struct task *t,
 		 * (shared if it was), the file's contents from the writes. */
 		uint64_t type = a[3] & MAP_TYPE;
 		bool shared = type == MAP_SHARED || type == MAP_SHARED_VALIDATE;
+		if (shared && (m->shared_dev || m->shared_ino))
+			return replay_mmap_shared_file(r, t, s, m, a, stop);
 		a[3] = (a[3] & ~(uint64_t)MAP_TYPE & ~(uint64_t)MAP_SYNC) |
 		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
 		a[4] = (uint64_t)-1;
@@ -384,46 +474,6 @@ static int replay_mmap(struct replayer *r, struct task *t,
 	return rc;
 }
 
-/* shmat: the segment is a memfd of ours, mapped shared where it was
- * attached, by every attachment and every process: what one writes, the
- * others see, as with the recorded segment.  The recorded contents at
- * attach time are written over it.  shmdt unmaps that mapping. */
-static int shm_memfd(struct replayer *r, int32_t shmid, uint64_t size,
-		     char *err, size_t errlen)
-{
-	struct replay_shm *e = NULL;
-
-	for (size_t i = 0; i < r->nshms && !e; i++)
-		if (r->shms[i].shmid == shmid)
-			e = &r->shms[i];
-	if (!e) {
-		struct replay_shm *more = realloc(r->shms, (r->nshms + 1) *
-						  sizeof(*more));
-		if (!more) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		r->shms = more;
-		e = &r->shms[r->nshms];
-		e->shmid = shmid;
-		e->size = 0;
-		e->memfd = memfd_create("xrr-sysv-shm", MFD_CLOEXEC);
-		if (e->memfd < 0) {
-			snprintf(err, errlen, "memfd_create: %s", strerror(errno));
-			return -1;
-		}
-		r->nshms++;
-	}
-	if (size > e->size) {
-		if (ftruncate(e->memfd, (off_t)size) < 0) {
-			snprintf(err, errlen, "ftruncate: %s", strerror(errno));
-			return -1;
-		}
-		e->size = size;
-	}
-	return e->memfd;
-}
-
 void replay_shm_forget(struct replayer *r)
 {
 	for (size_t i = 0; i < r->nshms; i++)
@@ -431,6 +481,11 @@ void replay_shm_forget(struct replayer *r)
 	free(r->shms);
 	r->shms = NULL;
 	r->nshms = 0;
+	for (size_t i = 0; i < r->nsfiles; i++)
+		close(r->sfiles[i].memfd);
+	free(r->sfiles);
+	r->sfiles = NULL;
+	r->nsfiles = 0;
 }
 static int replay_shmat(struct replayer *r, struct task *t,
 			const struct ev_syscall *s, struct replay_stop *stop)
@@ -444,7 +499,8 @@ static int replay_shmat(struct replayer *r, struct task *t,
 				    "mmaps stream", s->result);
 	uint64_t size = m->map.end - m->map.start;
 	char err[256] = "", path[64];
-	int memfd = shm_memfd(r, (int32_t)s->args[0], size, err, sizeof(err));
+	int memfd = shm_memfd(r, (int32_t)s->args[0], 0, 0, size, err,
+			      sizeof(err));
 	if (memfd < 0)
 		return replay_error(r, stop, "shmat of segment %d: %s",
 				    (int)s->args[0], err);

@@ -67,6 +67,9 @@
 #define SZ_SERIAL        72   /* struct serial_struct */
 #define SZ_ICOUNTER       80   /* struct serial_icounter_struct */
 #define SZ_RS485          32
+#define SZ_LOOP_INFO     168   /* struct loop_info (LOOP_GET_STATUS) */
+#define SZ_LOOP_INFO64   232   /* struct loop_info64 */
+#define SZ_FDC_STATE      40   /* struct floppy_fdc_state (FDGETFDCSTAT) */
 #define SZ_SOCKADDR_MAX  128   /* struct sockaddr_storage */
 #define SZ_FILE_HANDLE_HDR 8   /* handle_bytes, handle_type */
 #define SEM_SET_MAX    32000   /* SEMMSL: semaphores in one set (GETALL) */

@@ -279,9 +279,10 @@ const struct syscall_desc syscall_table[] = {
 	R(122, setfsuid, 1, E, 0, A(I)),
 	R(123, setfsgid, 1, E, 0, A(I)),
 	R(124, getsid, 1, E, 0, A(L)),
-	/* capget writes the header back (preferred version) on EINVAL too */
+	/* capget and capset write the header back (the kernel's preferred
+	   version) when they refuse the caller's version with EINVAL */
 	R(125, capget, 2, E, 0, A(PT, PT), FIXA(0, SZ_CAPHDR), FIX(1, SZ_CAPDATA)),
-	R(126, capset, 2, E, 0, A(PT, PT)),
+	R(126, capset, 2, E, 0, A(PT, PT), FIXA(0, SZ_CAPHDR)),
 	R(127, rt_sigpending, 2, E, 0, A(PT, UL), ARG(0, 1)),
 	R(128, rt_sigtimedwait, 4, E, BLK, A(PT, PT, PT, UL), FIXP(1, SZ_SIGINFO)),
 	R(129, rt_sigqueueinfo, 3, E, 0, A(I, SIG, PT)),
@@ -611,6 +612,8 @@ const struct sc_subop sc_fcntl_cmds[] = {
 	OPN(1024, F_SETLEASE),
 	OPN(1025, F_GETLEASE),
 	OPN(1026, F_NOTIFY),
+	OPN(1027, F_DUPFD_QUERY),       /* Linux 6.10: the result says */
+	OPN(1028, F_CREATED_QUERY),     /* Linux 6.12: the result says */
 	OPN(1030, F_DUPFD_CLOEXEC),
 	OPN(1031, F_SETPIPE_SZ),
 	OPN(1032, F_GETPIPE_SZ),

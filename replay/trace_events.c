@@ -528,6 +528,8 @@ int trace_mmap_encode(const struct trace_mmap_record *m, struct trace_buf *out)
 	trace_buf_put_u64(out, m->event);
 	trace_buf_put_u32(out, (uint32_t)m->tid);
 	put_mapping(out, &m->map);
+	trace_buf_put_u64(out, m->shared_dev);
+	trace_buf_put_u64(out, m->shared_ino);
 	return out->failed ? -1 : 0;
 }
 
@@ -540,6 +542,10 @@ int trace_mmap_decode(struct trace_mmap_record *m, const void *data,
 	m->event = trace_cursor_u64(&c);
 	m->tid = (int32_t)trace_cursor_u32(&c);
 	get_mapping(&c, &m->map);
+	if (!c.failed && trace_cursor_left(&c) >= 16) {      /* 2.4 */
+		m->shared_dev = trace_cursor_u64(&c);
+		m->shared_ino = trace_cursor_u64(&c);
+	}
 	if (c.failed) {
 		trace_mapping_free(&m->map);
 		return -1;

@@ -261,6 +261,11 @@ struct trace_mmap_record {
 	uint64_t event;         /* index of the event that made it */
 	int32_t tid;
 	struct trace_mapping map;
+	/* (2.4) A MAP_SHARED mapping of a file replay makes anonymous: the
+	 * file's device and inode, so that every mapping of the same file,
+	 * in any process, shares one memory in replay. 0, 0: none (and in
+	 * traces before 2.4). */
+	uint64_t shared_dev, shared_ino;
 };
 int trace_mmap_encode(const struct trace_mmap_record *m, struct trace_buf *out);
 int trace_mmap_decode(struct trace_mmap_record *m, const void *data,

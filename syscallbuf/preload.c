@@ -472,12 +472,16 @@ static unsigned input_note(struct sb_copy *x, const struct sb_call *c,
 		if (len > XRR_SB_INLINE_WRITE)
 			len = 0;
 	} else {
-		if (!c->in_len || result == -EFAULT || x->left < 8)
+		/* Only what the kernel took: a failed write took nothing,
+		 * and its buffer may be unreadable (a NULL buffer fails
+		 * with EOPNOTSUPP under RWF_NOWAIT before EFAULT). */
+		if (!c->in_len || result <= 0 || x->left < 8)
 			return 0;
-		len = c->in_len;
+		len = (unsigned long long)result < c->in_len
+		      ? (unsigned long long)result : c->in_len;
 		memcpy(x->data, &len, 8);
 		unsigned char *d = x->data + 8;
-		unsigned long want = c->in_len;
+		unsigned long want = (unsigned long)len;
 		for (unsigned long i = 0; i < c->in_cnt && want; i++) {
 			unsigned long n = c->in_iov[i].len < want
 					  ? c->in_iov[i].len : want;

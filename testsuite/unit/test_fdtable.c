@@ -438,6 +438,17 @@ static void test_conditional_new_fd(void)
 	CU_ASSERT_EQUAL(echo(t, 1), NONE);
 	CU_ASSERT_EQUAL(echo(t, 2), ERR);
 	fdtable_free(t);
+
+	/* namespace descriptors from nsfs and pidfd ioctls; NS_GET_NSTYPE
+	   answers a number */
+	t = initial();
+	SC(t, SYS_ioctl, 5, 0xb703 /* NS_GET_NSTYPE */, 0, 0, 2);
+	CU_ASSERT_EQUAL(echo(t, 2), ERR);
+	SC(t, SYS_ioctl, 5, 0xb701 /* NS_GET_USERNS */, 0, 0, 1);
+	CU_ASSERT_EQUAL(echo(t, 1), NONE);
+	SC(t, SYS_ioctl, 5, 0xff0a /* PIDFD_GET_UTS_NAMESPACE */, 0, 0, 2);
+	CU_ASSERT_EQUAL(echo(t, 2), NONE);
+	fdtable_free(t);
 }
 
 static void test_pipe_fds_from_memory(void)
@@ -878,7 +889,7 @@ static const struct unit_test tests[] = {
 	{ "close_range CLOSE_RANGE_UNSHARE", test_close_range_unshare },
 	{ "failed syscalls change nothing", test_failures_change_nothing },
 	{ "every fd-creating syscall", test_new_fd_syscalls },
-	{ "bpf, landlock, seccomp, TIOCGPTPEER", test_conditional_new_fd },
+	{ "bpf, landlock, seccomp, TIOCGPTPEER, nsfs and pidfd ioctls", test_conditional_new_fd },
 	{ "pipe, pipe2, socketpair fds from memory", test_pipe_fds_from_memory },
 	{ "SCM_RIGHTS in recvmsg, recvmmsg", test_scm_rights },
 	{ "clone and clone3 CLONE_PIDFD", test_clone_pidfd },

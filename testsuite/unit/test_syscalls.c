@@ -13,10 +13,12 @@
 #include <asm/ldt.h>
 #include <linux/bpf.h>
 #include <linux/dqblk_xfs.h>
+#include <linux/fd.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/keyctl.h>
+#include <linux/loop.h>
 #include <linux/prctl.h>
 #include <linux/quota.h>
 #include <linux/serial.h>
@@ -339,6 +341,9 @@ static void test_abi_sizes(void)
 	CU_ASSERT_EQUAL(SZ_SERIAL, sizeof(struct serial_struct));
 	CU_ASSERT_EQUAL(SZ_ICOUNTER, sizeof(struct serial_icounter_struct));
 	CU_ASSERT_EQUAL(SZ_RS485, sizeof(struct serial_rs485));
+	CU_ASSERT_EQUAL(SZ_LOOP_INFO, sizeof(struct loop_info));
+	CU_ASSERT_EQUAL(SZ_LOOP_INFO64, sizeof(struct loop_info64));
+	CU_ASSERT_EQUAL(SZ_FDC_STATE, sizeof(struct floppy_fdc_state));
 	CU_ASSERT_EQUAL(SZ_SOCKADDR_MAX, sizeof(struct sockaddr_storage));
 	/* struct ustat: int, ino_t, char[6], char[6] */
 	CU_ASSERT_EQUAL(SZ_USTAT, 32);

@@ -1589,7 +1589,8 @@ static void test_events_malformed_names_offset(void)
 
 static void test_mmap_record_roundtrip(void)
 {
-	struct trace_mmap_record m = { .event = 17, .tid = 10, .map = maps[0] }, back;
+	struct trace_mmap_record m = { .event = 17, .tid = 10, .map = maps[0],
+				       .shared_dev = 0x803, .shared_ino = 4242 }, back;
 	struct trace_buf b;
 	memset(m.map.file.hex, 'd', TRACE_FILE_ID_LEN);
 	trace_buf_init(&b);
@@ -1600,8 +1601,16 @@ static void test_mmap_record_roundtrip(void)
 	CU_ASSERT_EQUAL(back.map.start, 0x400000);
 	CU_ASSERT_STRING_EQUAL(back.map.path, "/bin/prog");
 	CU_ASSERT_STRING_EQUAL(back.map.file.hex, m.map.file.hex);
+	CU_ASSERT_EQUAL(back.shared_dev, 0x803);
+	CU_ASSERT_EQUAL(back.shared_ino, 4242);
 	trace_mapping_free(&back.map);
-	CU_ASSERT_EQUAL(trace_mmap_decode(&back, b.data, b.len - 1), -1);
+	/* a 2.3 record ends with the mapping: no shared file */
+	CU_ASSERT_FATAL(trace_mmap_decode(&back, b.data, b.len - 16) == 0);
+	CU_ASSERT_EQUAL(back.shared_dev, 0);
+	CU_ASSERT_EQUAL(back.shared_ino, 0);
+	CU_ASSERT_STRING_EQUAL(back.map.path, "/bin/prog");
+	trace_mapping_free(&back.map);
+	CU_ASSERT_EQUAL(trace_mmap_decode(&back, b.data, b.len - 17), -1);
 	trace_buf_free(&b);
 }
 
