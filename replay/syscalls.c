@@ -142,8 +142,11 @@ static void unknown_ioctl_message(char *err, size_t errlen, const uint64_t *args
 		 req & 0xff, (req >> 16) & 0x3fff);
 }
 
-/* Refusal message for a known syscall whose sub-operation is unknown or
- * refused; false when the sub-operation is fine. */
+/* Refusal message for a known syscall whose sub-operation is refused;
+ * false when the sub-operation may run.  An unknown code or ioctl request
+ * may: programs probe with them (LTP passes invalid commands on purpose),
+ * and the kernel's refusal is data, as ENOSYS is for an unknown number;
+ * subop_effects stops the recording at the exit if it succeeded. */
 static bool subop_refused(const struct syscall_desc *d, const uint64_t *args,
 			  char *err, size_t errlen)
 {
@@ -151,25 +154,16 @@ static bool subop_refused(const struct syscall_desc *d, const uint64_t *args,
 	const struct sc_subop *op;
 	uint32_t code;
 
-	if (d->out[0].kind == SC_OUT_IOCTL) {
-		if (ioctl_lookup(args[1]))
-			return false;
-		unknown_ioctl_message(err, errlen, args);
-		return true;
-	}
-	if (!subop_of(d, args, &t, &code))
+	if (d->out[0].kind == SC_OUT_IOCTL || !subop_of(d, args, &t, &code))
 		return false;
 	op = find_subop(t->ops, t->n, code);
-	if (op && !(op->flags & SC_SUB_REFUSE))
+	if (!op || !(op->flags & SC_SUB_REFUSE))
 		return false;
-	if (op)
-		snprintf(err, errlen, "%s (%d): %s %s: %s", d->name, d->nr, t->what,
-			 op->name, op->why ? op->why : "not supported");
-	else
-		snprintf(err, errlen, "%s (%d): unsupported %s %" PRIu32 " (0x%" PRIx32 ")",
-			 d->name, d->nr, t->what, code, code);
+	snprintf(err, errlen, "%s (%d): %s %s: %s", d->name, d->nr, t->what,
+		 op->name, op->why ? op->why : "not supported");
 	return true;
 }
+
 
 /* Numbers without a row: the kernel has no such call (negative, past the
  * end, a hole such as 337-423) unless it is newer than this table or an
@@ -214,7 +208,7 @@ enum sc_replay syscall_replay_kind(const struct syscall_desc *d,
 	if (d->replay != SC_PERFORM_IF)
 		return (enum sc_replay)d->replay;
 	if (!(op = subop_lookup(d, args, NULL)))
-		return SC_PERFORM;      /* unknown: the safer choice */
+		return SC_EMULATE;      /* unknown: recorded only as refused */
 	return op->perform ? SC_PERFORM : SC_EMULATE;
 }
 
@@ -485,6 +479,17 @@ static int cstring_effects(struct effects *e, uint64_t addr, uint32_t max)
 	return add(e, addr, len);
 }
 
+/* An unknown code the kernel accepted: its effects are not described. */
+static int unknown_succeeded(struct effects *e, const char *what)
+{
+	size_t n = strlen(e->err);
+
+	snprintf(e->err + n, e->errlen - n, "%s returned %" PRId64 ": %s is "
+		 "not described (only the kernel's refusal of it is); refusing "
+		 "to record it", n ? " " : "", e->result, what);
+	return -1;
+}
+
 static int one_effect(struct effects *e, const struct sc_out *o, uint64_t entry_val);
 
 static int subop_effects(struct effects *e)
@@ -497,8 +502,10 @@ static int subop_effects(struct effects *e)
 		uint64_t len;
 
 		if (!io) {
+			if (is_error(e->result))
+				return 0;
 			unknown_ioctl_message(e->err, e->errlen, e->args);
-			return -1;
+			return unknown_succeeded(e, "the request");
 		}
 		if (is_error(e->result) || !e->args[2])
 			return 0;
@@ -512,8 +519,17 @@ static int subop_effects(struct effects *e)
 		}
 		return add(e, e->args[2], len);
 	}
-	if (!(op = subop_lookup(e->d, e->args, &code)))
-		return fail(e, "unsupported operation");
+	if (!(op = subop_lookup(e->d, e->args, &code))) {
+		if (is_error(e->result))
+			return 0;
+		const struct sc_subtable *t;
+		uint32_t c = 0;
+		bool known = subop_of(e->d, e->args, &t, &c);
+		snprintf(e->err, e->errlen, "%s (%d): unknown %s %" PRIu32
+			 " (0x%" PRIx32 ")", e->d->name, e->d->nr,
+			 known ? t->what : "operation", c, c);
+		return unknown_succeeded(e, "the operation");
+	}
 	if (op->flags & SC_SUB_REFUSE)
 		return fail(e, op->why ? op->why : "refused operation");
 	if ((op->flags & SC_SUB_ENOSYS) && e->result != -ENOSYS) {
