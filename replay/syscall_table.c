@@ -503,7 +503,11 @@ const struct syscall_desc syscall_table[] = {
 	 * bpf objects in replay (docs/syscalls.md, "bpf") */
 	R(321, bpf, 3, E, 0, A(SUBOP, PT, UI), SUB(0, SCT_BPF)),
 	R(322, execveat, 5, P, NORET, A(DFD, PATH, STRV, STRV, ATF)),
-	U(323, userfaultfd, "page faults would be resolved by another thread through the kernel, outside any syscall the recorder sees"),
+	/* Making one is recorded (a new fd); using it needs its ioctls, which
+	 * the ioctl table leaves out: UFFDIO_API succeeding stops the
+	 * recording (page faults resolved by another thread through the
+	 * kernel, outside any syscall the recorder sees). */
+	R(323, userfaultfd, 1, E, 0, A(H)),
 	R(324, membarrier, 3, E, 0, A(H, H, I)),
 	R(325, mlock2, 3, E, 0, A(PT, UL, H)),
 	R(326, copy_file_range, 6, E, BLK, A(FD, PT, FD, PT, UL, H), FIX(1, 8), FIX(3, 8)),

@@ -1,7 +1,8 @@
 /* Invalid command codes, as test suites pass them on purpose: an unknown
  * fcntl command, prctl option, SysV IPC command, keyctl operation, futex
  * operation, seccomp operation and bpf command, and an ioctl request no
- * driver has.  The kernel refuses each; xrr records its answer and
+ * driver has; and a userfaultfd made and closed.  The kernel refuses
+ * each code; xrr records its answer and
  * replay gives the same (docs/syscalls.md: the kernel's refusal is
  * data).  Each check wants a failure; the errno is printed, being the
  * kernel's word. */
@@ -52,6 +53,15 @@ int main(void)
 	semctl(sem, 0, IPC_RMID);
 	shmctl(shm, IPC_RMID, NULL);
 	msgctl(msq, IPC_RMID, NULL);
+	/* A userfaultfd is made and closed (test suites make one of every
+	 * kind of descriptor); an invalid request on it is refused. */
+	long uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	OUTCOME("userfaultfd", uffd);
+	if (uffd >= 0) {
+		refused("userfaultfd ioctl 0xc0de4242",
+			ioctl((int)uffd, 0xc0de4242, &word));
+		close((int)uffd);
+	}
 	/* The program goes on normally after them. */
 	CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC, "fcntl F_GETFD after them");
 	close(fd);
