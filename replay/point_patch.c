@@ -59,6 +59,8 @@
 
 #include "replay/point_patch.h"
 
+#include "replay/code_bytes.h"
+
 #include <Zydis/Zydis.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -85,38 +87,8 @@ static const uint8_t hw_reg[POINT_NGPR] = {
 	0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15
 };
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
 
-	if (!why || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-/* Does a rel32 field in an instruction ending at `end` reach `to`? */
-static bool rel32_reaches(uint64_t end, uint64_t to, int32_t *rel)
-{
-	int64_t d = (int64_t)(to - end);
-
-	if (d < INT32_MIN || d > INT32_MAX)
-		return false;
-	*rel = (int32_t)d;
-	return true;
-}
-
-static void put_le32(uint8_t *at, int32_t v)
-{
-	uint32_t u = (uint32_t)v;
-
-	for (int i = 0; i < 4; i++)
-		at[i] = (uint8_t)(u >> (8 * i));
-}
 
 /* ---- the displaced instructions -------------------------------------- */
 
@@ -300,7 +272,7 @@ static int take_insn(struct window *w, struct moved_insn *m, uint64_t rip,
 	m->len = insn->length;
 	if (!w->falls_through) {
 		if (!is_padding(insn)) {
-			say(why, whylen, "instruction at rip+%zu (%s) follows a "
+			code_say(why, whylen, "instruction at rip+%zu (%s) follows a "
 			    "jmp inside the 5 bytes and is not padding (nop, "
 			    "int3): it is there to be jumped to", off,
 			    mn ? mn : "?");
@@ -313,7 +285,7 @@ static int take_insn(struct window *w, struct moved_insn *m, uint64_t rip,
 	if (m->kind == MOVED_PLAIN) {
 		const char *no = refusal(insn, ops);
 		if (no) {
-			say(why, whylen, "instruction at rip+%zu (%s) %s", off,
+			code_say(why, whylen, "instruction at rip+%zu (%s) %s", off,
 			    mn ? mn : "?", no);
 			return -1;
 		}
@@ -322,7 +294,7 @@ static int take_insn(struct window *w, struct moved_insn *m, uint64_t rip,
 	}
 	if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(insn, &ops[0], rip + off,
 						 &m->target))) {
-		say(why, whylen, "no target for the branch at rip+%zu (%s)",
+		code_say(why, whylen, "no target for the branch at rip+%zu (%s)",
 		    off, mn ? mn : "?");
 		return -1;
 	}
@@ -349,7 +321,7 @@ static int check_inner_targets(const struct window *w, uint64_t rip,
 		if (m->kind == MOVED_PLAIN || m->kind == MOVED_PAD)
 			continue;
 		if (m->target > rip && m->target < rip + w->len) {
-			say(why, whylen, "branch at rip+%zu goes to rip+%llu, "
+			code_say(why, whylen, "branch at rip+%zu goes to rip+%llu, "
 			    "inside the displaced bytes", m->off,
 			    (unsigned long long)(m->target - rip));
 			return -1;
@@ -374,7 +346,7 @@ static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
 		size_t off = w->len;
 
 		if (off >= limit) {
-			say(why, whylen, "only %zu bytes at rip may be displaced "
+			code_say(why, whylen, "only %zu bytes at rip may be displaced "
 			    "and a jmp rel32 needs 5", limit);
 			return -1;
 		}
@@ -382,7 +354,7 @@ static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
 		 * reported as too long, not as undecodable. */
 		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off,
 				code_len - off, &insn, ops))) {
-			say(why, whylen, "cannot decode the instruction at rip+%zu",
+			code_say(why, whylen, "cannot decode the instruction at rip+%zu",
 			    off);
 			return -1;
 		}
@@ -391,7 +363,7 @@ static int pick_window(struct window *w, uint64_t rip, const uint8_t *code,
 			return -1;
 		if (off + insn.length > limit) {
 			const char *mn = ZydisMnemonicGetString(insn.mnemonic);
-			say(why, whylen, "instruction at rip+%zu (%s, %u bytes) "
+			code_say(why, whylen, "instruction at rip+%zu (%s, %u bytes) "
 			    "ends past the %zu bytes that may be displaced", off,
 			    mn ? mn : "?", (unsigned)insn.length, limit);
 			return -1;
@@ -527,7 +499,7 @@ static void bind(struct tasm *a, const size_t *fields, size_t n, size_t label)
 {
 	for (size_t i = 0; i < n; i++)
 		if (fields[i] + 4 <= a->len)
-			put_le32(a->b + fields[i],
+			code_put_le32(a->b + fields[i],
 				 (int32_t)(label - (fields[i] + 4)));
 }
 
@@ -571,13 +543,13 @@ static int fill_rel32(struct tasm *a, uint64_t tramp_addr, size_t at,
 
 	if (a->overflow)
 		return 0;
-	if (!rel32_reaches(tramp_addr + at + 4, to, &rel)) {
-		say(why, whylen, "%s 0x%llx is out of rel32 reach of the "
+	if (!code_rel32(tramp_addr + at + 4, to, &rel)) {
+		code_say(why, whylen, "%s 0x%llx is out of rel32 reach of the "
 		    "trampoline at 0x%llx", what, (unsigned long long)to,
 		    (unsigned long long)tramp_addr);
 		return -1;
 	}
-	put_le32(a->b + at, rel);
+	code_put_le32(a->b + at, rel);
 	return 0;
 }
 
@@ -647,15 +619,15 @@ static int emit_displaced(struct tasm *a, const struct window *w,
 		emit(a, code + m->off, m->len);
 		if (!m->riprel || a->overflow)
 			continue;
-		if (!rel32_reaches(tramp_addr + at + m->len, m->target, &rel)) {
-			say(why, whylen, "rip-relative operand of the instruction "
+		if (!code_rel32(tramp_addr + at + m->len, m->target, &rel)) {
+			code_say(why, whylen, "rip-relative operand of the instruction "
 			    "at rip+%zu (0x%llx) is out of rel32 reach of the "
 			    "trampoline at 0x%llx", m->off,
 			    (unsigned long long)m->target,
 			    (unsigned long long)tramp_addr);
 			return -1;
 		}
-		put_le32(a->b + at + m->disp_off, rel);
+		code_put_le32(a->b + at + m->disp_off, rel);
 	}
 	return 0;
 }
@@ -720,7 +692,7 @@ static int check_words(const struct point_patch *p, const struct point_target *t
 		else if (overlaps(w, 8, p->tramp_addr, p->tramp_len))
 			what = "the trampoline";
 		if (what) {
-			say(why, whylen, "memory word %zu at 0x%llx overlaps %s",
+			code_say(why, whylen, "memory word %zu at 0x%llx overlaps %s",
 			    i, (unsigned long long)w, what);
 			return -1;
 		}
@@ -732,15 +704,15 @@ static int build_jump(struct point_patch *p, char *why, size_t whylen)
 {
 	int32_t rel;
 
-	if (!rel32_reaches(p->rip + JMP_REL32_LEN, p->tramp_addr, &rel)) {
-		say(why, whylen, "trampoline at 0x%llx is out of rel32 reach "
+	if (!code_rel32(p->rip + JMP_REL32_LEN, p->tramp_addr, &rel)) {
+		code_say(why, whylen, "trampoline at 0x%llx is out of rel32 reach "
 		    "of rip 0x%llx", (unsigned long long)p->tramp_addr,
 		    (unsigned long long)p->rip);
 		return -1;
 	}
 	memset(p->jump, 0xcc, sizeof(p->jump));
 	p->jump[0] = 0xe9;
-	put_le32(p->jump + 1, rel);
+	code_put_le32(p->jump + 1, rel);
 	return 0;
 }
 
@@ -759,7 +731,7 @@ static int assemble(struct point_patch *p, const struct point_target *t,
 		return -1;
 	emit_data(&a, p->tramp_addr);
 	if (a.overflow) {
-		say(why, whylen, "trampoline exceeds %d bytes", POINT_TRAMP_MAX);
+		code_say(why, whylen, "trampoline exceeds %d bytes", POINT_TRAMP_MAX);
 		return -1;
 	}
 	p->tramp_len = a.len;
@@ -779,7 +751,7 @@ int point_patch_build(struct point_patch *p, const struct point_target *t,
 	p->rip = t->rip;
 	p->tramp_addr = tramp_addr;
 	if (t->nwords > POINT_MAX_WORDS) {
-		say(why, whylen, "%zu memory words, at most %d", t->nwords,
+		code_say(why, whylen, "%zu memory words, at most %d", t->nwords,
 		    POINT_MAX_WORDS);
 		return -1;
 	}

@@ -41,21 +41,6 @@ struct rec_site_proc {
 	size_t npages;
 };
 
-/* The calls the library's site hook buffers (sb_site_call). */
-static bool site_bufferable(long nr, const uint64_t *args)
-{
-	switch (nr) {
-	case SYS_futex:
-		return (args[1] & ~(uint64_t)(128 | 256)) == 1;   /* FUTEX_WAKE */
-	case SYS_getpid: case SYS_getppid: case SYS_gettid:
-	case SYS_getuid: case SYS_geteuid: case SYS_getgid:
-	case SYS_getegid: case SYS_clock_gettime: case SYS_gettimeofday:
-	case SYS_time:
-		return true;
-	default:
-		return false;
-	}
-}
 
 static struct rec_site_proc *site_proc(struct recorder *r, struct process *p)
 {
@@ -80,10 +65,6 @@ void rec_sitepatch_forget(struct recorder *r, struct process *p)
 			r->site_procs[i] = r->site_procs[--r->nsite_procs];
 			return;
 		}
-	if (!r->nsite_procs) {
-		free(r->site_procs);
-		r->site_procs = NULL;
-	}
 }
 
 void rec_sitepatch_free(struct recorder *r)
@@ -233,7 +214,7 @@ int rec_sitepatch_after_syscall(struct recorder *r, struct rthread *t,
 	char why[256];
 
 	if (!r->syscall_buffer || t->seccomp_mode || t->tracee || t->skipped ||
-	    !site_bufferable(t->nr, t->args) ||
+	    !xrr_sb_site_bufferable(t->nr, t->args[1]) ||
 	    (g->rip >= t->sb_code_start && g->rip < t->sb_code_end) ||
 	    (g->rip >= XRR_SB_PAGE_ADDR &&
 	     g->rip < XRR_SB_PAGE_ADDR + XRR_SB_PAGE_SIZE) ||

@@ -3,6 +3,7 @@
 
 #include "replay/sitepatch.h"
 
+#include "replay/code_bytes.h"
 #include "replay/insn_access.h"
 #include "syscallbuf/syscallbuf_abi.h"
 
@@ -21,19 +22,6 @@ _Static_assert(LEA_UP_LEN + JMP_LEN == XRR_SB_SITE_DECLINE,
 
 #define MAX_CHAIN (SITEPATCH_SCAN + 1)
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static bool decode(const uint8_t *code, size_t len, uint64_t base,
 		   uint64_t at, struct insn_info *info)
@@ -95,7 +83,7 @@ int sitepatch_plan(struct sitepatch *p, const uint8_t *code, size_t len,
 	if (syscall_addr < base || syscall_addr + 2 > base + len ||
 	    code[syscall_addr - base] != 0x0f ||
 	    code[syscall_addr - base + 1] != 0x05) {
-		say(why, whylen, "no syscall instruction at %#llx",
+		code_say(why, whylen, "no syscall instruction at %#llx",
 		    (unsigned long long)syscall_addr);
 		return -1;
 	}
@@ -110,7 +98,7 @@ int sitepatch_plan(struct sitepatch *p, const uint8_t *code, size_t len,
 			  &ntargets, MAX_CHAIN);
 	}
 	if (!n) {
-		say(why, whylen, "no instruction boundaries found before "
+		code_say(why, whylen, "no instruction boundaries found before "
 		    "%#llx", (unsigned long long)syscall_addr);
 		return -1;
 	}
@@ -128,7 +116,7 @@ int sitepatch_plan(struct sitepatch *p, const uint8_t *code, size_t len,
 			return -1;
 		const char *no = refusal(&info);
 		if (no) {
-			say(why, whylen, "the instruction at %#llx, before the "
+			code_say(why, whylen, "the instruction at %#llx, before the "
 			    "syscall at %#llx, is %s",
 			    (unsigned long long)starts[j],
 			    (unsigned long long)syscall_addr, no);
@@ -138,7 +126,7 @@ int sitepatch_plan(struct sitepatch *p, const uint8_t *code, size_t len,
 			break;
 	}
 	if (syscall_addr - starts[j] < SITEPATCH_JUMP_LEN) {
-		say(why, whylen, "fewer than %d bytes of code before the "
+		code_say(why, whylen, "fewer than %d bytes of code before the "
 		    "syscall at %#llx", SITEPATCH_JUMP_LEN,
 		    (unsigned long long)syscall_addr);
 		return -1;
@@ -148,7 +136,7 @@ int sitepatch_plan(struct sitepatch *p, const uint8_t *code, size_t len,
 	for (size_t k = 0; k < ntargets; k++)
 		if (targets[k] > p->start &&
 		    targets[k] < p->start + SITEPATCH_JUMP_LEN) {
-			say(why, whylen, "a branch lands at %#llx, inside the "
+			code_say(why, whylen, "a branch lands at %#llx, inside the "
 			    "jump's bytes", (unsigned long long)targets[k]);
 			return -1;
 		}
@@ -173,23 +161,7 @@ static void emit(struct tasm *a, const void *bytes, size_t n)
 	a->len += n;
 }
 
-static bool rel32(uint64_t end, uint64_t to, int32_t *rel)
-{
-	int64_t d = (int64_t)(to - end);
 
-	if (d < INT32_MIN || d > INT32_MAX)
-		return false;
-	*rel = (int32_t)d;
-	return true;
-}
-
-static void put_le32(uint8_t *at, int32_t v)
-{
-	uint32_t u = (uint32_t)v;
-
-	for (int i = 0; i < 4; i++)
-		at[i] = (uint8_t)(u >> (8 * i));
-}
 
 /* op (1 byte) + rel32 to `to`; false when out of reach. */
 static bool emit_rel(struct tasm *a, uint64_t tramp, const uint8_t *op,
@@ -199,9 +171,9 @@ static bool emit_rel(struct tasm *a, uint64_t tramp, const uint8_t *op,
 	int32_t rel;
 
 	memcpy(b, op, oplen);
-	if (!rel32(tramp + a->len + oplen + 4, to, &rel))
+	if (!code_rel32(tramp + a->len + oplen + 4, to, &rel))
 		return false;
-	put_le32(b + oplen, rel);
+	code_put_le32(b + oplen, rel);
 	emit(a, b, oplen + 4);
 	return true;
 }
@@ -222,7 +194,7 @@ static int emit_displaced(struct tasm *a, const struct sitepatch *p,
 
 		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off,
 						       len - off, &insn, ops))) {
-			say(why, whylen, "cannot decode %#llx",
+			code_say(why, whylen, "cannot decode %#llx",
 			    (unsigned long long)at);
 			return -1;
 		}
@@ -235,7 +207,7 @@ static int emit_displaced(struct tasm *a, const struct sitepatch *p,
 			if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
 			    (o->reg.value == ZYDIS_REGISTER_RIP ||
 			     o->reg.value == ZYDIS_REGISTER_EIP)) {
-				say(why, whylen, "the instruction at %#llx reads "
+				code_say(why, whylen, "the instruction at %#llx reads "
 				    "rip", (unsigned long long)at);
 				return -1;
 			}
@@ -244,14 +216,14 @@ static int emit_displaced(struct tasm *a, const struct sitepatch *p,
 				continue;
 			uint64_t target = at + insn.length +
 					  (uint64_t)insn.raw.disp.value;
-			if (!rel32(p->tramp_addr + here + insn.length, target,
+			if (!code_rel32(p->tramp_addr + here + insn.length, target,
 				   &rel)) {
-				say(why, whylen, "the operand of the instruction "
+				code_say(why, whylen, "the operand of the instruction "
 				    "at %#llx is out of reach of the "
 				    "trampoline", (unsigned long long)at);
 				return -1;
 			}
-			put_le32(a->b + here + insn.raw.disp.offset, rel);
+			code_put_le32(a->b + here + insn.raw.disp.offset, rel);
 		}
 		at += insn.length;
 	}
@@ -268,7 +240,6 @@ int sitepatch_build(struct sitepatch *p, const uint8_t *code, size_t len,
 	static const uint8_t call_ind[] = { 0xff, 0x15 };
 	static const uint8_t jmp[] = { 0xe9 };
 	struct tasm a = { .b = p->tramp, .cap = sizeof(p->tramp) };
-	int32_t rel;
 
 	p->tramp_addr = tramp_addr;
 	if (emit_displaced(&a, p, code, len, base, why, whylen) < 0)
@@ -286,20 +257,18 @@ int sitepatch_build(struct sitepatch *p, const uint8_t *code, size_t len,
 		emit(&a, "\xcc", 1);
 	size_t pool = a.len;
 	emit(&a, &hook, sizeof(hook));
+	int32_t to_site;
 	if (a.overflow || !ok ||
-	    !rel32(tramp_addr + call_at + 6,
-		   tramp_addr + pool, &rel) ||
-	    !rel32(p->start + SITEPATCH_JUMP_LEN, tramp_addr, &rel)) {
-		say(why, whylen, "the trampoline at %#llx is out of reach of "
-		    "the site at %#llx", (unsigned long long)tramp_addr,
-		    (unsigned long long)p->syscall_addr);
+	    !code_rel32(p->start + SITEPATCH_JUMP_LEN, tramp_addr, &to_site)) {
+		code_say(why, whylen, "the trampoline at %#llx is out of reach of "
+			 "the site at %#llx", (unsigned long long)tramp_addr,
+			 (unsigned long long)p->syscall_addr);
 		return -1;
 	}
-	rel32(tramp_addr + call_at + 6, tramp_addr + pool, &rel);
-	put_le32(p->tramp + call_at + 2, rel);
+	/* The pool is a few bytes after the call, on the same page. */
+	code_put_le32(p->tramp + call_at + 2, (int32_t)(pool - (call_at + 6)));
 	p->tramp_len = a.len;
-	rel32(p->start + SITEPATCH_JUMP_LEN, tramp_addr, &rel);
 	p->jump[0] = 0xe9;
-	put_le32(p->jump + 1, rel);
+	code_put_le32(p->jump + 1, to_site);
 	return 0;
 }

@@ -76,6 +76,24 @@ struct xrr_sb_control {
 #define XRR_SB_SITE_DECLINE     13
 #define XRR_SB_SITE_DECLINE_STR "13"
 
+/* The calls the site hook buffers, so the recorder patches a site that
+ * made one: futex FUTEX_WAKE (with or without PRIVATE/CLOCK_REALTIME),
+ * getpid, getppid, gettid, getuid, geteuid, getgid, getegid,
+ * clock_gettime, gettimeofday, time (x86-64 numbers: no libc headers
+ * here).  op: the call's second argument. */
+static inline int xrr_sb_site_bufferable(long nr, unsigned long long op)
+{
+	switch (nr) {
+	case 202:       /* futex */
+		return (op & ~(128ULL | 256ULL)) == 1;
+	case 39: case 110: case 186: case 102: case 107: case 104:
+	case 108: case 228: case 96: case 201:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 #define XRR_SB_BUFFER_SIZE      (1024u * 1024u)
 /* The last bytes of each buffer are the library's own stack for the part
  * of a call that differs between record and replay. */
