@@ -23,17 +23,6 @@ uint64_t point_fp_hash(const struct user_fpregs_struct *fp)
 	return fnv1a(h, fp->xmm_space, sizeof(fp->xmm_space));
 }
 
-bool point_regs_match(const struct user_regs_struct *w,
-		      const struct user_regs_struct *h)
-{
-	return w->rip == h->rip && w->rsp == h->rsp && w->rax == h->rax &&
-	       w->rbx == h->rbx && w->rcx == h->rcx && w->rdx == h->rdx &&
-	       w->rsi == h->rsi && w->rdi == h->rdi && w->rbp == h->rbp &&
-	       w->r8 == h->r8 && w->r9 == h->r9 && w->r10 == h->r10 &&
-	       w->r11 == h->r11 && w->r12 == h->r12 && w->r13 == h->r13 &&
-	       w->r14 == h->r14 && w->r15 == h->r15 &&
-	       w->fs_base == h->fs_base && w->gs_base == h->gs_base;
-}
 
 void point_gprs(const struct user_regs_struct *g, uint64_t out[16])
 {
@@ -78,6 +67,12 @@ uint16_t point_tsc_regs(const struct user_regs_struct *g, uint64_t tsc_now)
 		if (i != 7 && v[i] <= tsc_now && tsc_now - v[i] < TSC_RECENT)
 			mask |= (uint16_t)(1u << i);
 	return mask;
+}
+
+bool point_regs_match(const struct user_regs_struct *w,
+		      const struct user_regs_struct *h)
+{
+	return point_regs_match_except(w, h, 0);
 }
 
 /* Merge with any range it overlaps or touches; then the set stays

@@ -234,16 +234,11 @@ static void unmap_matcher_page(struct replayer *r, struct task *t,
 static void matcher_target(const struct replayer *r, const struct ev_point *p,
 			   struct point_target *m)
 {
-	const struct user_regs_struct *g = &p->regs;
-	const uint64_t gpr[POINT_NGPR] = {
-		g->rax, g->rbx, g->rcx, g->rdx, g->rsi, g->rdi, g->rbp, g->rsp,
-		g->r8, g->r9, g->r10, g->r11, g->r12, g->r13, g->r14, g->r15,
-	};
 	size_t off = 0;
 
 	memset(m, 0, sizeof(*m));
-	m->rip = g->rip;
-	memcpy(m->gpr, gpr, sizeof(gpr));
+	m->rip = p->regs.rip;
+	point_gprs(&p->regs, m->gpr);
 	m->skip_gpr = p->tsc_regs;
 	if (p->seq_addr) {
 		m->words[0].addr = p->seq_addr;
